@@ -1,0 +1,20 @@
+"""The device_security probe's data: encryption, firewall, screen lock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agent.probes.base import Gaps, fact, gaps_field
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceSecurityData:
+    """Disk encryption, firewall and screen lock; null when unreadable, never false."""
+
+    disk_encrypted: bool | None = fact("The system disk is encrypted (LUKS, BitLocker, FileVault).")
+    disk_encryption_detail: str | None = fact("What was seen, e.g. 'root on LUKS2 (dm-0)'.")
+    firewall_enabled: bool | None = fact("A host firewall is on.")
+    firewall_detail: str | None = fact("Which firewall and its state.")
+    screen_lock_enabled: bool | None = fact("The screen locks itself when idle.")
+    screen_lock_detail: str | None = fact("Lock delay or the setting read.")
+    gaps: Gaps = gaps_field()

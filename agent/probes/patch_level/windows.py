@@ -1,0 +1,10 @@
+"""patch_level on Windows: not built yet."""
+
+from __future__ import annotations
+
+from agent.context import Context, ProbeUnsupported
+from agent.probes.patch_level.model import PatchLevelData
+
+
+def collect(ctx: Context) -> PatchLevelData:
+    raise ProbeUnsupported("patch_level is not implemented on this OS yet")

@@ -1,0 +1,302 @@
+"""Recorded contexts: record what a machine answered, and replay it strictly in tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from agent.context import (
+    AccessDenied,
+    CommandNotFound,
+    CommandResult,
+    CommandTimeout,
+    Context,
+    FactUnavailable,
+    FileMissing,
+    LoginSession,
+    Mount,
+    NetAddress,
+    NetStats,
+    OsName,
+)
+
+
+class UnexpectedAccess(AssertionError):
+    """A probe touched a file, command or API that the recording does not list."""
+
+
+def command_key(argv: Sequence[str]) -> str:
+    return " ".join(argv)
+
+
+def _failure_entry(exc: FactUnavailable) -> dict[str, str]:
+    kinds = {
+        FileMissing: "missing",
+        AccessDenied: "denied",
+        CommandNotFound: "missing",
+        CommandTimeout: "timeout",
+    }
+    return {"fails": kinds.get(type(exc), "error"), "message": str(exc)}
+
+
+def _raise_failure(entry: Mapping[str, Any], what: str) -> None:
+    kind = entry.get("fails")
+    message = entry.get("message", what)
+    if kind == "missing":
+        raise FileMissing(message) if what.startswith("/") else CommandNotFound(message)
+    if kind == "denied":
+        raise AccessDenied(message)
+    if kind == "timeout":
+        raise CommandTimeout(message)
+    if kind is not None:
+        raise FactUnavailable(message)
+
+
+class ReplayContext(Context):
+    """Answers only from a recording; anything unlisted fails the test loudly."""
+
+    def __init__(self, recording: Mapping[str, Any], deadline: float | None = None) -> None:
+        super().__init__(deadline)
+        self.recording = recording
+
+    @classmethod
+    def from_file(cls, path: str) -> ReplayContext:
+        with open(path, encoding="utf-8") as handle:
+            return cls(json.load(handle))
+
+    def with_deadline(self, deadline: float) -> Context:
+        return ReplayContext(self.recording, deadline)
+
+    def _section(self, name: str) -> Mapping[str, Any]:
+        section: Mapping[str, Any] = self.recording.get(name, {})
+        return section
+
+    def _lookup(self, section: str, key: str) -> Any:
+        entries = self._section(section)
+        if key not in entries:
+            raise UnexpectedAccess(f"recording has no {section} entry for {key!r}")
+        return entries[key]
+
+    @property
+    def os_name(self) -> OsName:
+        os_name: OsName = self.recording["os"]
+        return os_name
+
+    def _call(self, name: str) -> Any:
+        return self._lookup("calls", name)
+
+    def hostname(self) -> str:
+        return str(self._call("hostname"))
+
+    def machine(self) -> str:
+        return str(self._call("machine"))
+
+    def kernel_release(self) -> str:
+        return str(self._call("kernel_release"))
+
+    def boot_time(self) -> float:
+        return float(self._call("boot_time"))
+
+    def now(self) -> float:
+        return float(self._call("now"))
+
+    def env(self, name: str) -> str | None:
+        value = self._lookup("env", name)
+        return None if value is None else str(value)
+
+    def read_text(self, path: str) -> str:
+        entry = self._lookup("files", path)
+        if entry is None:
+            raise FileMissing(f"{path} does not exist")
+        if isinstance(entry, dict):
+            _raise_failure(entry, path)
+        return str(entry)
+
+    def exists(self, path: str) -> bool:
+        for section in ("files", "dirs"):
+            if path in self._section(section):
+                return self._section(section)[path] is not None
+        raise UnexpectedAccess(f"recording does not say whether {path!r} exists")
+
+    def listdir(self, path: str) -> list[str]:
+        entry = self._lookup("dirs", path)
+        if entry is None:
+            raise FileMissing(f"{path} does not exist")
+        if isinstance(entry, dict):
+            _raise_failure(entry, path)
+        return sorted(str(name) for name in entry)
+
+    def mtime(self, path: str) -> float:
+        entry = self._lookup("mtimes", path)
+        if entry is None:
+            raise FileMissing(f"{path} does not exist")
+        return float(entry)
+
+    def which(self, program: str) -> str | None:
+        value = self._lookup("which", program)
+        return None if value is None else str(value)
+
+    def run(
+        self, argv: Sequence[str], timeout: float = 10.0, env: Mapping[str, str] | None = None
+    ) -> CommandResult:
+        self._budget(timeout)
+        entry = self._lookup("commands", command_key(argv))
+        _raise_failure(entry, argv[0])
+        return CommandResult(
+            returncode=int(entry.get("rc", 0)),
+            stdout=str(entry.get("stdout", "")),
+            stderr=str(entry.get("stderr", "")),
+        )
+
+    def powershell(self, name: str, script: str, timeout: float = 30.0) -> CommandResult:
+        return self.run(["powershell", name], timeout=timeout)
+
+    def net_if_addrs(self) -> dict[str, list[NetAddress]]:
+        raw = self._call("net_if_addrs")
+        return {name: [NetAddress(**a) for a in addrs] for name, addrs in raw.items()}
+
+    def net_if_stats(self) -> dict[str, NetStats]:
+        return {name: NetStats(**s) for name, s in self._call("net_if_stats").items()}
+
+    def gateways(self) -> dict[str, Any]:
+        gateways: dict[str, Any] = self._call("gateways")
+        return gateways
+
+    def users(self) -> list[LoginSession]:
+        return [LoginSession(**u) for u in self._call("users")]
+
+    def mounts(self) -> list[Mount]:
+        return [Mount(**m) for m in self._call("mounts")]
+
+
+class RecordingContext(Context):
+    """A real Context that also writes down every answer, in ReplayContext's format."""
+
+    def __init__(self, deadline: float | None = None) -> None:
+        super().__init__(deadline)
+        self.recording: dict[str, Any] = {"os": super().os_name}
+
+    def with_deadline(self, deadline: float) -> Context:
+        child = RecordingContext(deadline)
+        child.recording = self.recording
+        return child
+
+    def _put(self, section: str, key: str, value: Any) -> None:
+        self.recording.setdefault(section, {})[key] = value
+
+    def _record_call(self, name: str, value: Any) -> Any:
+        self._put("calls", name, value)
+        return value
+
+    def hostname(self) -> str:
+        return str(self._record_call("hostname", super().hostname()))
+
+    def machine(self) -> str:
+        return str(self._record_call("machine", super().machine()))
+
+    def kernel_release(self) -> str:
+        return str(self._record_call("kernel_release", super().kernel_release()))
+
+    def boot_time(self) -> float:
+        return float(self._record_call("boot_time", super().boot_time()))
+
+    def now(self) -> float:
+        return float(self._record_call("now", super().now()))
+
+    def env(self, name: str) -> str | None:
+        value = super().env(name)
+        self._put("env", name, value)
+        return value
+
+    def read_text(self, path: str) -> str:
+        try:
+            text = super().read_text(path)
+        except FileMissing:
+            self._put("files", path, None)
+            raise
+        except FactUnavailable as exc:
+            self._put("files", path, _failure_entry(exc))
+            raise
+        self._put("files", path, text)
+        return text
+
+    def exists(self, path: str) -> bool:
+        found = super().exists(path)
+        if path not in self.recording.get("files", {}):
+            self._put("files", path, "" if found else None)
+        return found
+
+    def listdir(self, path: str) -> list[str]:
+        try:
+            names = super().listdir(path)
+        except FileMissing:
+            self._put("dirs", path, None)
+            raise
+        except FactUnavailable as exc:
+            self._put("dirs", path, _failure_entry(exc))
+            raise
+        self._put("dirs", path, names)
+        return names
+
+    def mtime(self, path: str) -> float:
+        try:
+            value = super().mtime(path)
+        except FileMissing:
+            self._put("mtimes", path, None)
+            raise
+        self._put("mtimes", path, value)
+        return value
+
+    def which(self, program: str) -> str | None:
+        found = super().which(program)
+        self._put("which", program, found)
+        return found
+
+    def run(
+        self, argv: Sequence[str], timeout: float = 10.0, env: Mapping[str, str] | None = None
+    ) -> CommandResult:
+        try:
+            result = super().run(argv, timeout, env)
+        except FactUnavailable as exc:
+            self._put("commands", command_key(argv), _failure_entry(exc))
+            raise
+        entry = {"rc": result.returncode, "stdout": result.stdout, "stderr": result.stderr}
+        self._put("commands", command_key(argv), entry)
+        return result
+
+    def powershell(self, name: str, script: str, timeout: float = 30.0) -> CommandResult:
+        key = command_key(["powershell", name])
+        try:
+            result = super().powershell(name, script, timeout)
+        except FactUnavailable as exc:
+            self._put("commands", key, _failure_entry(exc))
+            raise
+        self._put("commands", key, {"rc": result.returncode, "stdout": result.stdout, "stderr": result.stderr})
+        return result
+
+    def net_if_addrs(self) -> dict[str, list[NetAddress]]:
+        value = super().net_if_addrs()
+        self._record_call(
+            "net_if_addrs", {k: [asdict(a) for a in v] for k, v in value.items()}
+        )
+        return value
+
+    def net_if_stats(self) -> dict[str, NetStats]:
+        value = super().net_if_stats()
+        self._record_call("net_if_stats", {k: asdict(v) for k, v in value.items()})
+        return value
+
+    def gateways(self) -> dict[str, Any]:
+        return dict(self._record_call("gateways", super().gateways()))
+
+    def users(self) -> list[LoginSession]:
+        value = super().users()
+        self._record_call("users", [asdict(u) for u in value])
+        return value
+
+    def mounts(self) -> list[Mount]:
+        value = super().mounts()
+        self._record_call("mounts", [asdict(m) for m in value])
+        return value

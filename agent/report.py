@@ -1,0 +1,78 @@
+"""THE report schema, version 1: the envelope every probe result travels in."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from agent.probes.base import fact
+
+SCHEMA_VERSION = 1
+
+ProbeStatus = Literal["ok", "error", "unsupported", "denied", "timeout"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentInfo:
+    """The agent that made the report."""
+
+    version: str = fact("Agent version.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostInfo:
+    """The machine the report is about."""
+
+    hostname: str = fact("Host name.")
+    os: str | None = fact("OS id: debian, ubuntu, fedora, windows, macos...")
+    os_version: str | None = fact("OS version.")
+    os_build: str | None = fact("OS build.")
+    kernel: str | None = fact("Kernel release.")
+    arch: str | None = fact("CPU architecture.")
+    boot_time: str | None = fact("Last boot (RFC 3339 UTC).")
+    hardware_id_hash: str | None = fact("SHA-256 of the machine id, salted; never the raw id.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ErrorInfo:
+    """Why a probe did not give data."""
+
+    type: str = fact("Error class, e.g. ParseError, DeadlineExceeded.")
+    message: str = fact("What went wrong, for a person.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProbeResult:
+    """One probe's outcome; data is null unless status is ok."""
+
+    status: ProbeStatus = fact("ok, error, unsupported, denied or timeout.")
+    duration_ms: int = fact("How long the probe ran.")
+    data: dict[str, Any] | None = fact("The probe's facts (see the probe catalogue).")
+    error: ErrorInfo | None = fact("Why there is no data.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Report:
+    """One collection from one device."""
+
+    schema_version: int = fact("Always 1 for this schema.")
+    report_id: str = fact("UUID4 made by the agent; the collector deduplicates on it.")
+    device_id: str | None = fact("From enrolment; null before.")
+    agent: AgentInfo = fact("The agent.")
+    collected_at: str = fact("When collection started (RFC 3339 UTC).")
+    host: HostInfo = fact("The machine.")
+    probes: dict[str, ProbeResult] = fact("Probe name -> result.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def new_report_id() -> str:
+    return str(uuid.uuid4())
+
+
+def rfc3339(timestamp: float) -> str:
+    """Seconds since the epoch -> '2026-11-21T21:30:44Z'."""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

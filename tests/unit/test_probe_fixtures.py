@@ -1,0 +1,58 @@
+"""Every recorded case under tests/fixtures/<probe>/<os>/ replays through the real runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.probes import PROBES
+from agent.recorded import ReplayContext
+from agent.runner import run_probe
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+PROBES_BY_NAME = {probe.name: probe for probe in PROBES}
+CASES = sorted(FIXTURES.glob("*/*/*.json"))
+
+
+def assert_matches(actual: Any, expected: Any, where: str = "$") -> None:
+    """Dicts match on the keys the case names; lists and scalars match exactly."""
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict), f"{where}: expected an object, got {actual!r}"
+        for key, value in expected.items():
+            assert key in actual, f"{where}.{key} missing from {sorted(actual)}"
+            assert_matches(actual[key], value, f"{where}.{key}")
+    elif isinstance(expected, list):
+        assert isinstance(actual, list), f"{where}: expected a list, got {actual!r}"
+        assert len(actual) == len(expected), f"{where}: {actual!r} != {expected!r}"
+        for index, (got, want) in enumerate(zip(actual, expected, strict=True)):
+            assert_matches(got, want, f"{where}[{index}]")
+    else:
+        assert actual == expected, f"{where}: {actual!r} != {expected!r}"
+
+
+def test_there_are_cases_for_every_probe_and_os() -> None:
+    covered = {(case.parent.parent.name, case.parent.name) for case in CASES}
+    for name in ("patch_level", "network", "accounts", "device_security"):
+        for os_name in ("linux", "darwin", "windows"):
+            assert (name, os_name) in covered, f"no recorded case for {name} on {os_name}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_recorded_case(case: Path) -> None:
+    spec = json.loads(case.read_text(encoding="utf-8"))
+    probe = PROBES_BY_NAME[case.parent.parent.name]
+    recording = spec["context"]
+    assert recording["os"] == case.parent.name, "fixture folder and recorded OS disagree"
+    result = run_probe(ReplayContext(recording), probe)
+    expect = spec["expect"]
+    if "error_contains" in expect:
+        assert result.error is not None, f"expected an error, got {result.data!r}"
+        assert expect["error_contains"] in result.error.message
+        expect = {k: v for k, v in expect.items() if k != "error_contains"}
+    got = {"status": result.status, "data": result.data, "error": result.error}
+    if result.error is not None:
+        got["error"] = {"type": result.error.type, "message": result.error.message}
+    assert_matches(got, expect)
