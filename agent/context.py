@@ -204,7 +204,9 @@ class Context:
             raise AccessDenied(f"{argv[0]} may not be run by this user") from exc
         except subprocess.TimeoutExpired as exc:
             if self.deadline is not None and time.monotonic() >= self.deadline:
-                raise DeadlineExceeded(f"{argv[0]} was running when the probe ran out of time")
+                raise DeadlineExceeded(
+                    f"{argv[0]} was running when the probe ran out of time"
+                ) from exc
             raise CommandTimeout(f"{argv[0]} did not finish within {budget:.0f} s") from exc
         return CommandResult(
             returncode=done.returncode,
@@ -214,7 +216,7 @@ class Context:
 
     def powershell(self, name: str, script: str, timeout: float = 30.0) -> CommandResult:
         """Run a PowerShell script (UTF-8 JSON out); `name` identifies it in recordings."""
-        system_root = os.environ.get("SystemRoot", r"C:\Windows")
+        system_root = os.environ.get("SYSTEMROOT", r"C:\Windows")
         # 32-bit Python on 64-bit Windows must use Sysnative to reach 64-bit PowerShell.
         folder = "Sysnative" if os.environ.get("PROCESSOR_ARCHITEW6432") else "System32"
         exe = os.path.join(system_root, folder, "WindowsPowerShell", "v1.0", "powershell.exe")
@@ -256,7 +258,7 @@ class Context:
         """netifaces.gateways() with integer family keys turned into 'inet'/'inet6'."""
         import netifaces  # imported here: only the network probe needs it
 
-        raw = netifaces.gateways()
+        raw: dict[Any, Any] = netifaces.gateways()
         names = {netifaces.AF_INET: "inet", netifaces.AF_INET6: "inet6"}
         return {
             names[family]: [list(entry) for entry in entries]

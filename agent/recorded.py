@@ -273,14 +273,16 @@ class RecordingContext(Context):
         except FactUnavailable as exc:
             self._put("commands", key, _failure_entry(exc))
             raise
-        self._put("commands", key, {"rc": result.returncode, "stdout": result.stdout, "stderr": result.stderr})
+        self._put(
+            "commands",
+            key,
+            {"rc": result.returncode, "stdout": result.stdout, "stderr": result.stderr},
+        )
         return result
 
     def net_if_addrs(self) -> dict[str, list[NetAddress]]:
         value = super().net_if_addrs()
-        self._record_call(
-            "net_if_addrs", {k: [asdict(a) for a in v] for k, v in value.items()}
-        )
+        self._record_call("net_if_addrs", {k: [asdict(a) for a in v] for k, v in value.items()})
         return value
 
     def net_if_stats(self) -> dict[str, NetStats]:

@@ -1,13 +1,13 @@
-"""accounts: Logged-in users, local accounts and administrators, domain / Entra join, work or school accounts."""
+"""accounts: logged-in users, local accounts and admins, directory join, work accounts."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from agent.context import Context
-from agent.probes.base import Probe
 from agent.probes.accounts import darwin, linux, windows
 from agent.probes.accounts.model import AccountsData
+from agent.probes.base import Probe
 
 # One implementation per OS, same function names in each; chosen by the context's OS.
 _COLLECTORS: dict[str, Callable[[Context], AccountsData]] = {
@@ -23,7 +23,10 @@ def collect(ctx: Context) -> AccountsData:
 
 PROBE = Probe(
     name="accounts",
-    summary="Logged-in users, local accounts and administrators, domain / Entra join, work or school accounts.",
+    summary=(
+        "Logged-in users, local accounts and administrators, domain / Entra join, "
+        "work or school accounts."
+    ),
     data_type=AccountsData,
     collect=collect,
     timeout_s=30.0,

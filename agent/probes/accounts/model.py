@@ -23,7 +23,9 @@ class LocalAccount:
 
     name: str = fact("Account name.")
     uid: str | None = fact("UID or SID.")
-    admin: bool | None = fact("Member of the administrators group (sudo, wheel, admin, S-1-5-32-544).")
+    admin: bool | None = fact(
+        "Member of the administrators group (sudo, wheel, admin, S-1-5-32-544)."
+    )
     enabled: bool | None = fact("Account can log in.")
     source: str | None = fact("local, MicrosoftAccount, AzureAD, ...")
 

@@ -1,4 +1,4 @@
-"""device_security: Disk encryption, firewall and screen lock (null when unreadable without privilege)."""
+"""device_security: disk encryption, firewall, screen lock (null when unreadable)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""network: Interfaces and addresses, default gateways, DNS servers and search domains, Wi-Fi SSID and saved profiles, VPNs, network shares."""
+"""network: interfaces, gateways, DNS, Wi-Fi, VPNs and network shares."""
 
 from __future__ import annotations
 
@@ -23,7 +23,10 @@ def collect(ctx: Context) -> NetworkData:
 
 PROBE = Probe(
     name="network",
-    summary="Interfaces and addresses, default gateways, DNS servers and search domains, Wi-Fi SSID and saved profiles, VPNs, network shares.",
+    summary=(
+        "Interfaces and addresses, default gateways, DNS servers and search domains, "
+        "Wi-Fi SSID and saved profiles, VPNs, network shares."
+    ),
     data_type=NetworkData,
     collect=collect,
     timeout_s=30.0,

@@ -1,4 +1,4 @@
-"""patch_level: OS identity, when updates were last installed, pending (security) updates, reboot pending, automatic updates."""
+"""patch_level: OS identity, last update, pending (security) updates, reboot, auto-updates."""
 
 from __future__ import annotations
 
@@ -23,7 +23,10 @@ def collect(ctx: Context) -> PatchLevelData:
 
 PROBE = Probe(
     name="patch_level",
-    summary="OS identity, when updates were last installed, pending (security) updates, reboot pending, automatic updates.",
+    summary=(
+        "OS identity, when updates were last installed, pending (security) updates, "
+        "reboot pending, automatic updates."
+    ),
     data_type=PatchLevelData,
     collect=collect,
     timeout_s=90.0,
