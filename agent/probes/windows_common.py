@@ -53,8 +53,8 @@ def parse_json(text: str, what: str) -> Any:
         ) from exc
 
 
-def ps_json(ctx: Context, name: str, script: str, timeout: float = 30.0) -> Any:
-    """Run a PowerShell script through the context and decode the JSON it prints."""
+def ps_text(ctx: Context, name: str, script: str, timeout: float = 30.0) -> str:
+    """Run a PowerShell script through the context; its stdout, or why it failed."""
     result = ctx.powershell(name, script, timeout=timeout)
     if result.returncode != 0:
         detail = first_line(result.stderr) or first_line(result.stdout) or "no message"
@@ -62,7 +62,12 @@ def ps_json(ctx: Context, name: str, script: str, timeout: float = 30.0) -> Any:
         if any(marker in result.stderr for marker in _DENIED_MARKERS):
             raise AccessDenied(message)
         raise FactUnavailable(message)
-    return parse_json(result.stdout, f"powershell {name}")
+    return result.stdout
+
+
+def ps_json(ctx: Context, name: str, script: str, timeout: float = 30.0) -> Any:
+    """Run a PowerShell script through the context and decode the JSON it prints."""
+    return parse_json(ps_text(ctx, name, script, timeout), f"powershell {name}")
 
 
 def part(doc: Any, key: str) -> Any:
@@ -105,9 +110,9 @@ def obj(value: Any, what: str) -> dict[str, Any]:
 def opt_str(record: dict[str, Any], key: str) -> str | None:
     """A string field; null and empty give None, numbers are turned into text."""
     value = record.get(key)
-    if value is None or isinstance(value, bool):
-        return None if value is None else str(value)
-    if isinstance(value, int | float | str):
+    if value is None:
+        return None
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
         text = str(value).strip()
         return text or None
     raise ParseError(f"{key}: expected text, got {type(value).__name__}")

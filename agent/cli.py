@@ -1,0 +1,100 @@
+"""The `agent` command line: argument parsing only; each command is a function elsewhere."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from agent import __version__
+from agent.catalogue import render_markdown
+from agent.collect import collect_report
+from agent.config import AgentConfig, ConfigError, load_config
+from agent.context import Context
+from agent.policy import Policy, PolicyError, default_policy, load_policy_file
+from agent.probes import PROBES
+from agent.recorded import RecordingContext
+from agent.selfcheck import render_json, render_text, run_self_check, wants_colour
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agent", description="Outpost agent: is this device fit to be a dedicated device?"
+    )
+    parser.add_argument("--version", action="version", version=f"outpost agent {__version__}")
+    parser.add_argument(
+        "--self-check", action="store_true", help="check this device now and say what to fix"
+    )
+    parser.add_argument("--json", action="store_true", help="with --self-check: print JSON")
+    parser.add_argument(
+        "--policy", metavar="FILE", help="policy file (default: cached, else built-in)"
+    )
+    parser.add_argument("--config", metavar="FILE", help="agent configuration file")
+    parser.add_argument("--state-dir", metavar="DIR", help="where the agent keeps its state")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log probe progress")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    facts = commands.add_parser("facts", help="collect and print facts; send nothing")
+    shape = facts.add_mutually_exclusive_group()
+    shape.add_argument("--json", dest="facts_json", action="store_true", help="one report")
+    shape.add_argument("--markdown", action="store_true", help="the probe catalogue")
+    shape.add_argument("--record", metavar="FILE", help="save what the machine answered")
+    return parser
+
+
+def choose_policy(explicit: str | None, config: AgentConfig) -> Policy:
+    """--policy, else the policy cached from the collector, else the built-in pack."""
+    if explicit:
+        return load_policy_file(explicit)
+    if config.cached_policy_file.exists():
+        return load_policy_file(str(config.cached_policy_file))
+    return default_policy()
+
+
+def _facts(args: argparse.Namespace) -> int:
+    if args.markdown:
+        print(render_markdown(PROBES), end="")
+        return 0
+    if args.record:
+        recording_ctx = RecordingContext()
+        collect_report(recording_ctx)
+        Path(args.record).write_text(json.dumps(recording_ctx.recording, indent=1) + "\n")
+        return 0
+    print(json.dumps(collect_report(Context()).to_dict(), indent=2))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.ERROR,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    env = {**os.environ, "OUTPOST_STATE_DIR": args.state_dir} if args.state_dir else None
+    try:
+        config = load_config(args.config, env)
+        if args.self_check:
+            policy = choose_policy(args.policy, config)
+            result = run_self_check(Context(), config, policy)
+            if args.json:
+                sys.stdout.write(render_json(result))
+            else:
+                sys.stdout.write(render_text(result, colour=wants_colour(sys.stdout)))
+            return result.exit_code
+    except (ConfigError, PolicyError) as exc:
+        print(f"agent: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.command == "facts":
+        return _facts(args)
+    parser.print_help(sys.stderr)
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

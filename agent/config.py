@@ -1,0 +1,105 @@
+"""AgentConfig: the agent's settings from a TOML file and OUTPOST_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.toml_lines import located
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used; the message names the file, line and key."""
+
+
+def default_state_dir() -> Path:
+    """Where the agent keeps its secret, spool and cached policy, per OS and privilege."""
+    if sys.platform.startswith("win"):
+        return Path(os.environ.get("PROGRAMDATA", r"C:\ProgramData")) / "Outpost"
+    if sys.platform == "darwin":
+        return Path("/Library/Application Support/Outpost")
+    if os.geteuid() == 0:
+        return Path("/var/lib/outpost")
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "outpost"
+
+
+def default_config_file() -> Path:
+    if sys.platform.startswith("win"):
+        return Path(os.environ.get("PROGRAMDATA", r"C:\ProgramData")) / "Outpost" / "agent.toml"
+    if sys.platform == "darwin":
+        return Path("/Library/Application Support/Outpost/agent.toml")
+    return Path("/etc/outpost/agent.toml")
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    """Settings; every field has a safe default so that a missing file is a valid config."""
+
+    source: str = "defaults"
+    server: str | None = None
+    ca_file: str | None = None
+    state_dir: Path = field(default_factory=default_state_dir)
+    credential_homes: tuple[str, ...] = ()
+    max_file_bytes: int = 2 * 1024 * 1024
+    time_budget_s: float = 60.0
+
+    @property
+    def cached_policy_file(self) -> Path:
+        return self.state_dir / "policy.toml"
+
+
+_KEYS: dict[str, dict[str, type]] = {
+    "agent": {"server": str, "ca_file": str, "state_dir": str},
+    "credentials": {"homes": list, "max_file_bytes": int, "time_budget_s": float},
+}
+
+
+def _validate(raw: dict[str, Any], source: str, text: str) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for table, values in raw.items():
+        if table not in _KEYS or not isinstance(values, dict):
+            raise ConfigError(located(source, text, table, None, "unknown table"))
+        for key, value in values.items():
+            expected = _KEYS[table].get(key)
+            if expected is None:
+                raise ConfigError(located(source, text, table, key, "unknown key"))
+            if expected is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, expected) or isinstance(value, bool):
+                problem = f"must be a {expected.__name__}"
+                raise ConfigError(located(source, text, table, key, problem))
+            flat[f"{table}.{key}"] = value
+    return flat
+
+
+def load_config(path: str | None = None, env: dict[str, str] | None = None) -> AgentConfig:
+    """Read the config file (explicit path must exist; the default may be absent), then env."""
+    env = dict(os.environ) if env is None else env
+    file = Path(path or env.get("OUTPOST_CONFIG") or default_config_file())
+    flat: dict[str, Any] = {}
+    source = "defaults"
+    if file.exists() or path:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{file}: cannot read the configuration: {exc.strerror}") from exc
+        try:
+            flat = _validate(tomllib.loads(text), str(file), text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
+        source = str(file)
+    state_dir = env.get("OUTPOST_STATE_DIR") or flat.get("agent.state_dir")
+    return AgentConfig(
+        source=source,
+        server=env.get("OUTPOST_SERVER") or flat.get("agent.server"),
+        ca_file=env.get("OUTPOST_CA_FILE") or flat.get("agent.ca_file"),
+        state_dir=Path(state_dir) if state_dir else default_state_dir(),
+        credential_homes=tuple(flat.get("credentials.homes", ())),
+        max_file_bytes=flat.get("credentials.max_file_bytes", AgentConfig.max_file_bytes),
+        time_budget_s=flat.get("credentials.time_budget_s", AgentConfig.time_budget_s),
+    )

@@ -1,0 +1,89 @@
+"""Policy, rule and result types shared by the agent and the collector."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["critical", "high", "medium", "low"]
+SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
+RuleStatus = Literal["pass", "fail", "unknown", "not_applicable"]
+Scope = Literal["agent", "collector"]
+Verdict = Literal["compliant", "non_compliant", "unknown"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One operation on one fact; a rule fails when any of its checks fails."""
+
+    op: str
+    fact: str
+    param: tuple[str, ...] = ()
+    key: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule from the catalogue (rules.toml)."""
+
+    id: str
+    title: str
+    severity: Severity
+    guidance: str
+    remediation: str
+    checks: tuple[Check, ...]
+    scope: Scope = "agent"
+
+
+@dataclass(frozen=True)
+class RuleOverride:
+    """A policy's per-rule settings."""
+
+    enabled: bool = True
+    severity: Severity | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """An organisation's validated policy: its values and its rule overrides."""
+
+    values: dict[str, dict[str, Any]]
+    overrides: dict[str, RuleOverride] = field(default_factory=dict)
+    source: str = "default"
+
+    @property
+    def organisation_name(self) -> str:
+        return str(self.values["organisation"]["name"])
+
+    @property
+    def interval_minutes(self) -> int:
+        return int(self.values["reporting"]["interval_minutes"])
+
+    def lookup(self, path: str) -> Any:
+        table, _, key = path.partition(".")
+        return self.values[table][key]
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """What one rule found: the same shape on the agent and the collector."""
+
+    id: str
+    title: str
+    severity: Severity
+    status: RuleStatus
+    evidence: list[str]
+    remediation: str
+    guidance: str
+    scope: Scope = "agent"
+
+
+def verdict(results: list[RuleResult]) -> Verdict:
+    """Any failure is non-compliant; otherwise any unknown is unknown; else compliant."""
+    statuses = {r.status for r in results}
+    if "fail" in statuses:
+        return "non_compliant"
+    if "unknown" in statuses:
+        return "unknown"
+    return "compliant"

@@ -1,0 +1,232 @@
+"""The closed set of rule operations: each compares selected facts with a policy value."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from agent.policy.model import RuleStatus
+from agent.policy.selector import Item
+
+MAX_EVIDENCE = 20
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An operation's answer before unknowns from the fact path are folded in."""
+
+    status: RuleStatus
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything an operation may look at besides the selected items."""
+
+    param: Any
+    now: datetime
+    key: Any = None
+    detail: Any = None
+
+
+def _where(item: Item) -> str:
+    return f"{item.label} {item.value}" if item.label else str(item.value)
+
+
+def _with_detail(text: str, inputs: Inputs) -> str:
+    if inputs.detail in (None, "", []):
+        return text
+    detail = (
+        ", ".join(map(str, inputs.detail)) if isinstance(inputs.detail, list) else inputs.detail
+    )
+    return f"{text} ({detail})"
+
+
+def _fail_or_pass(failures: list[str], passed: str) -> Outcome:
+    if failures:
+        return Outcome("fail", failures[:MAX_EVIDENCE])
+    return Outcome("pass", [passed])
+
+
+def none_in_cidrs(items: list[Item], inputs: Inputs) -> Outcome:
+    """Fail for each IP address inside one of the ranges; names that are not IPs never match."""
+    networks = inputs.param
+    if not networks:
+        return Outcome("not_applicable", ["the policy lists no ranges"])
+    failures = []
+    for item in items:
+        try:
+            address = ipaddress.ip_address(str(item.value).split("%", 1)[0])
+        except ValueError:
+            continue  # a host name, e.g. a share's server: NET-007's domain check covers it
+        for network in networks:
+            if address.version == network.version and address in network:
+                failures.append(f"{_where(item)} is in {network}")
+                break
+    return _fail_or_pass(failures, f"{len(items)} checked, none in {len(networks)} ranges")
+
+
+def host_of(value: str) -> str:
+    """The host or domain part of an e-mail, URL, UNC path, realm or host name."""
+    text = value.strip().lower()
+    text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", text)  # URL scheme
+    text = text.lstrip("\\/")
+    text = re.split(r"[/\\:]", text, maxsplit=1)[0]  # path, port
+    return text.rsplit("@", 1)[-1].rstrip(".")
+
+
+def domain_matches(value: str, domain: str) -> bool:
+    """Equal to the domain or a subdomain of it (a.example.org matches example.org, not
+    example.org.evil.com or badexample.org)."""
+    host, domain = host_of(value), domain.lower().strip(".")
+    return host == domain or host.endswith("." + domain)
+
+
+def none_match_domains(items: list[Item], inputs: Inputs) -> Outcome:
+    domains = inputs.param
+    if not domains:
+        return Outcome("not_applicable", ["the policy lists no domains"])
+    failures = [
+        f"{_where(item)} matches {domain}"
+        for item in items
+        for domain in domains
+        if domain_matches(str(item.value), domain)
+    ]
+    return _fail_or_pass(failures, f"{len(items)} checked, none of the organisation's")
+
+
+def none_in_set(items: list[Item], inputs: Inputs) -> Outcome:
+    wanted = {str(v).casefold() for v in inputs.param}
+    if not wanted:
+        return Outcome("not_applicable", ["the policy lists no values"])
+    failures = [f"{_where(item)}" for item in items if str(item.value).casefold() in wanted]
+    return _fail_or_pass(failures, f"{len(items)} checked, none of the organisation's")
+
+
+def all_in_set(items: list[Item], inputs: Inputs) -> Outcome:
+    allowed = {str(v).casefold() for v in inputs.param}
+    failures = [
+        f"{_where(item)} is not on the allowlist"
+        for item in items
+        if str(item.value).casefold() not in allowed
+    ]
+    return _fail_or_pass(failures, f"{len(items)} checked, all on the allowlist")
+
+
+def is_empty(items: list[Item], inputs: Inputs) -> Outcome:
+    return _fail_or_pass([_where(item) for item in items], "none found")
+
+
+def _single(items: list[Item]) -> Item | None:
+    return items[0] if items else None
+
+
+def is_true(items: list[Item], inputs: Inputs) -> Outcome:
+    item = _single(items)
+    if item is None:
+        return Outcome("unknown", ["no value reported"])
+    if item.value is True:
+        return Outcome("pass", [_with_detail("yes", inputs)])
+    return Outcome("fail", [_with_detail("no", inputs)])
+
+
+def is_false(items: list[Item], inputs: Inputs) -> Outcome:
+    item = _single(items)
+    if item is None:
+        return Outcome("unknown", ["no value reported"])
+    if item.value is False:
+        return Outcome("pass", [_with_detail("no", inputs)])
+    return Outcome("fail", [_with_detail("yes", inputs)])
+
+
+def at_most(items: list[Item], inputs: Inputs) -> Outcome:
+    item = _single(items)
+    if item is None:
+        return Outcome("unknown", ["no value reported"])
+    text = _with_detail(f"{item.value} (at most {inputs.param} allowed)", inputs)
+    return Outcome("pass" if int(item.value) <= int(inputs.param) else "fail", [text])
+
+
+def parse_timestamp(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _within(items: list[Item], inputs: Inputs, limit: timedelta, unit: str) -> Outcome:
+    item = _single(items)
+    if item is None:
+        return Outcome("unknown", ["no time reported"])
+    try:
+        when = parse_timestamp(str(item.value))
+    except ValueError:
+        return Outcome("unknown", [f"unreadable time {item.value!r}"])
+    age = inputs.now - when
+    amount = age / timedelta(**{unit: 1})
+    text = f"{when:%Y-%m-%d %H:%M} UTC, {int(amount)} {unit} ago (at most {inputs.param})"
+    return Outcome("pass" if age <= limit else "fail", [text])
+
+
+def within_days(items: list[Item], inputs: Inputs) -> Outcome:
+    return _within(items, inputs, timedelta(days=int(inputs.param)), "days")
+
+
+def within_hours(items: list[Item], inputs: Inputs) -> Outcome:
+    return _within(items, inputs, timedelta(hours=int(inputs.param)), "hours")
+
+
+def not_before_today(items: list[Item], inputs: Inputs) -> Outcome:
+    """A date (YYYY-MM-DD) that must not have passed; no date at all passes."""
+    item = _single(items)
+    if item is None:
+        return Outcome("pass", ["no expiry date"])
+    try:
+        expires = date.fromisoformat(str(item.value)[:10])
+    except ValueError:
+        return Outcome("unknown", [f"unreadable date {item.value!r}"])
+    status: RuleStatus = "pass" if expires >= inputs.now.date() else "fail"
+    return Outcome(status, [f"approval expires {expires.isoformat()}"])
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    """'10.0.22631' -> (10, 0, 22631); '14.5 (23F79)' -> (14, 5)."""
+    match = re.match(r"\d+(?:\.\d+)*", text.strip())
+    if match is None:
+        raise ValueError(f"no version number in {text!r}")
+    return tuple(int(part) for part in match[0].split("."))
+
+
+def version_at_least(items: list[Item], inputs: Inputs) -> Outcome:
+    item = _single(items)
+    minimums: dict[str, str] = inputs.param
+    if item is None or inputs.key is None:
+        return Outcome("unknown", ["no OS version reported"])
+    minimum = minimums.get(str(inputs.key).lower())
+    if minimum is None:
+        return Outcome("not_applicable", [f"the policy sets no minimum for {inputs.key}"])
+    try:
+        ok = version_tuple(str(item.value)) >= version_tuple(minimum)
+    except ValueError:
+        return Outcome("unknown", [f"unreadable version {item.value!r}"])
+    text = f"{inputs.key} {item.value} (minimum {minimum})"
+    return Outcome("pass" if ok else "fail", [text])
+
+
+Operation = Callable[[list[Item], Inputs], Outcome]
+
+OPERATIONS: dict[str, Operation] = {
+    "none_in_cidrs": none_in_cidrs,
+    "none_match_domains": none_match_domains,
+    "none_in_set": none_in_set,
+    "all_in_set": all_in_set,
+    "is_empty": is_empty,
+    "is_true": is_true,
+    "is_false": is_false,
+    "at_most": at_most,
+    "within_days": within_days,
+    "within_hours": within_hours,
+    "not_before_today": not_before_today,
+    "version_at_least": version_at_least,
+}

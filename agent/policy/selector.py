@@ -1,0 +1,69 @@
+"""Fact paths: `probes.network.data.interfaces[*].addresses[*].address` over a report dict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Item:
+    """A selected value and what it belongs to (the names of the list elements on its way)."""
+
+    value: Any
+    label: str
+
+
+@dataclass
+class Selection:
+    """The values a path reached, and why any part of it could not be reached."""
+
+    items: list[Item] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+
+
+def _segments(path: str) -> list[tuple[str, bool]]:
+    return [(part.removesuffix("[*]"), part.endswith("[*]")) for part in path.split(".")]
+
+
+def _why_null(parent: dict[str, Any], key: str, path: str) -> str | None:
+    """A null that means "unknown" gets its reason; a null that means "absent" gets None."""
+    if key == "data" and "status" in parent:
+        error = parent.get("error") or {}
+        message = error.get("message", "no data") if isinstance(error, dict) else "no data"
+        return f"probe {parent['status']}: {message}"
+    gaps = parent.get("gaps")
+    if isinstance(gaps, dict):
+        # A top-level field of a probe's data: null there is always "could not read".
+        return f"{key}: {gaps.get(key, 'not reported')}"
+    return None
+
+
+def select(facts: dict[str, Any], path: str) -> Selection:
+    """Walk the path; nulls become unknowns (with the probe's reason) or absences."""
+    selection = Selection()
+    nodes: list[tuple[Any, list[str]]] = [(facts, [])]
+    for key, iterate in _segments(path):
+        next_nodes: list[tuple[Any, list[str]]] = []
+        for node, trail in nodes:
+            if not isinstance(node, dict) or key not in node:
+                selection.unknown.append(f"{path}: not in the report")
+                continue
+            value = node[key]
+            if value is None:
+                reason = _why_null(node, key, path)
+                if reason is not None:
+                    selection.unknown.append(reason)
+                continue
+            if not iterate:
+                next_nodes.append((value, trail))
+                continue
+            if not isinstance(value, list):
+                selection.unknown.append(f"{path}: {key} is not a list")
+                continue
+            for element in value:
+                name = element.get("name") if isinstance(element, dict) else None
+                next_nodes.append((element, [*trail, str(name)] if name else trail))
+        nodes = next_nodes
+    selection.items = [Item(value=v, label=" ".join(t)) for v, t in nodes if v is not None]
+    return selection

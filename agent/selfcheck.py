@@ -1,0 +1,137 @@
+"""`agent --self-check`: collect, evaluate, check the agent itself; print for a person or JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, TextIO
+
+from agent.collect import collect_report
+from agent.config import AgentConfig
+from agent.context import Context
+from agent.policy import Policy, RuleResult, evaluate, load_catalogue, verdict
+from agent.report import SCHEMA_VERSION, Report
+
+CheckStatus = Literal["pass", "fail", "unknown"]
+EXIT_CODES = {"compliant": 0, "non_compliant": 1, "unknown": 3}
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """One check of the agent itself (configuration, enrolment, collector)."""
+
+    name: str
+    status: CheckStatus
+    detail: str
+
+
+@dataclass(frozen=True)
+class SelfCheck:
+    """Everything the self-check found."""
+
+    verdict: str
+    rules: list[RuleResult]
+    checks: list[HealthCheck]
+    report: Report
+    policy_source: str
+    organisation: str
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.verdict]
+
+
+def agent_health(config: AgentConfig, policy: Policy) -> list[HealthCheck]:
+    checks = [
+        HealthCheck("configuration", "pass", f"read from {config.source}"),
+        HealthCheck("policy", "pass", f"{policy.organisation_name} ({policy.source})"),
+    ]
+    if config.server is None:
+        checks.append(
+            HealthCheck(
+                "enrolment",
+                "fail",
+                "not enrolled: run `agent enroll --server URL --token TOKEN` with the token "
+                "your security team gave you",
+            )
+        )
+    else:
+        checks.append(HealthCheck("enrolment", "unknown", f"collector {config.server}"))
+    return checks
+
+
+def run_self_check(ctx: Context, config: AgentConfig, policy: Policy) -> SelfCheck:
+    report = collect_report(ctx)
+    now = datetime.fromtimestamp(ctx.now(), UTC)
+    rules = evaluate(policy, load_catalogue(), report.to_dict(), now)
+    return SelfCheck(
+        verdict=verdict(rules),
+        rules=rules,
+        checks=agent_health(config, policy),
+        report=report,
+        policy_source=policy.source,
+        organisation=policy.organisation_name,
+    )
+
+
+def to_json(result: SelfCheck) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "verdict": result.verdict,
+        "policy": {"source": result.policy_source, "organisation": result.organisation},
+        "rules": [
+            {k: v for k, v in asdict(r).items() if k not in ("guidance", "scope")}
+            for r in result.rules
+        ],
+        "probes": {
+            name: {"status": p.status, "duration_ms": p.duration_ms}
+            for name, p in result.report.probes.items()
+        },
+        "checks": [asdict(c) for c in result.checks],
+        "report": result.report.to_dict(),
+    }
+
+
+_COLOURS = {"pass": "32", "fail": "31", "unknown": "33", "not_applicable": "90"}
+_LABELS = {"pass": "PASS", "fail": "FAIL", "unknown": "UNKNOWN", "not_applicable": "N/A"}
+
+
+def _paint(text: str, status: str, colour: bool) -> str:
+    return f"\033[{_COLOURS[status]}m{text}\033[0m" if colour else text
+
+
+def wants_colour(stream: TextIO) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def render_text(result: SelfCheck, colour: bool) -> str:
+    lines = [f"Outpost self-check: {result.organisation} policy ({result.policy_source})", ""]
+    for rule in result.rules:
+        label = _paint(f"{_LABELS[rule.status]:<7}", rule.status, colour)
+        lines.append(f"{label} {rule.id:<9} {rule.title}  [{rule.severity}]")
+        evidence = "; ".join(rule.evidence)
+        if rule.status in ("fail", "unknown"):
+            lines.append(f"{'':16} {evidence}")
+            lines.append(f"{'':16} Fix: {rule.remediation}")
+        elif evidence:
+            lines.append(f"{'':16} {evidence}")
+    lines += ["", "Agent"]
+    for check in result.checks:
+        label = _paint(f"{_LABELS[check.status]:<7}", check.status, colour)
+        lines.append(f"{label} {check.name:<13} {check.detail}")
+    failing = sum(r.status == "fail" for r in result.rules)
+    unknown = sum(r.status == "unknown" for r in result.rules)
+    summary = {
+        "compliant": "COMPLIANT: every rule passes.",
+        "non_compliant": f"NOT COMPLIANT: {failing} rule(s) fail, {unknown} unknown.",
+        "unknown": f"UNKNOWN: nothing fails, but {unknown} rule(s) could not be checked.",
+    }[result.verdict]
+    status = {"compliant": "pass", "non_compliant": "fail", "unknown": "unknown"}[result.verdict]
+    lines += ["", _paint(summary, status, colour)]
+    return "\n".join(lines) + "\n"
+
+
+def render_json(result: SelfCheck) -> str:
+    return json.dumps(to_json(result), indent=2) + "\n"
