@@ -16,7 +16,7 @@ def _type_name(hint: Any) -> str:
         names = [_type_name(a) for a in args if a is not type(None)]
         return " \\| ".join(names) + (" \\| null" if type(None) in args else "")
     if origin is typing.Literal:
-        return "enum"
+        return "enum(" + ", ".join(map(str, args)) + ")"
     if origin is list:
         return f"list[{_type_name(args[0])}]"
     if origin is dict:

@@ -51,7 +51,8 @@ def _combine(outcomes: list[Outcome]) -> tuple[RuleStatus, list[str]]:
     """A rule takes its checks' worst status, with the evidence of the checks that gave it."""
     statuses = {o.status for o in outcomes}
     status = next(s for s in _PRECEDENCE if s in statuses)
-    return status, [e for o in outcomes if o.status == status for e in o.evidence]
+    evidence = [e for o in outcomes if o.status == status for e in o.evidence]
+    return status, list(dict.fromkeys(evidence))
 
 
 def evaluate_rule(rule: Rule, policy: Policy, facts: dict[str, Any], now: datetime) -> RuleResult:

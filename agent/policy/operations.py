@@ -13,6 +13,7 @@ from agent.policy.model import RuleStatus
 from agent.policy.selector import Item
 
 MAX_EVIDENCE = 20
+MAX_DETAIL = 10
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ class Inputs:
 
 
 def _where(item: Item) -> str:
-    return f"{item.label} {item.value}" if item.label else str(item.value)
+    value = str(item.value)
+    return f"{item.label} {value}" if item.label and item.label != value else value
 
 
 def _with_detail(text: str, inputs: Inputs) -> str:
@@ -67,7 +69,7 @@ def none_in_cidrs(items: list[Item], inputs: Inputs) -> Outcome:
             if address.version == network.version and address in network:
                 failures.append(f"{_where(item)} is in {network}")
                 break
-    return _fail_or_pass(failures, f"{len(items)} checked, none in {len(networks)} ranges")
+    return _fail_or_pass(failures, f"none of {len(items)} in the internal ranges")
 
 
 def host_of(value: str) -> str:
@@ -96,7 +98,7 @@ def none_match_domains(items: list[Item], inputs: Inputs) -> Outcome:
         for domain in domains
         if domain_matches(str(item.value), domain)
     ]
-    return _fail_or_pass(failures, f"{len(items)} checked, none of the organisation's")
+    return _fail_or_pass(failures, f"none of {len(items)} in the organisation's domains")
 
 
 def none_in_set(items: list[Item], inputs: Inputs) -> Outcome:
@@ -104,7 +106,7 @@ def none_in_set(items: list[Item], inputs: Inputs) -> Outcome:
     if not wanted:
         return Outcome("not_applicable", ["the policy lists no values"])
     failures = [f"{_where(item)}" for item in items if str(item.value).casefold() in wanted]
-    return _fail_or_pass(failures, f"{len(items)} checked, none of the organisation's")
+    return _fail_or_pass(failures, f"none of {len(items)} is the organisation's")
 
 
 def all_in_set(items: list[Item], inputs: Inputs) -> Outcome:
@@ -114,7 +116,7 @@ def all_in_set(items: list[Item], inputs: Inputs) -> Outcome:
         for item in items
         if str(item.value).casefold() not in allowed
     ]
-    return _fail_or_pass(failures, f"{len(items)} checked, all on the allowlist")
+    return _fail_or_pass(failures, f"all {len(items)} on the allowlist")
 
 
 def is_empty(items: list[Item], inputs: Inputs) -> Outcome:

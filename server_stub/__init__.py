@@ -1,0 +1,1 @@
+"""Outpost collector: checks reports against the rules, keeps history, serves the dashboard."""
