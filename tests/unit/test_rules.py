@@ -132,7 +132,7 @@ INTERNAL_IF = {"name": "eth0", "kind": "ethernet", "addresses": [{"address": "10
 
 CASES: list[tuple[str, str, Mutation | None, str, str]] = [
     # rule, case, mutation, expected status, a piece of the expected evidence
-    ("NET-001", "public only", None, "pass", "none in"),
+    ("NET-001", "public only", None, "pass", "in the internal ranges"),
     (
         "NET-001",
         "campus cable",
