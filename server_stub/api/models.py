@@ -1,0 +1,76 @@
+"""Request and response bodies of the API (pydantic, strict: no silent coercion)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DeviceState = Literal["compliant", "non_compliant", "unknown", "stale", "unapproved", "revoked"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class EnrolRequest(Strict):
+    token: str = Field(min_length=1, max_length=200)
+    hostname: str = Field(min_length=1, max_length=255)
+    hardware_id_hash: str | None = Field(default=None, max_length=64)
+
+
+class EnrolResponse(Strict):
+    device_id: str
+    device_secret: str
+    policy_etag: str
+
+
+class ReportAccepted(Strict):
+    accepted: bool
+    duplicate: bool
+    state: DeviceState
+    failing_rules: list[str]
+    policy_etag: str
+
+
+class DeviceSummary(Strict):
+    id: str
+    name: str
+    owner: str
+    department: str
+    state: DeviceState
+    last_seen_at: str | None
+    approval_expires: str
+    failing_rules: list[str]
+
+
+class RuleOut(Strict):
+    id: str
+    title: str
+    severity: str
+    status: str
+    evidence: list[str]
+    remediation: str
+    changed_at: str | None
+
+
+class DeviceDetail(DeviceSummary):
+    approved_by: str
+    justification: str
+    registered_at: str | None
+    enrolled_at: str | None
+    revoked_at: str | None
+    hostname: str | None
+    last_source_ip: str | None
+    reports_received: int
+    rules: list[RuleOut]
+    facts: dict[str, object] | None
+
+
+class EventOut(Strict):
+    at: str | None
+    kind: str
+    rule_id: str | None
+    old: str | None
+    new: str
+    report_id: str | None

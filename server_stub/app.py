@@ -1,0 +1,60 @@
+"""create_app(settings): the collector's FastAPI application; no import-time singletons."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from server_stub.api import agents, fleet, ops
+from server_stub.api.deps import ERRORS
+from server_stub.config import Settings
+from server_stub.dashboard import routes as dashboard
+from server_stub.state import CollectorState, load_served_policy, report_validator
+from server_stub.storage.db import make_engine, session_factory, upgrade
+from server_stub.sweeper import run_forever
+
+STATIC = dashboard.STATIC_DIR
+
+
+def create_app(settings: Settings, run_sweeper: bool = True) -> FastAPI:
+    settings.check()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    state = CollectorState(
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        served_policy=load_served_policy(settings.policy_file),
+        validator=report_validator(),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(run_forever(state)) if run_sweeper else None
+        yield
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        engine.dispose()
+
+    app = FastAPI(
+        title="Outpost collector",
+        version="1",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # the interactive docs pull scripts from a CDN; the dashboard never does
+        redoc_url=None,
+        responses={400: ERRORS[400]},
+        lifespan=lifespan,
+    )
+    app.state.collector = state
+    app.include_router(agents.router)
+    app.include_router(fleet.router)
+    app.include_router(ops.router)
+    app.include_router(dashboard.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

@@ -1,0 +1,90 @@
+"""What each `collector` command does, given parsed arguments and settings."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import uvicorn
+
+from agent.policy import PolicyError
+from server_stub.app import create_app
+from server_stub.config import Settings
+from server_stub.storage.admins import AdminError, create_admin, create_api_token
+from server_stub.storage.db import make_engine, session_factory, upgrade
+from server_stub.storage.devices import (
+    RegisterError,
+    new_enrolment_token,
+    register_device,
+    revoke_device,
+)
+
+CLI_ACTOR = "cli"
+
+
+class CommandError(Exception):
+    """A command that cannot be carried out; printed without a traceback."""
+
+
+def serve(settings: Settings) -> int:
+    try:
+        app = create_app(settings)
+    except PolicyError as exc:
+        raise CommandError(str(exc)) from exc
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        ssl_certfile=settings.tls_cert,
+        ssl_keyfile=settings.tls_key,
+        log_level="info",
+        proxy_headers=False,  # X-Forwarded-For is weighed by the collector against --trusted-proxy
+        server_header=False,
+    )
+    return 0
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "serve":
+        return serve(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    try:
+        with sessions.begin() as session:
+            if args.command == "device" and args.device_command == "register":
+                registration = register_device(
+                    session,
+                    name=args.name,
+                    owner=args.owner,
+                    department=args.department,
+                    approved_by=args.approved_by,
+                    justification=args.justification,
+                    expires=args.expires,
+                    token_ttl_days=args.token_ttl,
+                    actor=CLI_ACTOR,
+                )
+                print(f"registered {args.name} as device {registration.device_id}")
+                print(f"one-time enrolment token (valid {args.token_ttl} days):")
+                print(registration.enrolment_token)
+            elif args.command == "device" and args.device_command == "revoke":
+                revoke_device(session, args.name, CLI_ACTOR)
+                print(f"revoked {args.name}")
+            elif args.command == "device" and args.device_command == "token":
+                print(new_enrolment_token(session, args.name, args.token_ttl, CLI_ACTOR))
+            elif args.command == "admin":
+                password = sys.stdin.readline().rstrip("\n")
+                create_admin(session, args.username, password, CLI_ACTOR)
+                print(f"created admin {args.username}")
+            elif args.command == "token":
+                print(create_api_token(session, args.name, CLI_ACTOR))
+    except (RegisterError, AdminError) as exc:
+        raise CommandError(str(exc)) from exc
+    finally:
+        engine.dispose()
+    return 0
+
+
+def demo(port: int, wait: bool) -> int:
+    raise CommandError("the demo is not built yet")

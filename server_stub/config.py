@@ -1,0 +1,88 @@
+"""Settings: where the collector keeps its data and how it listens; passed in, never imported."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+MIB = 1024 * 1024
+
+
+class SettingsError(ValueError):
+    """Settings the collector refuses to start with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the collector needs to run; create_app(settings) takes it explicitly."""
+
+    data_dir: Path
+    database_url: str
+    host: str = "127.0.0.1"
+    port: int = 8443
+    policy_file: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    trusted_proxies: tuple[IPNetwork, ...] = ()
+    max_body_bytes: int = MIB
+    enrol_token_ttl_days: int = 7
+    session_hours: int = 12
+    dev: bool = False
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None
+
+    def check(self) -> None:
+        """Refuse unsafe combinations outside development."""
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise SettingsError("--tls-cert and --tls-key go together")
+        loopback = self.host in ("127.0.0.1", "::1", "localhost")
+        if not self.tls and not loopback and not self.trusted_proxies and not self.dev:
+            raise SettingsError(
+                f"refusing plain HTTP on {self.host}: give --tls-cert/--tls-key, listen on "
+                "127.0.0.1 behind a TLS proxy (--trusted-proxy), or pass --dev"
+            )
+
+
+def database_url_for(data_dir: Path, explicit: str | None) -> str:
+    return explicit or f"sqlite:///{data_dir / 'collector.db'}"
+
+
+def settings_from(
+    *,
+    data_dir: str | None = None,
+    database_url: str | None = None,
+    host: str | None = None,
+    port: int | None = None,
+    policy_file: str | None = None,
+    tls_cert: str | None = None,
+    tls_key: str | None = None,
+    trusted_proxies: list[str] | None = None,
+    dev: bool = False,
+    env: dict[str, str] | None = None,
+) -> Settings:
+    """Command-line values first, then OUTPOST_* environment variables, then defaults."""
+    env = dict(os.environ) if env is None else env
+    folder = Path(data_dir or env.get("OUTPOST_DATA_DIR") or "./outpost-data")
+    proxies = trusted_proxies or [
+        p for p in env.get("OUTPOST_TRUSTED_PROXIES", "").split(",") if p.strip()
+    ]
+    try:
+        networks = tuple(ipaddress.ip_network(p.strip(), strict=False) for p in proxies)
+    except ValueError as exc:
+        raise SettingsError(f"--trusted-proxy: {exc}") from exc
+    return Settings(
+        data_dir=folder,
+        database_url=database_url_for(folder, database_url or env.get("OUTPOST_DATABASE_URL")),
+        host=host or env.get("OUTPOST_HOST", "127.0.0.1"),
+        port=port or int(env.get("OUTPOST_PORT", "8443")),
+        policy_file=policy_file or env.get("OUTPOST_POLICY"),
+        tls_cert=tls_cert or env.get("OUTPOST_TLS_CERT"),
+        tls_key=tls_key or env.get("OUTPOST_TLS_KEY"),
+        trusted_proxies=networks,
+        dev=dev,
+    )

@@ -1,0 +1,55 @@
+"""What a running collector holds: settings, database, policy, schema validator, counters."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+
+from agent.policy import Policy, load_policy_file, parse_policy
+from agent.policy.loader import default_policy_text
+from server_stub.config import Settings
+
+
+@dataclass(frozen=True)
+class ServedPolicy:
+    """The organisation's policy, its text as served to agents, and that text's ETag."""
+
+    policy: Policy
+    text: str
+    etag: str
+
+
+def load_served_policy(path: str | None) -> ServedPolicy:
+    if path is None:
+        text = default_policy_text()
+        policy = parse_policy(text, source="default policy pack")
+    else:
+        policy = load_policy_file(path)
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    return ServedPolicy(policy, text, '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"')
+
+
+def report_validator() -> jsonschema.Draft202012Validator:
+    text = resources.files("agent").joinpath("report.schema.json").read_text(encoding="utf-8")
+    return jsonschema.Draft202012Validator(json.loads(text))
+
+
+@dataclass
+class CollectorState:
+    """Attached to app.state.collector; one per process."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Any]
+    served_policy: ServedPolicy
+    validator: jsonschema.Draft202012Validator
+    counters: Counter[str] = field(default_factory=Counter)

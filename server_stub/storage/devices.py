@@ -1,0 +1,142 @@
+"""Device register: registration with approval, enrolment, revocation, authentication."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server_stub.security import new_secret, token_hash
+from server_stub.storage.audit import record
+from server_stub.storage.clock import as_utc, utcnow
+from server_stub.storage.tables import Device, EnrolmentToken, Event
+
+
+class RegisterError(ValueError):
+    """A register operation that cannot be done (duplicate name, unknown device...)."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    device_id: str
+    enrolment_token: str
+
+
+def register_device(
+    session: Session,
+    *,
+    name: str,
+    owner: str,
+    department: str,
+    approved_by: str,
+    justification: str,
+    expires: date,
+    token_ttl_days: int,
+    actor: str,
+) -> Registration:
+    """Record an approved device and give a one-time enrolment token (shown once)."""
+    if session.scalar(select(Device.id).where(Device.name == name)):
+        raise RegisterError(f"a device named {name!r} is already registered")
+    if not justification.strip():
+        raise RegisterError("a justification is required")
+    now = utcnow()
+    device = Device(
+        id=str(uuid.uuid4()),
+        name=name,
+        owner=owner,
+        department=department,
+        approved_by=approved_by,
+        justification=justification,
+        approval_expires=expires,
+        registered_at=now,
+        state="unknown",
+        failing_rules=[],
+        reports_received=0,
+    )
+    session.add(device)
+    token = new_secret("ose_")
+    session.add(
+        EnrolmentToken(
+            token_hash=token_hash(token),
+            device_id=device.id,
+            expires_at=now + timedelta(days=token_ttl_days),
+        )
+    )
+    detail = f"owner={owner} department={department} approved_by={approved_by} expires={expires}"
+    record(session, actor, "device.register", name, detail)
+    return Registration(device_id=device.id, enrolment_token=token)
+
+
+def new_enrolment_token(session: Session, name: str, token_ttl_days: int, actor: str) -> str:
+    """A fresh one-time token for a registered device (re-enrolling a replaced machine)."""
+    device = device_by_name(session, name)
+    token = new_secret("ose_")
+    session.add(
+        EnrolmentToken(
+            token_hash=token_hash(token),
+            device_id=device.id,
+            expires_at=utcnow() + timedelta(days=token_ttl_days),
+        )
+    )
+    record(session, actor, "device.token", name, None)
+    return token
+
+
+def device_by_name(session: Session, name: str) -> Device:
+    device = session.scalar(select(Device).where(Device.name == name))
+    if device is None:
+        raise RegisterError(f"no device named {name!r}")
+    return device
+
+
+def revoke_device(session: Session, name: str, actor: str) -> Device:
+    device = device_by_name(session, name)
+    if device.revoked_at is None:
+        now = utcnow()
+        device.revoked_at = now
+        session.add(
+            Event(device_id=device.id, at=now, kind="state", old=device.state, new="revoked")
+        )
+        device.state = "revoked"
+        record(session, actor, "device.revoke", name, None)
+    return device
+
+
+class EnrolError(Exception):
+    """Why an enrolment was refused; `status` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    device_id: str
+    device_secret: str
+
+
+def enrol(session: Session, token: str, hostname: str, hardware_id_hash: str | None) -> Enrolment:
+    """Exchange a one-time token for the device id and a new device secret."""
+    entry = session.get(EnrolmentToken, token_hash(token), with_for_update=True)
+    now = utcnow()
+    if entry is None or entry.used_at is not None or as_utc(entry.expires_at) < now:
+        raise EnrolError(401, "the enrolment token is unknown, used or expired")
+    device = session.get(Device, entry.device_id)
+    if device is None or device.revoked_at is not None:
+        raise EnrolError(403, "the device was revoked")
+    entry.used_at = now
+    secret = new_secret("osd_")
+    device.secret_hash = token_hash(secret)  # a new enrolment replaces any earlier secret
+    device.enrolled_at = now
+    device.hostname = hostname
+    device.hardware_id_hash = hardware_id_hash
+    record(session, f"device:{device.name}", "device.enrol", device.name, f"host={hostname}")
+    return Enrolment(device_id=device.id, device_secret=secret)
+
+
+def device_by_secret(session: Session, secret: str) -> Device | None:
+    return session.scalar(select(Device).where(Device.secret_hash == token_hash(secret)))

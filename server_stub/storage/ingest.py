@@ -1,0 +1,128 @@
+"""Stores an accepted report: deduplicates, evaluates, records rule and state changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from agent.policy import Policy, RuleResult
+from server_stub.evaluation import CollectorFacts, device_state, evaluate_report
+from server_stub.storage.tables import Device, Event, Report, RuleState
+
+
+class ReportConflict(Exception):
+    """The report id is already used by another device."""
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    duplicate: bool
+    state: str
+    failing: list[str]
+
+
+def _record_rules(
+    session: Session, device: Device, results: list[RuleResult], report_id: str, now: datetime
+) -> None:
+    current = {
+        rs.rule_id: rs
+        for rs in session.scalars(select(RuleState).where(RuleState.device_id == device.id))
+    }
+    for result in results:
+        state = current.get(result.id)
+        if state is None:
+            state = RuleState(device_id=device.id, rule_id=result.id, changed_at=now)
+            session.add(state)
+        if state.status != result.status:
+            session.add(
+                Event(
+                    device_id=device.id,
+                    at=now,
+                    kind="rule",
+                    rule_id=result.id,
+                    old=state.status,
+                    new=result.status,
+                    report_id=report_id,
+                )
+            )
+            state.changed_at = now
+        state.status = result.status
+        state.title = result.title
+        state.severity = result.severity
+        state.evidence = result.evidence
+        state.remediation = result.remediation
+
+
+def set_state(
+    session: Session, device: Device, new: str, now: datetime, report_id: str | None = None
+) -> None:
+    if device.state != new:
+        session.add(
+            Event(
+                device_id=device.id,
+                at=now,
+                kind="state",
+                old=device.state,
+                new=new,
+                report_id=report_id,
+            )
+        )
+        device.state = new
+
+
+def store_report(
+    session: Session,
+    device: Device,
+    report: dict[str, Any],
+    source_ip: str,
+    policy: Policy,
+    now: datetime,
+) -> IngestResult:
+    """Everything in the caller's transaction; a resent report changes nothing."""
+    report_id = str(report["report_id"])
+    existing = session.get(Report, report_id)
+    if existing is not None:
+        if existing.device_id != device.id:
+            raise ReportConflict(report_id)
+        return IngestResult(duplicate=True, state=device.state, failing=device.failing_rules)
+    facts = CollectorFacts(
+        source_ip=source_ip,
+        approved=device.revoked_at is None,
+        approval_expires=device.approval_expires,
+        last_seen_at=now,
+    )
+    results = evaluate_report(policy, report, facts, now)
+    state = device_state(results, revoked=device.revoked_at is not None)
+    session.add(
+        Report(
+            id=report_id,
+            device_id=device.id,
+            received_at=now,
+            collected_at=str(report["collected_at"]),
+            source_ip=source_ip,
+            verdict=state,
+            body=report,
+        )
+    )
+    try:
+        session.flush()
+    except IntegrityError:  # the same report raced in on another connection
+        session.rollback()
+        return IngestResult(duplicate=True, state=device.state, failing=device.failing_rules)
+    device.reports_received += 1
+    device.last_seen_at = now
+    device.last_source_ip = source_ip
+    collected = str(report["collected_at"])
+    # A late report (spooled while offline) joins the history but does not overwrite a newer one.
+    if device.last_collected_at is None or collected >= device.last_collected_at:
+        device.last_collected_at = collected
+        device.last_report_id = report_id
+        device.failing_rules = [r.id for r in results if r.status == "fail"]
+        _record_rules(session, device, results, report_id, now)
+        set_state(session, device, state, now, report_id)
+    return IngestResult(duplicate=False, state=device.state, failing=device.failing_rules)

@@ -1,0 +1,154 @@
+"""The collector's tables (SQLAlchemy 2); Alembic migrations create and upgrade them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Device(Base):
+    """A registered (approved) device; enrolment binds it to one machine."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    department: Mapped[str] = mapped_column(String(200))
+    approved_by: Mapped[str] = mapped_column(String(200))
+    justification: Mapped[str] = mapped_column(Text)
+    approval_expires: Mapped[date] = mapped_column(Date, index=True)
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    secret_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    enrolled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    hostname: Mapped[str | None] = mapped_column(String(255))
+    hardware_id_hash: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    failing_rules: Mapped[list[str]] = mapped_column(JSON, default=list)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    last_source_ip: Mapped[str | None] = mapped_column(String(45))
+    last_report_id: Mapped[str | None] = mapped_column(String(36))
+    last_collected_at: Mapped[str | None] = mapped_column(String(40))
+    reports_received: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EnrolmentToken(Base):
+    """A one-time token that lets one agent enrol as one registered device."""
+
+    __tablename__ = "enrolment_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Report(Base):
+    """Every accepted report, as received (deduplicated on the agent's report_id)."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    collected_at: Mapped[str] = mapped_column(String(40))
+    source_ip: Mapped[str] = mapped_column(String(45))
+    verdict: Mapped[str] = mapped_column(String(20))
+    body: Mapped[dict[str, object]] = mapped_column(JSON)
+
+    __table_args__ = (Index("ix_reports_device_received", "device_id", "received_at"),)
+
+
+class RuleState(Base):
+    """The latest result of each rule for each device."""
+
+    __tablename__ = "rule_states"
+
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), primary_key=True)
+    rule_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20))
+    evidence: Mapped[list[str]] = mapped_column(JSON)
+    remediation: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Event(Base):
+    """A change: a rule's status or the device's state, with the report that caused it."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(10))  # "state" or "rule"
+    rule_id: Mapped[str | None] = mapped_column(String(20))
+    old: Mapped[str | None] = mapped_column(String(20))
+    new: Mapped[str] = mapped_column(String(20))
+    report_id: Mapped[str | None] = mapped_column(String(36))
+
+    __table_args__ = (Index("ix_events_device_at", "device_id", "at"),)
+
+
+class Admin(Base):
+    """A dashboard user (argon2 password hash)."""
+
+    __tablename__ = "admins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiToken(Base):
+    """An admin API token for scripts (stored hashed)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(Base):
+    """A dashboard login session (cookie value stored hashed) and its CSRF token."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    admin_id: Mapped[int] = mapped_column(ForeignKey("admins.id"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """Every admin action: who, what, on what."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    target: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[str | None] = mapped_column(Text)
