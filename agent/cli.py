@@ -14,10 +14,14 @@ from agent.catalogue import render_markdown
 from agent.collect import collect_report
 from agent.config import AgentConfig, ConfigError, load_config
 from agent.context import Context
+from agent.enrol import NotEnrolled, enroll
 from agent.policy import Policy, PolicyError, default_policy, load_policy_file
 from agent.probes import PROBES
 from agent.recorded import RecordingContext
+from agent.secret_store import SecretMissing
 from agent.selfcheck import render_json, render_text, run_self_check, wants_colour
+from agent.send import send_once
+from agent.transport import TransportError
 
 EXIT_USAGE = 2
 
@@ -43,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     shape.add_argument("--json", dest="facts_json", action="store_true", help="one report")
     shape.add_argument("--markdown", action="store_true", help="the probe catalogue")
     shape.add_argument("--record", metavar="FILE", help="save what the machine answered")
+    enroll = commands.add_parser("enroll", help="enrol this device with a one-time token")
+    enroll.add_argument("--server", required=True, help="collector URL (https://...)")
+    enroll.add_argument("--token", required=True, help="one-time enrolment token")
+    enroll.add_argument("--ca-file", metavar="PEM", help="pin the collector's CA certificate")
+    commands.add_parser("send", help="collect and send one report now")
     return parser
 
 
@@ -65,6 +74,27 @@ def _facts(args: argparse.Namespace) -> int:
         Path(args.record).write_text(json.dumps(recording_ctx.recording, indent=1) + "\n")
         return 0
     print(json.dumps(collect_report(Context()).to_dict(), indent=2))
+    return 0
+
+
+def _wire(args: argparse.Namespace, config: AgentConfig) -> int:
+    """enroll and send: talk to the collector; failures are one clear line, never a traceback."""
+    try:
+        if args.command == "enroll":
+            enrolment = enroll(Context(), config, args.server, args.token, args.ca_file)
+            where = enrolment.secret_store.split(":", 1)[0]
+            print(f"enrolled as device {enrolment.device_id}; secret stored in the {where}")
+            return 0
+        result = send_once(Context(), config)
+    except (TransportError, NotEnrolled, SecretMissing, ValueError) as exc:
+        print(f"agent: {exc}", file=sys.stderr)
+        return 1
+    answer = result.answer
+    failing = ", ".join(answer.get("failing_rules", [])) or "none"
+    duplicate = " (already received)" if answer.get("duplicate") else ""
+    print(
+        f"report {result.report_id} accepted{duplicate}: {answer.get('state')}; failing: {failing}"
+    )
     return 0
 
 
@@ -92,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     if args.command == "facts":
         return _facts(args)
+    if args.command in ("enroll", "send"):
+        return _wire(args, config)
     parser.print_help(sys.stderr)
     return EXIT_USAGE
 

@@ -11,8 +11,11 @@ from typing import Any, Literal, TextIO
 from agent.collect import collect_report
 from agent.config import AgentConfig
 from agent.context import Context
+from agent.enrol import NotEnrolled, collector_for, load_enrolment
 from agent.policy import Policy, RuleResult, evaluate, load_catalogue, verdict
 from agent.report import SCHEMA_VERSION, Report
+from agent.secret_store import SecretMissing
+from agent.transport import TransportError
 
 CheckStatus = Literal["pass", "fail", "unknown"]
 EXIT_CODES = {"compliant": 0, "non_compliant": 1, "unknown": 3}
@@ -43,23 +46,47 @@ class SelfCheck:
         return EXIT_CODES[self.verdict]
 
 
-def agent_health(config: AgentConfig, policy: Policy) -> list[HealthCheck]:
+def _collector_checks(config: AgentConfig) -> list[HealthCheck]:
+    try:
+        enrolment = load_enrolment(config.state_dir)
+    except NotEnrolled as exc:
+        remedy = (
+            "run `agent enroll --server URL --token TOKEN` with the token from your security team"
+        )
+        return [HealthCheck("enrolment", "fail", f"{exc}: {remedy}")]
     checks = [
+        HealthCheck(
+            "enrolment",
+            "pass",
+            f"device {enrolment.device_id} of {enrolment.server}; "
+            f"secret in {enrolment.secret_store.split(':', 1)[0]}",
+        )
+    ]
+    try:
+        collector = collector_for(enrolment)
+    except SecretMissing as exc:
+        return [*checks, HealthCheck("device secret", "fail", f"{exc}: enrol again")]
+    collector.attempts = 1  # the person at the laptop is waiting: no retries
+    try:
+        collector.healthy()
+        tls = "TLS verified" if enrolment.server.startswith("https") else "loopback HTTP"
+        checks.append(HealthCheck("collector", "pass", f"reachable ({tls})"))
+        collector.fetch_policy(None)
+        checks.append(HealthCheck("device secret", "pass", "accepted by the collector"))
+    except TransportError as exc:
+        name = "device secret" if exc.status in (401, 403) else "collector"
+        advice = {401: "enrol again", 403: "this device was revoked: ask your security team"}
+        detail = f"{exc}: {advice[exc.status]}" if exc.status in advice else str(exc)
+        checks.append(HealthCheck(name, "fail", detail))
+    return checks
+
+
+def agent_health(config: AgentConfig, policy: Policy) -> list[HealthCheck]:
+    return [
         HealthCheck("configuration", "pass", f"read from {config.source}"),
         HealthCheck("policy", "pass", f"{policy.organisation_name} ({policy.source})"),
+        *_collector_checks(config),
     ]
-    if config.server is None:
-        checks.append(
-            HealthCheck(
-                "enrolment",
-                "fail",
-                "not enrolled: run `agent enroll --server URL --token TOKEN` with the token "
-                "your security team gave you",
-            )
-        )
-    else:
-        checks.append(HealthCheck("enrolment", "unknown", f"collector {config.server}"))
-    return checks
 
 
 def run_self_check(ctx: Context, config: AgentConfig, policy: Policy) -> SelfCheck:
