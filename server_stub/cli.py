@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl SQLiteImpl" noise
     try:
         if args.command == "demo":
             return commands.demo(args.port, wait=not args.no_wait)

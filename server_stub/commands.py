@@ -10,6 +10,8 @@ import uvicorn
 from agent.policy import PolicyError
 from server_stub.app import create_app
 from server_stub.config import Settings
+from server_stub.demo import DemoError
+from server_stub.demo import demo as run_demo
 from server_stub.storage.admins import AdminError, create_admin, create_api_token
 from server_stub.storage.db import make_engine, session_factory, upgrade
 from server_stub.storage.devices import (
@@ -87,4 +89,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def demo(port: int, wait: bool) -> int:
-    raise CommandError("the demo is not built yet")
+    try:
+        return run_demo(port, wait)
+    except DemoError as exc:
+        raise CommandError(str(exc)) from exc
