@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from server_stub.api import agents, fleet, ops
 from server_stub.api.deps import ERRORS
-from server_stub.config import Settings
+from server_stub.config import Settings, settings_from
 from server_stub.dashboard import routes as dashboard
 from server_stub.state import CollectorState, load_served_policy, report_validator
 from server_stub.storage.db import make_engine, session_factory, upgrade
@@ -58,3 +58,8 @@ def create_app(settings: Settings, run_sweeper: bool = True) -> FastAPI:
     app.include_router(dashboard.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """For `collector serve --workers N`: each worker builds its app from OUTPOST_* variables."""
+    return create_app(settings_from())

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from typing import Any
 
 import uvicorn
 
@@ -28,27 +30,50 @@ class CommandError(Exception):
     """A command that cannot be carried out; printed without a traceback."""
 
 
-def serve(settings: Settings) -> int:
+def _environment_for(settings: Settings) -> dict[str, str]:
+    """The settings as OUTPOST_* variables, for worker processes that rebuild them."""
+    values = {
+        "OUTPOST_DATA_DIR": str(settings.data_dir),
+        "OUTPOST_DATABASE_URL": settings.database_url,
+        "OUTPOST_HOST": settings.host,
+        "OUTPOST_PORT": str(settings.port),
+        "OUTPOST_POLICY": settings.policy_file or "",
+        "OUTPOST_TLS_CERT": settings.tls_cert or "",
+        "OUTPOST_TLS_KEY": settings.tls_key or "",
+        "OUTPOST_TRUSTED_PROXIES": ",".join(str(n) for n in settings.trusted_proxies),
+    }
+    return {k: v for k, v in values.items() if v}
+
+
+def serve(settings: Settings, workers: int = 1) -> int:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        app = create_app(settings)
+        app = create_app(settings)  # also checks settings, policy and migrations up front
     except PolicyError as exc:
         raise CommandError(str(exc)) from exc
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        ssl_certfile=settings.tls_cert,
-        ssl_keyfile=settings.tls_key,
-        log_level="info",
-        proxy_headers=False,  # X-Forwarded-For is weighed by the collector against --trusted-proxy
-        server_header=False,
-    )
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "ssl_certfile": settings.tls_cert,
+        "ssl_keyfile": settings.tls_key,
+        "log_level": "info",
+        # X-Forwarded-For is weighed by the collector itself against --trusted-proxy.
+        "proxy_headers": False,
+        "server_header": False,
+    }
+    if workers > 1:
+        os.environ.update(_environment_for(settings))
+        uvicorn.run(
+            "server_stub.app:app_from_environment", factory=True, workers=workers, **options
+        )
+    else:
+        uvicorn.run(app, **options)
     return 0
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
-        return serve(settings)
+        return serve(settings, args.workers)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
     upgrade(engine)

@@ -1,0 +1,136 @@
+"""The agent's side of the wire: URL rules, retries, permanent errors, secret storage."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import socket
+import stat
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from agent.secret_store import SecretMissing, load_secret, store_secret
+from agent.transport import Collector, TransportError, check_server_url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://collector.example.org",
+        "http://127.0.0.1:8443",
+        "http://localhost:1",
+        "http://[::1]:9",
+    ],
+)
+def test_allowed_urls(url: str) -> None:
+    assert check_server_url(url + "/") == url
+
+
+@pytest.mark.parametrize("url", ["http://collector.example.org", "ftp://x", "collector:8443"])
+def test_refused_urls(url: str) -> None:
+    with pytest.raises(ValueError):
+        check_server_url(url)
+
+
+class Script:
+    """Answers a scripted sequence of statuses and remembers what it received."""
+
+    def __init__(self, statuses: list[int]) -> None:
+        self.statuses = statuses
+        self.received: list[tuple[str, dict[str, str], bytes]] = []
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, Script]]:
+    script = Script([])
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            self_body = self.rfile.read(length)
+            script.received.append((self.path, dict(self.headers), self_body))
+            status = script.statuses.pop(0) if script.statuses else 200
+            payload = json.dumps({"detail": f"scripted {status}", "accepted": True}).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", script
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_report_is_gzipped_with_the_bearer_secret(server: tuple[str, Script]) -> None:
+    url, script = server
+    Collector(url, secret="osd_canary", backoff_s=0).send_report({"report_id": "r1"})
+    path, headers, body = script.received[0]
+    assert path == "/api/v1/reports"
+    assert headers["Authorization"] == "Bearer osd_canary"
+    assert headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(body)) == {"report_id": "r1"}
+
+
+def test_server_errors_are_retried_then_succeed(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.statuses = [503, 429]
+    Collector(url, secret="s", backoff_s=0.01).send_report({})
+    assert len(script.received) == 3
+
+
+def test_permanent_rejection_is_not_retried(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.statuses = [422]
+    with pytest.raises(TransportError) as caught:
+        Collector(url, secret="s", backoff_s=0.01).send_report({})
+    assert caught.value.status == 422 and caught.value.permanent
+    assert "scripted 422" in str(caught.value)
+    assert len(script.received) == 1
+
+
+def test_unreachable_collector_is_a_clear_error_without_the_secret(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens here
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(TransportError) as caught:
+        Collector(f"http://127.0.0.1:{port}", secret="osd_canary_secret", backoff_s=0).send_report(
+            {}
+        )
+    assert caught.value.status is None and not caught.value.permanent
+    assert "unreachable" in str(caught.value)
+    assert "osd_canary_secret" not in str(caught.value) + caplog.text
+
+
+def test_secret_falls_back_to_a_private_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    import keyring.core
+
+    keyring.core.init_backend()
+    store = store_secret(tmp_path / "state", "dev-1", "osd_secret_value")
+    assert store.startswith("file:")
+    path = Path(store.split(":", 1)[1])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert load_secret(store, "dev-1") == "osd_secret_value"
+    path.unlink()
+    with pytest.raises(SecretMissing, match="cannot read the device secret file"):
+        load_secret(store, "dev-1")
