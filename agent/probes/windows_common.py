@@ -27,6 +27,8 @@ function Part([scriptblock]$Body) {
 _DENIED_MARKERS = ("PermissionDenied", "UnauthorizedAccess", "0x80070005", "Access is denied")
 
 _MS_DATE = re.compile(r"^/Date\((-?\d+)(?:[+-]\d{4})?\)/$")
+# What ConvertTo-Json prints for objects nested deeper than -Depth: a type name, not the data.
+_TYPE_NAME = re.compile(r"^System\.[\w.]+(\[\])?$")
 
 
 def first_line(text: str, limit: int = 160) -> str:
@@ -95,16 +97,30 @@ def ps_list(value: Any, what: str) -> list[Any]:
         return []
     if isinstance(value, list):
         return value
-    if isinstance(value, dict | str | int | float):
+    _reject_type_name(value, what)
+    if isinstance(value, dict | str | int | float) and not isinstance(value, bool):
         return [value]
     raise ParseError(f"{what}: expected a list, got {type(value).__name__}")
 
 
+def list_field(record: dict[str, Any], key: str) -> list[Any]:
+    """A list field that must be present (null is PowerShell's empty list, absence is an error)."""
+    if key not in record:
+        raise ParseError(f"the output has no {key!r} list")
+    return ps_list(record[key], key)
+
+
 def obj(value: Any, what: str) -> dict[str, Any]:
     """A JSON value that must be an object."""
+    _reject_type_name(value, what)
     if not isinstance(value, dict):
         raise ParseError(f"{what}: expected an object, got {type(value).__name__}")
     return value
+
+
+def _reject_type_name(value: Any, what: str) -> None:
+    if isinstance(value, str) and _TYPE_NAME.match(value):
+        raise ParseError(f"{what}: PowerShell printed the type name {value} instead of the data")
 
 
 def opt_str(record: dict[str, Any], key: str) -> str | None:

@@ -11,10 +11,9 @@ from agent.probes.network.windows_parse import (
     parse_gateways,
     parse_interfaces,
     parse_network_shares,
-    parse_saved_wifi_profiles,
     parse_vpn_connections,
-    parse_wifi_ssids,
 )
+from agent.probes.network.windows_wifi import parse_saved_wifi_profiles, parse_wifi_ssids
 from agent.probes.windows_common import PS_PART, parse_json, ps_text
 
 # Friendly names ("WLAN", "Ethernet 2") are localised: kinds come from InterfaceDescription,
@@ -43,25 +42,29 @@ $out.ip = Part {
        InterfaceMetric = [int]$_.InterfaceMetric } }) }
 }
 $out.routes = Part {
-  # -ErrorAction SilentlyContinue: Get-NetRoute fails when no default route exists at all.
-  @{ Routes = @(Get-NetRoute -DestinationPrefix '0.0.0.0/0', '::/0' -PolicyStore ActiveStore -ErrorAction SilentlyContinue |
-    ForEach-Object { @{ ifIndex = [int]$_.InterfaceIndex; Alias = [string]$_.InterfaceAlias
+  # -EA 0 (SilentlyContinue): Get-NetRoute fails when there is no default route at all.
+  $routes = Get-NetRoute -DestinationPrefix '0.0.0.0/0', '::/0' -PolicyStore ActiveStore -EA 0
+  @{ Routes = @($routes | ForEach-Object { @{
+      ifIndex = [int]$_.InterfaceIndex; Alias = [string]$_.InterfaceAlias
       NextHop = [string]$_.NextHop; RouteMetric = [int]$_.RouteMetric
       AddressFamily = [int]$_.AddressFamily } }) }
 }
 $out.dns = Part {
   $g = Get-DnsClientGlobalSetting
-  @{ Servers = @(Get-DnsClientServerAddress | Where-Object { $_.ServerAddresses } | ForEach-Object { @{
+  $primary = [Net.NetworkInformation.IPGlobalProperties]::GetIPGlobalProperties().DomainName
+  @{ Servers = @(Get-DnsClientServerAddress | Where-Object { $_.ServerAddresses } |
+     ForEach-Object { @{
        ifIndex = [int]$_.InterfaceIndex; AddressFamily = [int]$_.AddressFamily
        ServerAddresses = @($_.ServerAddresses | ForEach-Object { [string]$_ }) } })
      Suffixes = @(Get-DnsClient | ForEach-Object { @{
        ifIndex = [int]$_.InterfaceIndex; Suffix = [string]$_.ConnectionSpecificSuffix } })
      SearchList = @($g.SuffixSearchList | Where-Object { $_ } | ForEach-Object { [string]$_ })
-     PrimarySuffix = [string][Net.NetworkInformation.IPGlobalProperties]::GetIPGlobalProperties().DomainName }
+     PrimarySuffix = [string]$primary }
 }
 $out.profiles = Part {
   @{ Profiles = @(Get-NetConnectionProfile | ForEach-Object { @{
-    ifIndex = [int]$_.InterfaceIndex; Name = [string]$_.Name; NetworkCategory = [int]$_.NetworkCategory } }) }
+    ifIndex = [int]$_.InterfaceIndex; Name = [string]$_.Name
+    NetworkCategory = [int]$_.NetworkCategory } }) }
 }
 $out.wlan = Part {
   $text = (& netsh.exe wlan show interfaces | Out-String)
@@ -79,7 +82,8 @@ $out.vpn = Part {
 }
 $out.shares = Part {
   @{ Mappings = @(Get-SmbMapping | ForEach-Object { @{
-    LocalPath = [string]$_.LocalPath; RemotePath = [string]$_.RemotePath; Status = [string]$_.Status } }) }
+    LocalPath = [string]$_.LocalPath; RemotePath = [string]$_.RemotePath
+    Status = [string]$_.Status } }) }
 }
 ConvertTo-Json -Compress -Depth 8 -InputObject $out
 """
@@ -95,9 +99,13 @@ def collect(ctx: Context) -> NetworkData:
         interfaces=attempt(gaps, "interfaces", lambda: parse_interfaces(text)),
         gateways=attempt(gaps, "gateways", lambda: parse_gateways(text)),
         dns_servers=attempt(gaps, "dns_servers", lambda: parse_dns_servers(text)),
-        dns_search_domains=attempt(gaps, "dns_search_domains", lambda: parse_dns_search_domains(text)),
+        dns_search_domains=attempt(
+            gaps, "dns_search_domains", lambda: parse_dns_search_domains(text)
+        ),
         wifi_ssids=attempt(gaps, "wifi_ssids", lambda: parse_wifi_ssids(text)),
-        saved_wifi_profiles=attempt(gaps, "saved_wifi_profiles", lambda: parse_saved_wifi_profiles(text)),
+        saved_wifi_profiles=attempt(
+            gaps, "saved_wifi_profiles", lambda: parse_saved_wifi_profiles(text)
+        ),
         vpn_connections=attempt(gaps, "vpn_connections", lambda: parse_vpn_connections(text)),
         network_shares=attempt(gaps, "network_shares", lambda: parse_network_shares(text)),
         gaps=gaps,

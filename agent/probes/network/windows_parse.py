@@ -1,4 +1,4 @@
-"""Parsers for the Windows network probe: NETWORK_SCRIPT's JSON parts and netsh wlan text."""
+"""Parsers for the Windows network probe: the parts of NETWORK_SCRIPT's JSON output."""
 
 from __future__ import annotations
 
@@ -17,7 +17,15 @@ from agent.probes.network.model import (
     NetworkShare,
     VpnConnection,
 )
-from agent.probes.windows_common import obj, opt_bool, opt_int, opt_str, parse_json, part, ps_list
+from agent.probes.windows_common import (
+    list_field,
+    obj,
+    opt_bool,
+    opt_int,
+    opt_str,
+    parse_json,
+    part,
+)
 
 Family = Literal["inet", "inet6"]
 _FAMILIES: dict[int, Family] = {2: "inet", 23: "inet6"}  # AddressFamily enum values
@@ -52,7 +60,9 @@ _DOC = "powershell network"
 
 
 @dataclass(frozen=True)
-class _Adapter:
+class Adapter:
+    """One Get-NetAdapter row, its kind decided."""
+
     index: int
     name: str
     description: str
@@ -90,25 +100,27 @@ def adapter_kind(adapter: dict[str, Any]) -> InterfaceKind:
         return "wifi"
     if medium == 8 or if_type in (243, 244) or "wireless wan" in media:
         return "cellular"
+    if medium == 10 or "bluetooth" in media:  # Bluetooth PAN calls itself 802.3 too
+        return "other"
     if medium == 14 or if_type == 6 or "802.3" in media:
         return "virtual" if opt_bool(adapter, "HardwareInterface") is False else "ethernet"
     return "other"
 
 
-def _doc(text: str) -> Any:
+def network_doc(text: str) -> Any:
     return parse_json(text, _DOC)
 
 
-def _adapters(doc: Any) -> list[_Adapter]:
+def read_adapters(doc: Any) -> list[Adapter]:
     adapters = []
-    for item in ps_list(obj(part(doc, "adapters"), "adapters").get("Adapters"), "adapters"):
+    for item in list_field(obj(part(doc, "adapters"), "adapters"), "Adapters"):
         row = obj(item, "adapter")
         index, name = opt_int(row, "ifIndex"), opt_str(row, "Name")
         if index is None or name is None:
             raise ParseError("adapter without ifIndex or Name")
         mac = opt_str(row, "MacAddress")
         adapters.append(
-            _Adapter(
+            Adapter(
                 index=index,
                 name=name,
                 description=opt_str(row, "Description") or "",
@@ -131,7 +143,7 @@ def _addresses(doc: Any) -> tuple[dict[int, list[Address]], dict[int, str]]:
     """ifIndex -> addresses, and ifIndex -> alias, from Get-NetIPAddress."""
     by_index: dict[int, list[Address]] = {}
     aliases: dict[int, str] = {}
-    for item in ps_list(obj(part(doc, "ip"), "ip").get("Addresses"), "addresses"):
+    for item in list_field(obj(part(doc, "ip"), "ip"), "Addresses"):
         row = obj(item, "address")
         index, family = opt_int(row, "ifIndex"), _FAMILIES.get(opt_int(row, "AddressFamily") or 0)
         if index is None or family is None:
@@ -147,7 +159,7 @@ def _ip_state(doc: Any) -> tuple[dict[int, bool], dict[tuple[int, int], int]]:
     """ifIndex -> connected, and (ifIndex, family) -> interface metric, from Get-NetIPInterface."""
     connected: dict[int, bool] = {}
     metrics: dict[tuple[int, int], int] = {}
-    for item in ps_list(obj(part(doc, "ip"), "ip").get("Interfaces"), "ip interfaces"):
+    for item in list_field(obj(part(doc, "ip"), "ip"), "Interfaces"):
         row = obj(item, "ip interface")
         index, family = opt_int(row, "ifIndex"), opt_int(row, "AddressFamily")
         if index is None or family is None:
@@ -158,7 +170,7 @@ def _ip_state(doc: Any) -> tuple[dict[int, bool], dict[tuple[int, int], int]]:
 
 
 def _connected_ras(doc: Any) -> list[dict[str, Any]]:
-    connections = ps_list(obj(part(doc, "vpn"), "vpn").get("Connections"), "VPN connections")
+    connections = list_field(obj(part(doc, "vpn"), "vpn"), "Connections")
     rows = [obj(item, "VPN connection") for item in connections]
     return [r for r in rows if (opt_str(r, "ConnectionStatus") or "").lower() == "connected"]
 
@@ -171,13 +183,15 @@ def parse_interfaces(text: str) -> list[Interface]:
     "NdisPhysicalMedium":9}]}},"ip":{"ok":true,"value":{"Addresses":[{"ifIndex":12,"Alias":"WLAN",
     "IPAddress":"192.168.1.23","PrefixLength":24,"AddressFamily":2}],"Interfaces":[]}}}
     """
-    doc = _doc(text)
-    adapters = _adapters(doc)
+    doc = network_doc(text)
+    adapters = read_adapters(doc)
     addresses, aliases = _addresses(doc)
     state = attempt({}, "ip", lambda: _ip_state(doc))
     ras_names = {opt_str(r, "Name") for r in attempt({}, "vpn", lambda: _connected_ras(doc)) or []}
     interfaces = [
-        Interface(name=a.name, kind=a.kind, is_up=a.up, mac=a.mac, addresses=addresses.get(a.index, []))
+        Interface(
+            name=a.name, kind=a.kind, is_up=a.up, mac=a.mac, addresses=addresses.get(a.index, [])
+        )
         for a in adapters
     ]
     known = {a.index for a in adapters}
@@ -195,7 +209,9 @@ def parse_interfaces(text: str) -> list[Interface]:
         else:
             continue  # hidden miniports with only link-local addresses are noise
         is_up = True if kind == "loopback" else (state[0].get(index) if state else None)
-        interfaces.append(Interface(name=aliases[index], kind=kind, is_up=is_up, mac=None, addresses=addrs))
+        interfaces.append(
+            Interface(name=aliases[index], kind=kind, is_up=is_up, mac=None, addresses=addrs)
+        )
     return interfaces
 
 
@@ -205,11 +221,11 @@ def parse_gateways(text: str) -> list[Gateway]:
     Sample (constructed, reference B.2): {"routes":{"ok":true,"value":{"Routes":[{"ifIndex":12,
     "Alias":"Wi-Fi","NextHop":"192.168.1.1","RouteMetric":0,"AddressFamily":2}]}}}
     """
-    doc = _doc(text)
+    doc = network_doc(text)
     state = attempt({}, "ip", lambda: _ip_state(doc))
     metrics = state[1] if state else {}
     ranked: list[tuple[int, Gateway]] = []
-    for item in ps_list(obj(part(doc, "routes"), "routes").get("Routes"), "routes"):
+    for item in list_field(obj(part(doc, "routes"), "routes"), "Routes"):
         row = obj(item, "route")
         family_id = opt_int(row, "AddressFamily") or 0
         family, hop = _FAMILIES.get(family_id), opt_str(row, "NextHop")
@@ -219,7 +235,9 @@ def parse_gateways(text: str) -> list[Gateway]:
             continue  # on-link default (point-to-point VPN): no gateway address
         index = opt_int(row, "ifIndex") or 0
         metric = (opt_int(row, "RouteMetric") or 0) + metrics.get((index, family_id), 0)
-        gateway = Gateway(address=str(_address(hop)), interface=opt_str(row, "Alias"), family=family)
+        gateway = Gateway(
+            address=str(_address(hop)), interface=opt_str(row, "Alias"), family=family
+        )
         if all(gateway != seen for _, seen in ranked):
             ranked.append((metric, gateway))
     return [gateway for _, gateway in sorted(ranked, key=lambda pair: pair[0])]
@@ -242,16 +260,16 @@ def parse_dns_servers(text: str) -> list[str]:
     "AddressFamily":2,"ServerAddresses":["10.10.0.53","10.10.0.54"]}],"Suffixes":[],
     "SearchList":["corp.example.com"],"PrimarySuffix":""}}}
     """
-    doc = _doc(text)
+    doc = network_doc(text)
     dns = obj(part(doc, "dns"), "dns")
     connected, metric = _dns_state(doc)
-    rows = [obj(item, "DNS server entry") for item in ps_list(dns.get("Servers"), "DNS servers")]
+    rows = [obj(item, "DNS server entry") for item in list_field(dns, "Servers")]
     rows.sort(key=lambda row: metric.get(opt_int(row, "ifIndex") or 0, 0))
     servers: list[str] = []
     for row in rows:
         if connected is not None and not connected.get(opt_int(row, "ifIndex") or 0, False):
             continue
-        for value in ps_list(row.get("ServerAddresses"), "ServerAddresses"):
+        for value in list_field(row, "ServerAddresses"):
             server = str(_address(value if isinstance(value, str) else None))
             if server not in _DNS_PLACEHOLDERS and server not in servers:
                 servers.append(server)
@@ -264,11 +282,11 @@ def parse_dns_search_domains(text: str) -> list[str]:
     Sample (constructed, reference B.3): {"dns":{"ok":true,"value":{"Servers":[],"Suffixes":
     [{"ifIndex":21,"Suffix":"corp.example.com"}],"SearchList":[],"PrimarySuffix":"corp.example.com"}}}
     """
-    doc = _doc(text)
+    doc = network_doc(text)
     dns = obj(part(doc, "dns"), "dns")
     connected, _ = _dns_state(doc)
-    names: list[Any] = [*ps_list(dns.get("SearchList"), "SearchList"), dns.get("PrimarySuffix")]
-    for item in ps_list(dns.get("Suffixes"), "Suffixes"):
+    names: list[Any] = [*list_field(dns, "SearchList"), dns.get("PrimarySuffix")]
+    for item in list_field(dns, "Suffixes"):
         row = obj(item, "DNS suffix entry")
         if connected is None or connected.get(opt_int(row, "ifIndex") or 0, False):
             names.append(row.get("Suffix"))
@@ -282,114 +300,6 @@ def parse_dns_search_domains(text: str) -> list[str]:
     return domains
 
 
-def parse_netsh_ssids(text: str) -> list[str]:
-    """SSIDs from `netsh wlan show interfaces`; the 'SSID' label is the same in every language.
-
-    Sample (constructed, German UI, reference B.4):
-        Name                   : WLAN
-        Status                 : Verbunden
-        SSID                   : CorpWiFi
-        AP BSSID               : 7c:21:0e:aa:bb:cc
-    """
-    ssids: list[str] = []
-    for line in text.splitlines():
-        key, sep, value = line.partition(" : ")
-        if sep and key.strip() == "SSID" and value.strip() and value.strip() not in ssids:
-            ssids.append(value.strip())
-    return ssids
-
-
-def parse_netsh_profiles(text: str) -> list[str]:
-    """Profile names from `netsh wlan show profiles`, in any display language.
-
-    Labels are translated ("All User Profile" / "Profil für alle Benutzer"), so the name is what
-    follows the first " : " of an indented line (labels never contain " : ", SSIDs may).
-    Group policy profiles are indented lines without a label. Placeholders such as "<None>" are
-    skipped. Sample (constructed, reference B.5):
-
-        Profiles on interface Wi-Fi:
-
-        Group policy profiles (read only)
-        ---------------------------------
-            CorpWiFi
-
-        User profiles
-        -------------
-            All User Profile     : HomeNet
-    """
-    if not re.search(r"^-{3,}\s*$", text, re.M):
-        raise ParseError(f"netsh wlan show profiles: no profile section in {text.strip()[:60]!r}")
-    names: list[str] = []
-    in_section = False
-    for line in text.splitlines():
-        if re.fullmatch(r"-{3,}\s*", line):
-            in_section = True
-        elif not line.strip() or not line.startswith((" ", "\t")):
-            in_section = False  # a blank line or the next heading ends the section
-        elif in_section:
-            label, sep, value = line.partition(" : ")
-            name = (value if sep else label).strip()
-            if name and not re.fullmatch(r"<[^<>]*>", name) and name not in names:
-                names.append(name)
-    return names
-
-
-def _netsh(doc: Any, key: str) -> str:
-    result = obj(part(doc, key), key)
-    output = opt_str(result, "Text") or ""
-    if opt_int(result, "ExitCode") not in (0, None):
-        line = next((x.strip() for x in output.splitlines() if x.strip()), "no output")
-        raise FactUnavailable(f"netsh wlan failed: {line[:120]}")
-    return output
-
-
-def parse_wifi_ssids(text: str) -> list[str]:
-    """SSIDs of connected Wi-Fi adapters: netsh first, else the network profile names.
-
-    Windows 11 24H2+ hides SSIDs from netsh without location permission; the network profile
-    (Get-NetConnectionProfile) normally carries the SSID as its name. Sample: see the parts
-    'adapters', 'wlan' ({"ExitCode":0,"Text":"...SSID : CorpWiFi..."}) and 'profiles'
-    ({"Profiles":[{"ifIndex":12,"Name":"CorpWiFi","NetworkCategory":2}]}).
-    """
-    doc = _doc(text)
-    wifi = {a.index for a in _adapters(doc) if a.kind == "wifi" and a.up}
-    if not wifi:
-        return []
-    why: dict[str, str] = {}
-    ssids = attempt(why, "netsh", lambda: parse_netsh_ssids(_netsh(doc, "wlan")))
-    if ssids:
-        return ssids
-    profiles = attempt(why, "profiles", lambda: _profile_names(doc, wifi))
-    if profiles:
-        return profiles
-    reasons = "; ".join(why.values()) or "netsh wlan showed no SSID (location permission?)"
-    raise FactUnavailable(f"connected to Wi-Fi but the SSID is not readable: {reasons}")
-
-
-def _profile_names(doc: Any, wifi: set[int]) -> list[str] | None:
-    rows = [obj(i, "profile") for i in ps_list(obj(part(doc, "profiles"), "profiles").get("Profiles"), "profiles")]
-    names = {opt_int(r, "ifIndex"): opt_str(r, "Name") for r in rows}
-    if not all(names.get(index) for index in wifi):
-        return None  # a Wi-Fi adapter without a named profile yet ("Identifying...")
-    return list(dict.fromkeys(str(names[index]) for index in sorted(wifi)))
-
-
-def parse_saved_wifi_profiles(text: str) -> list[str]:
-    """Saved Wi-Fi profiles from netsh (the 'wlan_profiles' part).
-
-    Sample: {"wlan_profiles":{"ok":true,"value":{"ExitCode":0,"Text":"Profiles on interface Wi-Fi:
-    ..."}}}; no Wi-Fi adapter at all and a failing netsh (no WLAN service) give [].
-    """
-    doc = _doc(text)
-    why: dict[str, str] = {}
-    output = attempt(why, "netsh", lambda: _netsh(doc, "wlan_profiles"))
-    if output is None:
-        if not any(a.kind == "wifi" for a in _adapters(doc)):
-            return []
-        raise FactUnavailable(why["netsh"])
-    return parse_netsh_profiles(output)
-
-
 _RAS_KINDS = {"ikev2": "ikev2", "l2tp": "l2tp", "pptp": "pptp", "sstp": "sstp"}
 
 
@@ -400,7 +310,7 @@ def parse_vpn_connections(text: str) -> list[VpnConnection]:
     "Corp IKEv2","ServerAddress":"vpn.corp.example.com","ConnectionStatus":"Connected",
     "TunnelType":"Ikev2"}]}}} plus a PANGP adapter with Status "Up" in the 'adapters' part.
     """
-    doc = _doc(text)
+    doc = network_doc(text)
     addresses, aliases = _addresses(doc)
     by_alias = {alias: addresses.get(index, []) for index, alias in aliases.items()}
 
@@ -419,7 +329,7 @@ def parse_vpn_connections(text: str) -> list[VpnConnection]:
             )
         )
     seen = {v.name for v in vpns}
-    for adapter in _adapters(doc):
+    for adapter in read_adapters(doc):
         if adapter.kind == "vpn" and adapter.up and adapter.name not in seen:
             vpns.append(
                 VpnConnection(
@@ -438,12 +348,14 @@ def parse_network_shares(text: str) -> list[NetworkShare]:
     Sample (constructed, reference B.8): {"shares":{"ok":true,"value":{"Mappings":[{"LocalPath":
     "H:","RemotePath":"\\\\fs01.corp.example.com\\home$\\alice","Status":"OK"}]}}}
     """
-    doc = _doc(text)
+    doc = network_doc(text)
     system = attempt({}, "system", lambda: opt_bool(obj(part(doc, "system"), "system"), "IsSystem"))
     if system is True:
-        raise FactUnavailable("the agent runs as LocalSystem: mapped drives belong to user sessions")
+        raise FactUnavailable(
+            "the agent runs as LocalSystem: mapped drives belong to user sessions"
+        )
     shares = []
-    for item in ps_list(obj(part(doc, "shares"), "shares").get("Mappings"), "mappings"):
+    for item in list_field(obj(part(doc, "shares"), "shares"), "Mappings"):
         row = obj(item, "mapping")
         remote = opt_str(row, "RemotePath")
         if remote is None:

@@ -1,4 +1,4 @@
-"""patch_level on Windows: OS identity, Windows Update history, pending updates, reboot, auto-update."""
+"""patch_level on Windows: OS identity, Windows Update history and pending updates, reboot, auto."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from agent.probes.base import Gaps, attempt
 from agent.probes.patch_level.model import OsIdentity, PatchLevelData
 from agent.probes.windows_common import (
     PS_PART,
+    list_field,
     obj,
     opt_bool,
     opt_int,
@@ -46,19 +47,22 @@ UPDATES_SCRIPT = (
     PS_PART
     + r"""
 function Utc($d) { if ($d) { [DateTime]::SpecifyKind($d, 'Utc').ToString('o') } else { $null } }
+function Ids($categories) {
+  $categories | Where-Object { $_ } | ForEach-Object { [string]$_.CategoryID } }
 $out = @{}
 $out.reboot = Part {
   $base = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion'
   $agent = $null
-  try { $agent = [bool](New-Object -ComObject Microsoft.Update.SystemInfo).RebootRequired } catch { }
+  try { $agent = [bool](New-Object -ComObject Microsoft.Update.SystemInfo).RebootRequired }
+  catch { }
   @{ CBSRebootPending = (Test-Path "$base\Component Based Servicing\RebootPending")
      WURebootRequired = (Test-Path "$base\WindowsUpdate\Auto Update\RebootRequired")
      WUAgentRebootRequired = $agent }
 }
 $out.policy = Part {
-  $p = Get-ItemProperty 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU' -ErrorAction SilentlyContinue
-  $x = Get-ItemProperty 'HKLM:\SOFTWARE\Microsoft\WindowsUpdate\UX\Settings' -ErrorAction SilentlyContinue
-  $svc = Get-Service wuauserv -ErrorAction SilentlyContinue
+  $p = Get-ItemProperty 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU' -EA 0
+  $x = Get-ItemProperty 'HKLM:\SOFTWARE\Microsoft\WindowsUpdate\UX\Settings' -EA 0
+  $svc = Get-Service wuauserv -EA SilentlyContinue
   $start = $null
   if ($svc) { $start = [string]$svc.StartType }
   @{ NoAutoUpdate = $p.NoAutoUpdate; AUOptions = $p.AUOptions; wuauserv = $start
@@ -78,7 +82,7 @@ $out.history = Part {
     $entries = @($s.QueryHistory(0, [Math]::Min($n, 50)) | ForEach-Object { @{
       Date = (Utc $_.Date); Operation = [int]$_.Operation; ResultCode = [int]$_.ResultCode
       ClientAppID = [string]$_.ClientApplicationID
-      Categories = @($_.Categories | Where-Object { $_ } | ForEach-Object { [string]$_.CategoryID }) } })
+      Categories = @(Ids $_.Categories) } })
   }
   @{ Entries = $entries }
 }
@@ -89,7 +93,7 @@ $out.pending = Part {
   @{ Updates = @($r.Updates | ForEach-Object { @{
     Title = [string]$_.Title; MsrcSeverity = $_.MsrcSeverity
     KB = @($_.KBArticleIDs | ForEach-Object { [string]$_ })
-    Categories = @($_.Categories | Where-Object { $_ } | ForEach-Object { [string]$_.CategoryID }) } }) }
+    Categories = @(Ids $_.Categories) } }) }
 }
 ConvertTo-Json -Compress -Depth 8 -InputObject $out
 """
@@ -173,7 +177,7 @@ def parse_pending_updates(text: str) -> PendingUpdates:
     value = obj(part(parse_json(text, _WU), "pending"), "pending")
     total = 0
     names: list[str] = []
-    for item in ps_list(value.get("Updates"), "pending updates"):
+    for item in list_field(value, "Updates"):
         update = obj(item, "pending update")
         categories = {c.lower() for c in _strings(update.get("Categories"), "Categories")}
         if DEFINITION_UPDATES in categories:
@@ -210,7 +214,7 @@ def parse_last_update(text: str) -> str:
 
 def _newest_install(value: Any) -> str | None:
     newest: str | None = None
-    for item in ps_list(obj(value, "history").get("Entries"), "history entries"):
+    for item in list_field(obj(value, "history"), "Entries"):
         entry = obj(item, "history entry")
         categories = {c.lower() for c in _strings(entry.get("Categories"), "Categories")}
         if opt_int(entry, "Operation") != 1 or opt_int(entry, "ResultCode") not in (2, 3):
