@@ -18,6 +18,7 @@ from agent.enrol import NotEnrolled, enroll
 from agent.policy import Policy, PolicyError, default_policy, load_policy_file
 from agent.probes import PROBES
 from agent.recorded import RecordingContext
+from agent.scan_settings import scan_settings_for
 from agent.secret_store import SecretMissing
 from agent.selfcheck import render_json, render_text, run_self_check, wants_colour
 from agent.send import send_once
@@ -64,16 +65,22 @@ def choose_policy(explicit: str | None, config: AgentConfig) -> Policy:
     return default_policy()
 
 
-def _facts(args: argparse.Namespace) -> int:
+def machine_context(config: AgentConfig, policy: Policy) -> Context:
+    """The real machine, with what the credential scan looks for and its budgets."""
+    return Context(scan=scan_settings_for(config, policy))
+
+
+def _facts(args: argparse.Namespace, config: AgentConfig) -> int:
     if args.markdown:
         print(render_markdown(PROBES), end="")
         return 0
+    policy = choose_policy(args.policy, config)
     if args.record:
-        recording_ctx = RecordingContext()
+        recording_ctx = RecordingContext(scan=machine_context(config, policy).scan)
         collect_report(recording_ctx)
         Path(args.record).write_text(json.dumps(recording_ctx.recording, indent=1) + "\n")
         return 0
-    print(json.dumps(collect_report(Context()).to_dict(), indent=2))
+    print(json.dumps(collect_report(machine_context(config, policy)).to_dict(), indent=2))
     return 0
 
 
@@ -85,7 +92,7 @@ def _wire(args: argparse.Namespace, config: AgentConfig) -> int:
             where = enrolment.secret_store.split(":", 1)[0]
             print(f"enrolled as device {enrolment.device_id}; secret stored in the {where}")
             return 0
-        result = send_once(Context(), config)
+        result = send_once(machine_context(config, choose_policy(None, config)), config)
     except (TransportError, NotEnrolled, SecretMissing, ValueError) as exc:
         print(f"agent: {exc}", file=sys.stderr)
         return 1
@@ -111,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config, env)
         if args.self_check:
             policy = choose_policy(args.policy, config)
-            result = run_self_check(Context(), config, policy)
+            result = run_self_check(machine_context(config, policy), config, policy)
             if args.json:
                 sys.stdout.write(render_json(result))
             else:
@@ -121,7 +128,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"agent: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.command == "facts":
-        return _facts(args)
+        try:
+            return _facts(args, config)
+        except PolicyError as exc:
+            print(f"agent: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     if args.command in ("enroll", "send"):
         return _wire(args, config)
     parser.print_help(sys.stderr)

@@ -7,6 +7,7 @@ import os
 import platform
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import psutil
+
+from agent.scan_settings import ScanSettings
 
 OsName = Literal["linux", "darwin", "windows"]
 
@@ -107,11 +110,21 @@ class Mount:
     opts: str
 
 
+@dataclass(frozen=True)
+class DirEntry:
+    """One entry of a directory listing, without following symbolic links."""
+
+    name: str
+    kind: Literal["dir", "file", "link", "other"]
+    size: int
+
+
 class Context:
     """Real access to this machine; tests replace it with a recorded one."""
 
-    def __init__(self, deadline: float | None = None) -> None:
+    def __init__(self, deadline: float | None = None, scan: ScanSettings | None = None) -> None:
         self.deadline = deadline
+        self.scan = scan
 
     # -- identity ---------------------------------------------------------------------------
     @property
@@ -141,7 +154,7 @@ class Context:
         return os.environ.get(name)
 
     def with_deadline(self, deadline: float) -> Context:
-        return type(self)(deadline=deadline)
+        return type(self)(deadline=deadline, scan=self.scan)
 
     # -- files ------------------------------------------------------------------------------
     def read_text(self, path: str) -> str:
@@ -167,6 +180,63 @@ class Context:
             raise FileMissing(f"{path} does not exist") from exc
         except PermissionError as exc:
             raise AccessDenied(f"{path} is not readable by this user") from exc
+
+    def read_bytes(self, path: str, limit: int) -> bytes:
+        """At most `limit` bytes from the start of a file."""
+        try:
+            with open(path, "rb") as handle:
+                return handle.read(limit)
+        except FileNotFoundError as exc:
+            raise FileMissing(f"{path} does not exist") from exc
+        except PermissionError as exc:
+            raise AccessDenied(f"{path} is not readable by this user") from exc
+        except OSError as exc:
+            raise FactUnavailable(f"{path}: {exc.strerror}") from exc
+
+    def scandir(self, path: str) -> list[DirEntry]:
+        """A directory's entries with their kind and size; links are never followed."""
+        entries = []
+        try:
+            with os.scandir(path) as listing:
+                for entry in listing:
+                    try:
+                        if entry.is_symlink():
+                            kind: Literal["dir", "file", "link", "other"] = "link"
+                        elif entry.is_dir(follow_symlinks=False):
+                            kind = "dir"
+                        elif entry.is_file(follow_symlinks=False):
+                            kind = "file"
+                        else:
+                            kind = "other"
+                        size = entry.stat(follow_symlinks=False).st_size if kind == "file" else 0
+                    except OSError:
+                        kind, size = "other", 0  # vanished or unreadable entry: not scanned
+                    entries.append(DirEntry(entry.name, kind, size))
+        except FileNotFoundError as exc:
+            raise FileMissing(f"{path} does not exist") from exc
+        except PermissionError as exc:
+            raise AccessDenied(f"{path} is not readable by this user") from exc
+        except OSError as exc:
+            raise FactUnavailable(f"{path}: {exc.strerror}") from exc
+        return sorted(entries, key=lambda e: e.name)
+
+    def sqlite_rows(
+        self, path: str, sql: str, params: tuple[object, ...] = ()
+    ) -> list[tuple[object, ...]]:
+        """Rows from a SQLite file opened read-only (a browser may hold it open)."""
+        if not Path(path).exists():
+            raise FileMissing(f"{path} does not exist")
+        uri = f"{Path(path).resolve().as_uri()}?mode=ro&immutable=1"
+        try:
+            connection = sqlite3.connect(uri, uri=True, timeout=2)
+        except sqlite3.Error as exc:
+            raise FactUnavailable(f"{path}: cannot open: {exc}") from exc
+        try:
+            return [tuple(row) for row in connection.execute(sql, params)]
+        except sqlite3.DatabaseError as exc:
+            raise ParseError(f"{path}: {exc}") from exc
+        finally:
+            connection.close()
 
     def mtime(self, path: str) -> float:
         try:

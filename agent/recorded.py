@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
@@ -13,6 +14,7 @@ from agent.context import (
     CommandResult,
     CommandTimeout,
     Context,
+    DirEntry,
     FactUnavailable,
     FileMissing,
     LoginSession,
@@ -21,6 +23,7 @@ from agent.context import (
     NetStats,
     OsName,
 )
+from agent.scan_settings import ScanSettings
 
 
 class UnexpectedAccess(AssertionError):
@@ -57,8 +60,13 @@ def _raise_failure(entry: Mapping[str, Any], what: str) -> None:
 class ReplayContext(Context):
     """Answers only from a recording; anything unlisted fails the test loudly."""
 
-    def __init__(self, recording: Mapping[str, Any], deadline: float | None = None) -> None:
-        super().__init__(deadline)
+    def __init__(
+        self,
+        recording: Mapping[str, Any],
+        deadline: float | None = None,
+        scan: ScanSettings | None = None,
+    ) -> None:
+        super().__init__(deadline, scan)
         self.recording = recording
 
     @classmethod
@@ -67,7 +75,7 @@ class ReplayContext(Context):
             return cls(json.load(handle))
 
     def with_deadline(self, deadline: float) -> Context:
-        return ReplayContext(self.recording, deadline)
+        return ReplayContext(self.recording, deadline, self.scan)
 
     def _section(self, name: str) -> Mapping[str, Any]:
         section: Mapping[str, Any] = self.recording.get(name, {})
@@ -134,6 +142,31 @@ class ReplayContext(Context):
             raise FileMissing(f"{path} does not exist")
         return float(entry)
 
+    def read_bytes(self, path: str, limit: int) -> bytes:
+        if path in self._section("binary_files"):
+            return base64.b64decode(self._section("binary_files")[path])[:limit]
+        return self.read_text(path).encode("utf-8")[:limit]
+
+    def scandir(self, path: str) -> list[DirEntry]:
+        entry = self._lookup("scandirs", path)
+        if entry is None:
+            raise FileMissing(f"{path} does not exist")
+        if isinstance(entry, dict):
+            _raise_failure(entry, path)
+        return [DirEntry(name=n, kind=k, size=int(size)) for n, k, size in entry]
+
+    def sqlite_rows(
+        self, path: str, sql: str, params: tuple[object, ...] = ()
+    ) -> list[tuple[object, ...]]:
+        tables = self._lookup("sqlite", path)
+        if tables is None:
+            raise FileMissing(f"{path} does not exist")
+        if isinstance(tables, dict) and "fails" in tables:
+            _raise_failure(tables, path)
+        if sql not in tables:
+            raise UnexpectedAccess(f"recording has no rows for {sql!r} on {path}")
+        return [tuple(row) for row in tables[sql]]
+
     def which(self, program: str) -> str | None:
         value = self._lookup("which", program)
         return None if value is None else str(value)
@@ -174,12 +207,12 @@ class ReplayContext(Context):
 class RecordingContext(Context):
     """A real Context that also writes down every answer, in ReplayContext's format."""
 
-    def __init__(self, deadline: float | None = None) -> None:
-        super().__init__(deadline)
+    def __init__(self, deadline: float | None = None, scan: ScanSettings | None = None) -> None:
+        super().__init__(deadline, scan)
         self.recording: dict[str, Any] = {"os": super().os_name}
 
     def with_deadline(self, deadline: float) -> Context:
-        child = RecordingContext(deadline)
+        child = RecordingContext(deadline, self.scan)
         child.recording = self.recording
         return child
 
@@ -248,6 +281,41 @@ class RecordingContext(Context):
             raise
         self._put("mtimes", path, value)
         return value
+
+    def read_bytes(self, path: str, limit: int) -> bytes:
+        try:
+            data = super().read_bytes(path, limit)
+        except FileMissing:
+            self._put("files", path, None)
+            raise
+        except FactUnavailable as exc:
+            self._put("files", path, _failure_entry(exc))
+            raise
+        self._put("binary_files", path, base64.b64encode(data).decode())
+        return data
+
+    def scandir(self, path: str) -> list[DirEntry]:
+        try:
+            entries = super().scandir(path)
+        except FileMissing:
+            self._put("scandirs", path, None)
+            raise
+        except FactUnavailable as exc:
+            self._put("scandirs", path, _failure_entry(exc))
+            raise
+        self._put("scandirs", path, [[e.name, e.kind, e.size] for e in entries])
+        return entries
+
+    def sqlite_rows(
+        self, path: str, sql: str, params: tuple[object, ...] = ()
+    ) -> list[tuple[object, ...]]:
+        try:
+            rows = super().sqlite_rows(path, sql, params)
+        except FileMissing:
+            self._put("sqlite", path, None)
+            raise
+        self.recording.setdefault("sqlite", {}).setdefault(path, {})[sql] = [list(r) for r in rows]
+        return rows
 
     def which(self, program: str) -> str | None:
         found = super().which(program)

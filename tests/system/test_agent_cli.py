@@ -23,6 +23,12 @@ pytestmark = pytest.mark.system
 AGENT = shutil.which("agent", path=str(Path(sys.executable).parent)) or "agent"
 
 
+@pytest.fixture(autouse=True)
+def private_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every agent run keeps its state (fingerprint key...) in the test's own folder."""
+    monkeypatch.setenv("OUTPOST_STATE_DIR", str(tmp_path / "agent-state"))
+
+
 def run_agent(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [AGENT, *args],
