@@ -11,10 +11,32 @@ import pytest
 from agent.probes import PROBES
 from agent.recorded import ReplayContext
 from agent.runner import run_probe
+from agent.scan_settings import Organisation, ScanSettings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PROBES_BY_NAME = {probe.name: probe for probe in PROBES}
 CASES = sorted(FIXTURES.glob("*/*/*.json"))
+
+
+TEST_ORGANISATION = Organisation(
+    domains=("example.ac.uk",),
+    kerberos_realms=("ad.example.ac.uk",),
+    tenant_ids=("11111111-2222-4333-8444-555555555555",),
+    ssids=("eduroam", "Example-Staff"),
+    vpn_hosts=("vpn.example.ac.uk",),
+)
+
+
+def scan_settings(spec: dict[str, Any]) -> ScanSettings:
+    """The credential scan's settings for a case: the test organisation unless it says more."""
+    return ScanSettings(
+        organisation=TEST_ORGANISATION,
+        fingerprint_key=b"outpost-test-key" * 2,
+        homes=tuple(spec.get("homes", ())),
+        max_file_bytes=int(spec.get("max_file_bytes", 2 * 1024 * 1024)),
+        max_files=int(spec.get("max_files", 50_000)),
+        time_budget_s=float(spec.get("time_budget_s", 60.0)),
+    )
 
 
 def assert_matches(actual: Any, expected: Any, where: str = "$") -> None:
@@ -46,7 +68,7 @@ def test_recorded_case(case: Path) -> None:
     probe = PROBES_BY_NAME[case.parent.parent.name]
     recording = spec["context"]
     assert recording["os"] == case.parent.name, "fixture folder and recorded OS disagree"
-    result = run_probe(ReplayContext(recording), probe)
+    result = run_probe(ReplayContext(recording, scan=scan_settings(spec.get("scan", {}))), probe)
     expect = spec["expect"]
     if "error_contains" in expect:
         assert result.error is not None, f"expected an error, got {result.data!r}"

@@ -1,14 +1,36 @@
-"""credentials: stray organisation credentials (not built yet: reports `unsupported`)."""
+"""credentials: stray organisation credentials in known stores and files; never the secret."""
 
 from __future__ import annotations
 
 from agent.context import Context, ProbeUnsupported
 from agent.probes.base import Probe
+from agent.probes.credentials import stores
+from agent.probes.credentials.homes import list_homes
 from agent.probes.credentials.model import CredentialsData
+from agent.probes.credentials.scan import ScanState
 
 
 def collect(ctx: Context) -> CredentialsData:
-    raise ProbeUnsupported("the credential scan is not built yet")
+    if ctx.scan is None:
+        raise ProbeUnsupported("no scan settings: the organisation to look for is unknown")
+    finders = stores.finders_for(ctx.os_name)
+    if not finders:
+        raise ProbeUnsupported(f"the credential scan has no stores for {ctx.os_name} yet")
+    state = ScanState(settings=ctx.scan, homes=list_homes(ctx))
+    for finder in finders:
+        if state.out_of_time():
+            state.not_read(finder.__module__.rsplit(".", 1)[-1], "-", "time budget spent")
+            continue
+        finder(ctx, state)
+    return CredentialsData(
+        findings=sorted(state.findings, key=lambda f: (f.store, f.location, f.identity or "")),
+        not_inspected=state.not_inspected,
+        homes=[state.display(h.path) for h in state.homes],
+        files_scanned=state.files_scanned,
+        bytes_scanned=state.bytes_scanned,
+        skipped=dict(sorted(state.skipped.items())),
+        complete=not state.budget_exhausted and not state.not_inspected,
+    )
 
 
 PROBE = Probe(

@@ -1,0 +1,26 @@
+"""Which user homes to scan: the configured ones, else every human home the OS lists."""
+
+from __future__ import annotations
+
+from agent.context import Context, FactUnavailable
+from agent.probes.credentials.scan import Home
+
+_HOME_ROOTS = {"linux": "/home", "darwin": "/Users", "windows": "C:\\Users"}
+_NOT_PEOPLE = {"Shared", "Public", "Default", "Default User", "All Users", "Guest", "lost+found"}
+
+
+def list_homes(ctx: Context) -> list[Home]:
+    assert ctx.scan is not None
+    if ctx.scan.homes:
+        return [Home(user=h.rstrip("/\\").rsplit("/", 1)[-1], path=h) for h in ctx.scan.homes]
+    root = _HOME_ROOTS[ctx.os_name]
+    separator = "\\" if ctx.os_name == "windows" else "/"
+    try:
+        entries = ctx.scandir(root)
+    except FactUnavailable:
+        return []
+    return [
+        Home(user=e.name, path=f"{root}{separator}{e.name}")
+        for e in entries
+        if e.kind == "dir" and e.name not in _NOT_PEOPLE and not e.name.startswith(".")
+    ]
