@@ -12,14 +12,17 @@ from agent.runner import run_probes
 
 
 def collect_report(
-    ctx: Context, device_id: str | None = None, probes: tuple[Probe, ...] = PROBES
+    ctx: Context,
+    device_id: str | None = None,
+    probes: tuple[Probe, ...] = PROBES,
+    dropped_reports: int = 0,
 ) -> Report:
     collected_at = rfc3339(ctx.now())
     return Report(
         schema_version=SCHEMA_VERSION,
         report_id=new_report_id(),
         device_id=device_id,
-        agent=AgentInfo(version=__version__),
+        agent=AgentInfo(version=__version__, dropped_reports=dropped_reports),
         collected_at=collected_at,
         host=collect_host(ctx),
         probes=run_probes(ctx, probes),

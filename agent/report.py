@@ -19,6 +19,7 @@ class AgentInfo:
     """The agent that made the report."""
 
     version: str = fact("Agent version.")
+    dropped_reports: int = fact("Reports this agent dropped from a full spool, ever.")
 
 
 @dataclass(frozen=True, kw_only=True)

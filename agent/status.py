@@ -1,0 +1,37 @@
+"""What the agent remembers of its last exchanges, for `agent status` and the self-check."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from agent.spool import write_atomic
+
+log = logging.getLogger(__name__)
+STATUS_FILE = "status.json"
+
+
+@dataclass(frozen=True)
+class LastExchange:
+    """The last success and the last error talking to the collector."""
+
+    last_success_at: str | None = None
+    last_error: str | None = None
+    last_error_at: str | None = None
+    last_error_status: int | None = None
+
+
+def load_exchange(state_dir: Path) -> LastExchange:
+    try:
+        return LastExchange(**json.loads((state_dir / STATUS_FILE).read_text()))
+    except FileNotFoundError:
+        return LastExchange()
+    except (ValueError, TypeError, OSError) as exc:
+        log.warning("status file unreadable (%s): starting afresh", exc)
+        return LastExchange()
+
+
+def save_exchange(state_dir: Path, exchange: LastExchange) -> None:
+    write_atomic(state_dir / STATUS_FILE, json.dumps(asdict(exchange)).encode())
