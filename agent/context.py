@@ -171,7 +171,10 @@ class Context:
             raise FactUnavailable(f"{path}: {exc.strerror}") from exc
 
     def exists(self, path: str) -> bool:
-        return Path(path).exists()
+        try:
+            return Path(path).exists()
+        except PermissionError as exc:  # e.g. root stat()ing another user's FUSE mount
+            raise AccessDenied(f"{path} cannot be examined by this user") from exc
 
     def listdir(self, path: str) -> list[str]:
         try:

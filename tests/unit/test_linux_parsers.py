@@ -300,11 +300,6 @@ def test_parse_apt_periodic(text: str, expected: bool) -> None:
     assert parse_apt_periodic(text) is expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: apt.systemd.daily accepts 'always' and s/m/h/d suffixes for "
-    "APT::Periodic::Unattended-Upgrade; parse_apt_periodic only accepts digits",
-)
 @pytest.mark.parametrize("value", ["always", "1d", "12h"])
 def test_parse_apt_periodic_accepts_always_and_suffixes(value: str) -> None:
     assert parse_apt_periodic(f'APT::Periodic::Unattended-Upgrade "{value}";\n') is True
@@ -331,11 +326,6 @@ def test_kernel_reboot_pending(running: str, installed: list[str], expected: boo
     assert kernel_reboot_pending(running, installed) is expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: another kernel flavour of the same version (rt, cloud) sorts above the running "
-    "one ('rt' > 'amd64'), so a reboot is reported pending although no newer kernel is installed",
-)
 @pytest.mark.parametrize("other", ["6.1.0-21-rt-amd64", "6.1.0-21-cloud-amd64"])
 def test_kernel_reboot_pending_ignores_other_flavours(other: str) -> None:
     assert kernel_reboot_pending("6.1.0-21-amd64", ["6.1.0-21-amd64", other]) is False
@@ -388,12 +378,6 @@ def test_parse_check_update_rejects(text: str) -> None:
         parse_check_update(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: dnf4 (autocheck_running_kernel, on by default) prints 'Security: kernel-core-... "
-    "is an installed security update' lines on stdout, also with -q, between a kernel update and "
-    "the reboot; parse_check_update raises ParseError and pending_updates becomes null",
-)
 def test_parse_check_update_skips_running_kernel_notice() -> None:
     text = (
         "curl.x86_64          7.76.1-29.el9_4.1        baseos\n"
@@ -403,12 +387,6 @@ def test_parse_check_update_skips_running_kernel_notice() -> None:
     assert parse_check_update(text) == ["curl"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: dnf5 check-upgrade titles the section 'Obsoleting packages' (lower-case p, "
-    "dnf5 check-upgrade.cpp) and indents the obsoleted package; only dnf4's 'Obsoleting Packages' "
-    "is recognised, so any dnf5 obsolete makes pending_updates null",
-)
 def test_parse_check_update_dnf5_obsoleting_section() -> None:
     text = (
         "curl.x86_64        8.9.1-2.fc41     updates\n"
@@ -526,11 +504,6 @@ def test_parse_rpm_install_times(text: str, expected: float | None) -> None:
 NOT_DECIMAL_DIGIT = "²"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: str.isdigit() accepts '²' (and other non-decimal digits) which int() rejects: "
-    "the parser crashes with ValueError instead of skipping the value or raising ParseError",
-)
 @pytest.mark.parametrize(
     "call",
     [
@@ -568,12 +541,6 @@ DNF_TIMERS = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: dnf4 exits 1 for an unknown command ('No such command: needs-restarting', "
-    "dnf-plugins-core not installed; dnf/cli/main.py ex_Error), and _reboot reads exit 1 as "
-    "'reboot needed'",
-)
 def test_needs_restarting_missing_plugin_is_not_a_reboot() -> None:
     ctx = replay(
         files={"/etc/os-release": FEDORA40, "/var/run/reboot-required": None},
@@ -621,11 +588,6 @@ def _apt_context(history: str, dpkg_log: str) -> ReplayContext:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: when both history.log and dpkg.log were rotated (logrotate: monthly, for both), "
-    "last_update_at (and updates_checked_at with no *Release list) is null with no gap saying why",
-)
 def test_last_update_unknown_has_a_gap() -> None:
     data = patch_linux.collect(
         _apt_context("", "2024-10-01 08:00:02 install curl:amd64 <none> 8.5.0\n")
@@ -635,12 +597,6 @@ def test_last_update_unknown_has_a_gap() -> None:
     assert "updates_checked_at" in data.gaps
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a dpkg.log timestamp in year 1 parses, then datetime.astimezone() raises "
-    "ValueError('year 0 is out of range'): the whole patch_level probe fails with that message",
-    raises=ValueError,
-)
 def test_absurd_log_year_does_not_crash_the_probe() -> None:
     data = patch_linux.collect(_apt_context("", "0001-01-01 00:00:00 upgrade x:amd64 1 2\n"))
     assert data.os.os_id == "ubuntu"
@@ -697,11 +653,6 @@ def test_parse_ip_link_rejects(text: str) -> None:
         parse_ip_link(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a linkinfo that is not an object (JSON of the right outer shape) crashes with "
-    "AttributeError ('str' object has no attribute 'get') instead of ParseError",
-)
 @pytest.mark.parametrize("linkinfo", ['"tun"', '["tun"]', "1"])
 def test_parse_ip_link_odd_linkinfo(linkinfo: str) -> None:
     with contextlib.suppress(*ALLOWED):
@@ -782,11 +733,6 @@ def test_split_nmcli_terse(line: str, expected: list[str]) -> None:
     assert split_nmcli_terse(line) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a value ending in a backslash is printed as '\\\\' before the separator; the "
-    "lookbehind (?<!\\\\): then refuses to split there, so 'Corp\\\\:vpn:' gives 2 fields, not 3",
-)
 def test_split_nmcli_terse_value_ending_in_backslash() -> None:
     assert split_nmcli_terse("Corp\\\\:vpn:") == ["Corp\\", "vpn", ""]
 
@@ -889,12 +835,6 @@ def test_parse_vpn_gateway(vpn_data: str, expected: str | None) -> None:
     assert parse_vpn_gateway(vpn_data) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: `nmcli -g` escapes ':' and '\\\\' (terse mode), so an OpenVPN "
-    "'remote = host:port' comes back as 'host\\\\:port' and the backslash ends up in "
-    "VpnConnection.remote",
-)
 def test_parse_vpn_gateway_unescapes_nmcli() -> None:
     remote = parse_vpn_gateway(
         "connection-type = tls, remote = vpn.example.org\\:1194, dev = tun\n"
@@ -974,12 +914,6 @@ def test_shares_from_gvfs_smb() -> None:
     assert shares[0].mountpoint == f"/run/user/1000/gvfs/{names[0]}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: only smb-share mounts name their server 'server='; gvfs sftp, dav, nfs, ftp and "
-    "afp-volume mounts use 'host=' (gvfsbackendsftp.c, gvfsbackenddav.c, ...) and dav over "
-    "https is 'dav:...,ssl=true', not 'davs'; all of them are dropped",
-)
 def test_shares_from_gvfs_host_schemes() -> None:
     names = [
         "sftp:host=build.example.org,user=alice",
@@ -1041,12 +975,6 @@ def test_build_interface() -> None:
 # -- network collect: bugs only visible through the whole probe -------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: for a NetworkManager VPN (type vpn) the DEVICE column names the device the VPN "
-    "runs over (wlp2s0), not the tunnel: the VPN gets the Wi-Fi addresses and tun0 is listed a "
-    "second time as an anonymous tunnel",
-)
 def test_nm_vpn_uses_the_tunnel_addresses() -> None:
     spec = json.loads((FIXTURES / "network/linux/nm_vpn_active.json").read_text(encoding="utf-8"))
     data = network_linux.collect(ReplayContext(spec["context"]))
@@ -1090,12 +1018,6 @@ def test_nmcli_answers_are_used() -> None:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: nmcli's exit status is never checked: with NetworkManager stopped (exit 8, "
-    "'Error: NetworkManager is not running.' on stderr, nothing on stdout) the probe reports no "
-    "SSID and no saved profiles ([]) instead of unknown (null with a gap)",
-)
 def test_nmcli_failure_is_unknown_not_empty() -> None:
     ctx = _laptop_with_nmcli(run("", rc=8, stderr="Error: NetworkManager is not running.\n"))
     data = network_linux.collect(ctx)
@@ -1115,14 +1037,6 @@ def test_resolved_stub_reads_upstream_servers() -> None:
     assert network_linux._dns(ctx) == (["192.0.2.53"], ["lan", "corp.example.com"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (agent/context.py Context.exists, hit by network _shares): pathlib's exists() "
-    "re-raises PermissionError (EACCES is not an ignored errno). Root stat()ing another user's "
-    "FUSE mount /run/user/<uid>/gvfs gets EACCES, and the bare PermissionError escapes attempt(): "
-    "the whole network probe ends as status 'denied'",
-    raises=PermissionError,
-)
 def test_context_exists_on_unreadable_fuse_mount(monkeypatch: pytest.MonkeyPatch) -> None:
     original = pathlib.Path.stat
 
@@ -1224,12 +1138,6 @@ def test_parse_passwd_rejects(text: str) -> None:
         parse_passwd(text, (1000, 60000), set(), set())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: NIS compat entries ('+::::::', '+@netgroup', '-user') are valid in /etc/passwd "
-    "with nsswitch 'passwd: compat'; parse_passwd raises ParseError on them, so local_accounts "
-    "is null",
-)
 def test_parse_passwd_skips_nis_compat_lines() -> None:
     text = "alice:x:1000:1000::/home/alice:/bin/bash\n+@admins::::::\n+::::::\n"
     assert [a.name for a in parse_passwd(text, (1000, 60000), set(), set())] == ["alice"]
@@ -1296,11 +1204,6 @@ def test_parse_realm_list(text: str, expected: tuple[bool, str | None, str | Non
     assert (join.joined, join.kind, join.domain, join.tenant_id) == (*expected, None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (guessing): output with no realm stanza keys at all ('type:', 'configured:') is "
-    "read as 'not joined' instead of raising ParseError",
-)
 def test_parse_realm_list_rejects_noise() -> None:
     with pytest.raises(ParseError):
         parse_realm_list("\x7fELF\x02\x01 noise\nmore noise\n")
@@ -1387,12 +1290,6 @@ def test_parse_lsblk_rejects(text: str) -> None:
         parse_lsblk_root_encryption(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: JSON with the right outer key but odd contents crashes with TypeError/"
-    "AttributeError/KeyError instead of ParseError (blockdevices null or not a list, devices that "
-    "are not objects, a device mounted at / without a name)",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -1472,11 +1369,6 @@ def test_parse_nft_ruleset_rejects(text: str) -> None:
         parse_nft_ruleset(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: JSON with an 'nftables' key of the wrong type crashes (TypeError for a number, "
-    "AttributeError for a chain/rule that is not an object) instead of ParseError",
-)
 @pytest.mark.parametrize("text", ['{"nftables": 5}', '{"nftables": [{"chain": "input"}]}'])
 def test_parse_nft_ruleset_odd_json(text: str) -> None:
     with contextlib.suppress(*ALLOWED):

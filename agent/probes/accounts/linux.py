@@ -23,7 +23,7 @@ def parse_login_defs(text: str) -> tuple[int, int]:
     values = {"UID_MIN": 1000, "UID_MAX": 60000}
     for line in text.splitlines():
         fields = line.split()
-        if len(fields) >= 2 and fields[0] in values and fields[1].isdigit():
+        if len(fields) >= 2 and fields[0] in values and fields[1].isdecimal():
             values[fields[0]] = int(fields[1])
     return values["UID_MIN"], values["UID_MAX"]
 
@@ -56,10 +56,10 @@ def parse_passwd(
     """
     accounts = []
     for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
+        if not line or line.startswith(("#", "+", "-")):
+            continue  # comments, and NIS compat entries (+::::::, +@netgroup, -user)
         fields = line.split(":")
-        if len(fields) != 7 or not fields[2].isdigit():
+        if len(fields) != 7 or not fields[2].isdecimal():
             raise ParseError(f"malformed passwd line for {fields[0]!r}")
         name, uid, gid, shell = fields[0], int(fields[2]), fields[3], fields[6]
         if not uid_range[0] <= uid <= uid_range[1]:
@@ -111,6 +111,8 @@ def parse_realm_list(text: str) -> DomainJoin:
         elif ":" in line and realms:
             key, _, value = line.strip().partition(":")
             realms[-1][key.strip()] = value.strip()
+    if text.strip() and not any("type" in r or "configured" in r for r in realms):
+        raise ParseError("realm list printed no realm stanza (type:, configured:)")
     joined = [r for r in realms if r.get("configured", "no") not in ("no", "")]
     if not joined:
         return DomainJoin(joined=False, kind=None, domain=None, tenant_id=None)

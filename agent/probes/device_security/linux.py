@@ -10,9 +10,14 @@ from agent.probes.base import Gaps, attempt
 from agent.probes.device_security.model import DeviceSecurityData
 
 
-def _children_with_path(node: dict[str, Any], path: list[dict[str, Any]]) -> Any:
+def _children_with_path(node: Any, path: list[dict[str, Any]]) -> Any:
+    if not isinstance(node, dict):
+        raise ParseError("lsblk: a block device entry is not an object")
     yield node, [*path, node]
-    for child in node.get("children") or []:
+    children = node.get("children") or []
+    if not isinstance(children, list):
+        raise ParseError("lsblk: children is not a list")
+    for child in children:
         yield from _children_with_path(child, [*path, node])
 
 
@@ -28,15 +33,20 @@ def parse_lsblk_root_encryption(text: str) -> tuple[bool, str]:
         devices = json.loads(text)["blockdevices"]
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise ParseError(f"lsblk did not print its JSON device tree: {exc}") from exc
+    if not isinstance(devices, list):
+        raise ParseError("lsblk: blockdevices is not a list")
     for top in devices:
         for node, path in _children_with_path(top, []):
             mounts = node.get("mountpoints") or [node.get("mountpoint")]
-            if "/" not in mounts:
+            if not isinstance(mounts, list) or "/" not in mounts:
                 continue
             crypt = [n for n in path if n.get("type") == "crypt"]
             if crypt:
-                return True, f"/ is on encrypted device {crypt[-1]['name']}"
-            return False, f"/ is on {node['name']} ({node.get('type')}), not inside dm-crypt"
+                return True, f"/ is on encrypted device {crypt[-1].get('name', '?')}"
+            return (
+                False,
+                f"/ is on {node.get('name', '?')} ({node.get('type')}), not inside dm-crypt",
+            )
     raise FactUnavailable("no block device is mounted at / (container or network root)")
 
 
@@ -59,15 +69,19 @@ def parse_nft_ruleset(text: str) -> bool:
         items = json.loads(text)["nftables"]
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise ParseError(f"nft did not print its JSON ruleset: {exc}") from exc
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise ParseError("nft: the ruleset is not a list of objects")
+    if any(not isinstance(i.get(k, {}), dict) for i in items for k in ("chain", "rule")):
+        raise ParseError("nft: a chain or rule is not an object")
     input_chains = set()
     for item in items:
-        chain = item.get("chain") if isinstance(item, dict) else None
+        chain = item.get("chain")
         if chain and chain.get("hook") == "input":
             if chain.get("policy") == "drop":
                 return True
             input_chains.add((chain.get("family"), chain.get("table"), chain.get("name")))
     for item in items:
-        rule = item.get("rule") if isinstance(item, dict) else None
+        rule = item.get("rule")
         if rule and (rule.get("family"), rule.get("table"), rule.get("chain")) in input_chains:
             verdicts = json.dumps(rule.get("expr", []))
             if '"drop"' in verdicts or '"reject"' in verdicts:

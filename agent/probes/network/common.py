@@ -108,19 +108,25 @@ def shares_from_mounts(mounts: list[Mount]) -> list[NetworkShare]:
     ]
 
 
+_GVFS_SCHEMES = {"smb-share", "nfs", "dav", "davs", "sftp", "ftp", "afp-volume", "afp"}
+
+
 def shares_from_gvfs(folder: str, names: list[str]) -> list[NetworkShare]:
-    """GNOME gvfs mounts: `smb-share:server=fs01.example.org,share=projects` folders."""
+    """GNOME gvfs mounts: folders like `smb-share:server=fs01.example.org,share=projects` or
+    `sftp:host=build.example.org,user=alice` (smb names its server `server=`, the rest `host=`).
+    """
     shares = []
     for name in names:
         scheme, _, params = name.partition(":")
         fields = dict(p.split("=", 1) for p in params.split(",") if "=" in p)
-        if "server" in fields and scheme in {"smb-share", "nfs", "dav", "davs", "sftp", "afp"}:
+        host = fields.get("server") or fields.get("host")
+        if host and scheme in _GVFS_SCHEMES:
             shares.append(
                 NetworkShare(
                     source=name,
                     mountpoint=f"{folder}/{name}",
                     fstype=f"gvfs.{scheme}",
-                    host=fields["server"].lower(),
+                    host=host.lower(),
                 )
             )
     return shares

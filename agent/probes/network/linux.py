@@ -41,7 +41,13 @@ def parse_ip_link(text: str) -> dict[str, tuple[str, str | None]]:
         if not isinstance(link, dict) or "ifname" not in link:
             raise ParseError("ip -j link entry without ifname")
         info = link.get("linkinfo") or {}
-        kinds[str(link["ifname"])] = (str(link.get("link_type", "")), info.get("info_kind"))
+        if not isinstance(info, dict):
+            raise ParseError(f"ip -j link: linkinfo of {link['ifname']} is not an object")
+        kind = info.get("info_kind")
+        kinds[str(link["ifname"])] = (
+            str(link.get("link_type", "")),
+            str(kind) if kind is not None else None,
+        )
     return kinds
 
 
@@ -81,12 +87,24 @@ def parse_resolv_conf(text: str) -> tuple[list[str], list[str]]:
 
 
 def split_nmcli_terse(line: str) -> list[str]:
-    r"""Split an `nmcli -t` line on ':' that are not escaped as '\:'.
+    r"""Split an `nmcli -t` line on ':'; nmcli escapes ':' as '\:' and '\' as '\\'.
 
-    Sample: `yes:Cafe\:Guest` -> ["yes", "Cafe:Guest"]
+    Sample: `yes:Cafe\:Guest` -> ["yes", "Cafe:Guest"]; `Corp\\:vpn:` -> ["Corp\\", "vpn", ""]
     """
-    fields = re.split(r"(?<!\\):", line)
-    return [field.replace("\\:", ":").replace("\\\\", "\\") for field in fields]
+    fields, current, escaped = [], [], False
+    for char in line:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == ":":
+            fields.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    fields.append("".join(current))
+    return fields
 
 
 def parse_nmcli_active_ssids(text: str) -> list[str]:
@@ -135,9 +153,23 @@ def parse_nmcli_connections(text: str) -> list[tuple[str, str, str]]:
 
 
 def parse_vpn_gateway(vpn_data: str) -> str | None:
-    """The server from NetworkManager's `vpn.data` (`gateway = vpn.example.org, ...`)."""
+    """The server from NetworkManager's `vpn.data`, without nmcli's escapes or a port.
+
+    Sample: `gateway = vpn.example.org, protocol = anyconnect` or `remote = vpn.example.org\\:1194`
+    """
     match = re.search(r"\b(?:gateway|remote)\s*=\s*([^,\s]+)", vpn_data)
-    return match[1] if match else None
+    if match is None:
+        return None
+    server = match[1].replace("\\:", ":").replace("\\\\", "\\")
+    return re.sub(r":\d+$", "", server) if server.count(":") == 1 else server
+
+
+def _nmcli(ctx: Context, *args: str) -> str:
+    """nmcli's output, or FactUnavailable when it fails (e.g. NetworkManager not running)."""
+    done = ctx.run(["nmcli", *args], timeout=10)
+    if done.returncode != 0:
+        raise FactUnavailable(f"nmcli failed ({done.returncode}): {done.stderr.strip()[:200]}")
+    return done.stdout
 
 
 def _interfaces(ctx: Context, gaps: Gaps) -> list[Interface]:
@@ -179,8 +211,8 @@ def _wifi_ssids(ctx: Context, interfaces: list[Interface]) -> list[str]:
     if not any(i.kind == "wifi" for i in interfaces):
         return []
     if ctx.which("nmcli"):
-        argv = ["nmcli", "-t", "-f", "active,ssid", "dev", "wifi", "list", "--rescan", "no"]
-        return parse_nmcli_active_ssids(ctx.run(argv, timeout=10).stdout)
+        args = ("-t", "-f", "active,ssid", "dev", "wifi", "list", "--rescan", "no")
+        return parse_nmcli_active_ssids(_nmcli(ctx, *args))
     if ctx.which("iw"):
         return parse_iw_dev_ssids(ctx.run(["iw", "dev"], timeout=5).stdout)
     raise FactUnavailable("a Wi-Fi interface exists but neither nmcli nor iw is installed")
@@ -189,8 +221,9 @@ def _wifi_ssids(ctx: Context, interfaces: list[Interface]) -> list[str]:
 def _saved_wifi(ctx: Context) -> list[str]:
     names: list[str] = []
     if ctx.which("nmcli"):
-        argv = ["nmcli", "-t", "-f", "NAME,TYPE,DEVICE", "connection", "show"]
-        rows = parse_nmcli_connections(ctx.run(argv, timeout=10).stdout)
+        rows = parse_nmcli_connections(
+            _nmcli(ctx, "-t", "-f", "NAME,TYPE,DEVICE", "connection", "show")
+        )
         names += [name for name, kind, _ in rows if kind == "802-11-wireless"]
     elif ctx.exists("/etc/NetworkManager/system-connections"):
         listing = ctx.listdir("/etc/NetworkManager/system-connections")
@@ -201,27 +234,31 @@ def _saved_wifi(ctx: Context) -> list[str]:
 
 
 def _vpns(ctx: Context, interfaces: list[Interface]) -> list[VpnConnection]:
-    vpns = [
+    """Tunnels that are up with an address; NetworkManager names them and tells the server."""
+    tunnels = {i.name: i for i in interfaces if i.kind == "vpn" and i.is_up and i.addresses}
+    vpns: list[VpnConnection] = []
+    if ctx.which("nmcli"):
+        args = ("-t", "-f", "NAME,TYPE,DEVICE", "connection", "show", "--active")
+        for name, kind, device in parse_nmcli_connections(_nmcli(ctx, *args)):
+            if kind == "wireguard":
+                tunnel, remote = tunnels.pop(device, None), None
+            elif kind == "vpn":
+                # DEVICE is the link the VPN runs over (wlp2s0), not its tunnel: the tunnel is
+                # the one tunnel interface nobody else claims, when there is exactly one.
+                remote = parse_vpn_gateway(
+                    _nmcli(ctx, "-g", "vpn.data", "connection", "show", name)
+                )
+                tunnel = tunnels.pop(next(iter(tunnels))) if len(tunnels) == 1 else None
+            else:
+                continue
+            addresses = [a.address for a in tunnel.addresses] if tunnel else []
+            vpns.append(VpnConnection(name=name, kind=kind, remote=remote, addresses=addresses))
+    vpns += [
         VpnConnection(
-            name=i.name, kind="tunnel", remote=None, addresses=[a.address for a in i.addresses]
+            name=t.name, kind="tunnel", remote=None, addresses=[a.address for a in t.addresses]
         )
-        for i in interfaces
-        if i.kind == "vpn" and i.is_up and i.addresses
+        for t in tunnels.values()
     ]
-    if not ctx.which("nmcli"):
-        return vpns
-    argv = ["nmcli", "-t", "-f", "NAME,TYPE,DEVICE", "connection", "show", "--active"]
-    for name, kind, device in parse_nmcli_connections(ctx.run(argv, timeout=10).stdout):
-        if kind not in {"vpn", "wireguard"}:
-            continue
-        remote = None
-        if kind == "vpn":
-            data = ctx.run(["nmcli", "-g", "vpn.data", "connection", "show", name], timeout=10)
-            remote = parse_vpn_gateway(data.stdout)
-        vpns = [v for v in vpns if v.name != device]  # the connection describes the tunnel
-        by_name = {i.name: i for i in interfaces}
-        addresses = [a.address for a in by_name[device].addresses] if device in by_name else []
-        vpns.append(VpnConnection(name=name, kind=kind, remote=remote, addresses=addresses))
     return vpns
 
 

@@ -139,30 +139,44 @@ def parse_dpkg_log(text: str) -> datetime | None:
 
 
 def parse_apt_periodic(text: str) -> bool:
-    """`apt-config dump APT::Periodic::Unattended-Upgrade`: unset (empty) means off.
+    """`apt-config dump APT::Periodic::Unattended-Upgrade`: unset (empty) or "0" means off.
 
+    apt.systemd.daily also takes "always" and intervals with s/m/h/d suffixes ("1d", "12h").
     Sample:
         APT::Periodic::Unattended-Upgrade "1";
     """
-    match = re.search(r'^APT::Periodic::Unattended-Upgrade "(\d+)";', text, re.MULTILINE)
-    return bool(match and int(match[1]) > 0)
+    match = re.search(r'^APT::Periodic::Unattended-Upgrade "([^"]*)";', text, re.MULTILINE)
+    if match is None:
+        return False
+    value = match[1].strip().lower()
+    if value == "always":
+        return True
+    number = re.fullmatch(r"([0-9]+)[smhd]?", value)
+    return bool(number and int(number[1]) > 0)
 
 
-def _local_to_rfc3339(when: datetime | None) -> str | None:
-    return None if when is None else rfc3339(when.astimezone().timestamp())
+def _local_to_rfc3339(when: datetime) -> str:
+    try:
+        return rfc3339(when.astimezone().timestamp())
+    except (ValueError, OverflowError) as exc:  # e.g. year 1 in a damaged log
+        raise ParseError(f"implausible date {when:%Y-%m-%d} in the package log") from exc
 
 
-def _apt_last_update(ctx: Context) -> str | None:
+def _apt_last_update(ctx: Context) -> str:
     newest = parse_apt_history(ctx.read_text("/var/log/apt/history.log"))
-    if newest is None:  # history.log was rotated: dpkg.log keeps every upgrade line
+    if newest is None:  # history.log was rotated: dpkg.log may still hold the last upgrade
         newest = parse_dpkg_log(ctx.read_text("/var/log/dpkg.log"))
+    if newest is None:
+        raise FactUnavailable("no upgrade in the current apt history or dpkg log (rotated)")
     return _local_to_rfc3339(newest)
 
 
-def _apt_lists_age(ctx: Context) -> str | None:
+def _apt_lists_age(ctx: Context) -> str:
     lists = "/var/lib/apt/lists"
     stamps = [ctx.mtime(f"{lists}/{n}") for n in ctx.listdir(lists) if n.endswith("Release")]
-    return rfc3339(max(stamps)) if stamps else None
+    if not stamps:
+        raise FactUnavailable("no package lists: apt update has never run")
+    return rfc3339(max(stamps))
 
 
 def _apt_pending(ctx: Context) -> PendingUpdates:

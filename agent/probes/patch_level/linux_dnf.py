@@ -26,10 +26,10 @@ def parse_check_update(text: str) -> list[str]:
     names: list[str] = []
     pending_name: str | None = None
     for line in text.splitlines():
-        if line.startswith("Obsoleting Packages"):
+        if line.lower().startswith("obsoleting packages"):  # dnf4 "Packages", dnf5 "packages"
             break
-        if not line.strip():
-            continue
+        if not line.strip() or line.startswith("Security: "):
+            continue  # dnf4's running-kernel notice (autocheck_running_kernel), not an update
         if pending_name is not None:  # a long name wrapped onto its own line
             line = f"{pending_name} {line.strip()}"
             pending_name = None
@@ -78,7 +78,7 @@ def parse_advisory_json(text: str) -> list[str]:
 
 def parse_rpm_install_times(text: str) -> float | None:
     """Newest install time from `rpm -qa --qf '%{INSTALLTIME}\\n'` (epoch seconds)."""
-    times = [int(line) for line in text.split() if line.isdigit()]
+    times = [int(line) for line in text.split() if line.isdecimal()]
     return float(max(times)) if times else None
 
 
@@ -117,9 +117,13 @@ def _last_update(ctx: Context) -> str | None:
 def _reboot(ctx: Context, dnf5: bool) -> bool:
     argv = ["dnf", "needs-restarting"] if dnf5 else ["dnf", "needs-restarting", "-r"]
     done = ctx.run(argv, timeout=60)
-    if done.returncode in (0, 1):
-        return done.returncode == 1
-    return reboot_pending(ctx)  # plugin missing or too old: compare kernels instead
+    if done.returncode == 0:
+        return False
+    # Exit 1 means "reboot needed" only when the plugin answered; dnf also exits 1 for an
+    # unknown command (dnf-plugins-core missing). Anything else: compare kernels instead.
+    if done.returncode == 1 and "reboot" in (done.stdout + done.stderr).lower():
+        return True
+    return reboot_pending(ctx)
 
 
 def _auto_updates(ctx: Context) -> bool:

@@ -10,18 +10,27 @@ from agent.context import Context, FactUnavailable
 def _version_key(release: str) -> list[tuple[int, int | str]]:
     # (0, n) sorts numbers before (1, "text") so mixed parts never compare int with str.
     return [
-        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"[.\-+~_]", release)
+        (0, int(part)) if part.isdecimal() else (1, part) for part in re.split(r"[.\-+~_]", release)
     ]
 
 
+def _flavour(release: str) -> str:
+    """The kernel flavour: 'amd64' of 6.1.0-21-amd64, 'generic' of 6.8.0-45-generic, '' else."""
+    match = re.match(r"^[0-9.]+-[0-9.]+-(.+)$", release)
+    return match[1] if match else ""
+
+
 def kernel_reboot_pending(running: str, installed: list[str]) -> bool | None:
-    """A newer kernel than the running one is installed; None when the running one is foreign.
+    """A newer kernel of the running flavour is installed; None when the running one is foreign.
 
     Sample: running "6.1.0-18-amd64", /lib/modules holds ["6.1.0-18-amd64", "6.1.0-21-amd64"].
+    Other flavours (6.1.0-21-rt-amd64) are not candidates: the boot loader keeps the flavour.
     """
     if running not in installed:
         return None
-    return max(installed, key=_version_key) != running
+    flavour = _flavour(running)
+    same = [k for k in installed if _flavour(k) == flavour]
+    return max(same, key=_version_key) != running
 
 
 def reboot_pending(ctx: Context) -> bool:
