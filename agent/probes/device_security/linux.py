@@ -131,6 +131,9 @@ def _firewall(ctx: Context) -> tuple[bool, str]:
     raise FactUnavailable("no firewall tool to ask (firewalld, ufw, nft)")
 
 
+_GNOME_FAMILY = ("GNOME", "UNITY", "BUDGIE", "PANTHEON")
+
+
 def _screen_lock(ctx: Context) -> tuple[bool, str]:
     session = ctx.env("XDG_CURRENT_DESKTOP") or ""
     if not (ctx.env("DISPLAY") or ctx.env("WAYLAND_DISPLAY")):
@@ -141,8 +144,11 @@ def _screen_lock(ctx: Context) -> tuple[bool, str]:
         done = ctx.run([*argv, "--default", "true"], timeout=10)
         autolock = done.stdout.strip() == "true"
         return autolock, f"KDE Autolock is {'on' if autolock else 'off'}"
+    # GNOME's keys say nothing about XFCE, Cinnamon, MATE...: those stay unknown, not "GNOME".
+    if not any(name in session.upper() for name in _GNOME_FAMILY):
+        raise FactUnavailable(f"desktop {session or 'unknown'}: its screen lock is not read yet")
     if not ctx.which("gsettings"):
-        raise FactUnavailable(f"desktop {session or 'unknown'}: no gsettings to read")
+        raise FactUnavailable(f"desktop {session}: no gsettings to read")
     lock = ctx.run(["gsettings", "get", "org.gnome.desktop.screensaver", "lock-enabled"])
     delay = ctx.run(["gsettings", "get", "org.gnome.desktop.session", "idle-delay"])
     return parse_gsettings_lock(lock.stdout, delay.stdout)
