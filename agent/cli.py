@@ -38,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     enroll.add_argument("--token", required=True, help="one-time enrolment token")
     enroll.add_argument("--ca-file", metavar="PEM", help="pin the collector's CA certificate")
     sub.add_parser("send", help="collect and send one report now (spooled if unreachable)")
+    run = sub.add_parser("run", help="the background service: scheduled and on-change reports")
+    run.add_argument(
+        "--interval", type=float, metavar="SECONDS", help="report interval (default: policy)"
+    )
+    run.add_argument("--log-file", metavar="FILE", help="log here, rotated (default: see docs)")
     status = sub.add_parser("status", help="enrolment, last report, spool, policy")
     status.add_argument("--json", dest="status_json", action="store_true", help="print JSON")
     return parser
@@ -59,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         "enroll": commands.enroll_command,
         "send": commands.send,
         "status": commands.status,
+        "run": commands.run_service,
     }
     try:
         config = load_config(args.config, env)

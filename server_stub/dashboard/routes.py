@@ -1,4 +1,4 @@
-"""Dashboard routes (being built)."""
+"""Dashboard routes: server-rendered pages at /, assets at /static (mounted by create_app)."""
 
 from __future__ import annotations
 
@@ -6,5 +6,11 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
+from server_stub.dashboard import manage, pages, session
+
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 router = APIRouter(include_in_schema=False)
+# manage first: GET /devices/new must match before GET /devices/{device_id}.
+router.include_router(session.router)
+router.include_router(manage.router)
+router.include_router(pages.router)

@@ -1,0 +1,72 @@
+"""Jinja2 filters that turn facts and timestamps into plain text (autoescape does the rest)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from jinja2 import Undefined
+
+from server_stub.storage.clock import iso
+
+LABELS = {
+    "non_compliant": "non-compliant",
+    "not_applicable": "not applicable",
+    "pass": "pass",
+    "fail": "FAIL",
+}
+NOTHING = "—"
+
+
+def show(value: Any) -> str:
+    """Any fact as text: null is a dash, booleans yes/no, lists joined, maps as key: value."""
+    if value is None or isinstance(value, Undefined):
+        return NOTHING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return iso(value) or NOTHING
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}: {show(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(show(v) for v in value) or "none"
+    return str(value)
+
+
+def yesno(value: Any) -> str:
+    """A boolean fact, where null means the agent could not tell."""
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    return "unknown"
+
+
+def when(value: datetime | str | None) -> str:
+    if isinstance(value, datetime):
+        return iso(value) or "never"
+    return value or "never"
+
+
+def label(value: str | None) -> str:
+    """A state or status as words (shown as text, never by colour alone)."""
+    if not value:
+        return "none"
+    return LABELS.get(value, value.replace("_", " "))
+
+
+def css(value: str | None) -> str:
+    """A CSS class suffix for a state or status: letters, digits and dashes only."""
+    return "".join(c if c.isalnum() else "-" for c in (value or "none"))
+
+
+FILTERS: dict[str, Callable[..., str]] = {
+    "show": show,
+    "yesno": yesno,
+    "when": when,
+    "label": label,
+    "css": css,
+}

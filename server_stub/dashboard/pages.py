@@ -1,0 +1,110 @@
+"""Dashboard pages that only read: fleet overview, device, policy and audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from server_stub.api.deps import DB, State
+from server_stub.dashboard import views
+from server_stub.dashboard.web import MaybeViewer, error_page, render, to_login
+from server_stub.storage import reads
+from server_stub.storage.clock import utcnow
+from server_stub.storage.tables import Device
+
+router = APIRouter(include_in_schema=False)
+HISTORY_LIMIT = 200
+Param = Annotated[str | None, Query()]
+
+
+@router.get("/")
+def overview(
+    request: Request,
+    session: DB,
+    who: MaybeViewer,
+    state: Param = None,
+    q: Param = None,
+    sort: Param = None,
+    desc: Param = None,
+    page: Param = None,
+) -> Response:
+    """Counts by state and one page of the device table (LIMIT/OFFSET on indexed columns)."""
+    if who is None:
+        return to_login(request)
+    view = views.FleetView.parse(state, q, sort, desc, page)
+    devices, total = reads.list_devices(session, view.query())
+    counts = reads.counts_by_state(session)
+    return render(
+        request,
+        "overview.html",
+        who,
+        view=view,
+        rows=views.device_rows(devices, utcnow().date()),
+        total=total,
+        pages=views.page_count(total),
+        counts=counts,
+        fleet_total=sum(counts.values()),
+        states=reads.STATES,
+    )
+
+
+@router.get("/devices/{device_id}")
+def device_page(device_id: str, request: Request, session: DB, who: MaybeViewer) -> Response:
+    """Approval, rule results (failing first), the latest facts and the compliance timeline."""
+    if who is None:
+        return to_login(request)
+    device = session.get(Device, device_id)
+    if device is None:
+        return error_page(request, who, 404, "There is no device with this id.")
+    report = reads.latest_report(session, device)
+    probes = views.probe_views(report)
+    return render(
+        request,
+        "device.html",
+        who,
+        device=device,
+        expired=device.approval_expires < utcnow().date(),
+        rules=views.ordered_rules(reads.rule_states(session, device.id)),
+        report=report,
+        probes=probes,
+        credentials=views.credentials_by_location(probes["credentials"].data),
+        events=reads.history(session, device.id, limit=HISTORY_LIMIT),
+        history_limit=HISTORY_LIMIT,
+        event_text=views.event_text,
+    )
+
+
+@router.get("/policy")
+def policy_page(request: Request, state: State, who: MaybeViewer) -> Response:
+    """Each rule with the guidance it enforces, as this policy grades it, and the values."""
+    if who is None:
+        return to_login(request)
+    policy = state.served_policy.policy
+    return render(
+        request,
+        "policy.html",
+        who,
+        rules=views.policy_rules(policy),
+        values=policy.values,
+        source=policy.source,
+        organisation=policy.organisation_name,
+    )
+
+
+@router.get("/audit")
+def audit_page(request: Request, session: DB, who: MaybeViewer, page: Param = None) -> Response:
+    """Every admin action, newest first, a page at a time."""
+    if who is None:
+        return to_login(request)
+    number = views.page_number(page)
+    size = views.PAGE_SIZE
+    entries = reads.audit_entries(session, limit=size + 1, offset=(number - 1) * size)
+    return render(
+        request,
+        "audit.html",
+        who,
+        entries=entries[:size],
+        page=number,
+        has_next=len(entries) > size,
+    )

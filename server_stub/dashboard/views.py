@@ -1,0 +1,184 @@
+"""What the pages show, computed in Python: fleet query parameters, rule order, facts, policy."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from agent.policy import Policy, load_catalogue
+from server_stub.storage import reads
+from server_stub.storage.tables import RuleState
+
+PAGE_SIZE = 50
+MAX_PAGE_NUMBER = 100_000
+MAX_SEARCH = 100
+STATUS_ORDER = {"fail": 0, "unknown": 1, "pass": 2, "not_applicable": 3}
+SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+PROBES = ("patch_level", "network", "accounts", "device_security", "credentials")
+
+
+def page_number(text: str | None) -> int:
+    """A 1-based page number from a query string; anything odd is page 1."""
+    if not text or not text.isdigit():
+        return 1
+    return max(1, min(int(text), MAX_PAGE_NUMBER))
+
+
+@dataclass(frozen=True)
+class FleetView:
+    """The fleet table's query: filter, search, sort and page, all from the URL."""
+
+    state: str = ""
+    q: str = ""
+    sort: str = "name"
+    desc: bool = False
+    page: int = 1
+
+    @classmethod
+    def parse(cls, state: str | None, q: str | None, sort: str | None, desc: str | None,
+              page: str | None) -> FleetView:  # fmt: skip
+        return cls(
+            state=state if state in reads.STATES else "",
+            q=(q or "").strip()[:MAX_SEARCH],
+            sort=sort if sort in reads.SORTS else "name",
+            desc=desc in ("1", "true", "yes"),
+            page=page_number(page),
+        )
+
+    def query(self) -> reads.DeviceQuery:
+        offset = (self.page - 1) * PAGE_SIZE
+        return reads.DeviceQuery(
+            self.state or None, self.q or None, self.sort, self.desc, PAGE_SIZE, offset
+        )
+
+    def url(self, **changes: Any) -> str:
+        view = replace(self, **changes)
+        params: dict[str, str] = {}
+        if view.state:
+            params["state"] = view.state
+        if view.q:
+            params["q"] = view.q
+        if view.sort != "name":
+            params["sort"] = view.sort
+        if view.desc:
+            params["desc"] = "1"
+        if view.page > 1:
+            params["page"] = str(view.page)
+        return "/?" + urlencode(params) if params else "/"
+
+    def sort_url(self, column: str) -> str:
+        """Sorting by the current column flips the order; a new column starts ascending."""
+        return self.url(sort=column, desc=not self.desc if column == self.sort else False, page=1)
+
+    def aria_sort(self, column: str) -> str:
+        if column != self.sort:
+            return "none"
+        return "descending" if self.desc else "ascending"
+
+
+def page_count(total: int) -> int:
+    return max(1, math.ceil(total / PAGE_SIZE))
+
+
+def device_rows(devices: list[Any], today: date) -> list[dict[str, Any]]:
+    rows = []
+    for device in devices:
+        row = reads.device_summary(device)
+        row["expired"] = device.approval_expires < today
+        rows.append(row)
+    return rows
+
+
+def ordered_rules(states: list[RuleState]) -> list[RuleState]:
+    """Failing first, then unknown, pass and not applicable; worst severity first within each."""
+
+    def key(rule: RuleState) -> tuple[int, int, str]:
+        return (
+            STATUS_ORDER.get(rule.status, 9),
+            SEVERITY_ORDER.get(rule.severity, 9),
+            rule.rule_id,
+        )
+
+    return sorted(states, key=key)
+
+
+@dataclass(frozen=True)
+class ProbeView:
+    """One probe's outcome from the latest report."""
+
+    name: str
+    status: str
+    duration_ms: Any
+    error: str | None
+    data: dict[str, Any]
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def probe_views(report: dict[str, Any] | None) -> dict[str, ProbeView]:
+    probes = _mapping(_mapping(report).get("probes"))
+    views = {}
+    for name in [*PROBES, *sorted(set(probes) - set(PROBES))]:
+        raw = _mapping(probes.get(name))
+        error = _mapping(raw.get("error"))
+        message = f"{error.get('type', 'error')}: {error.get('message', '')}" if error else None
+        views[name] = ProbeView(
+            name=name,
+            status=str(raw.get("status", "missing")),
+            duration_ms=raw.get("duration_ms"),
+            error=message,
+            data=_mapping(raw.get("data")),
+        )
+    return views
+
+
+def credentials_by_location(data: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The credentials probe's findings grouped by where they were found."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    findings = data.get("findings")
+    for finding in findings if isinstance(findings, list) else []:
+        if isinstance(finding, dict):
+            groups.setdefault(str(finding.get("location", "?")), []).append(finding)
+    return sorted(groups.items())
+
+
+@dataclass(frozen=True)
+class PolicyRule:
+    """A catalogue rule as this collector's policy applies it."""
+
+    id: str
+    title: str
+    guidance: str
+    remediation: str
+    severity: str
+    catalogue_severity: str
+    enabled: bool
+    scope: str
+
+
+def policy_rules(policy: Policy) -> list[PolicyRule]:
+    rules = []
+    for rule in load_catalogue():
+        override = policy.overrides.get(rule.id)
+        rules.append(
+            PolicyRule(
+                id=rule.id,
+                title=rule.title,
+                guidance=rule.guidance,
+                remediation=rule.remediation,
+                severity=(override.severity if override and override.severity else rule.severity),
+                catalogue_severity=rule.severity,
+                enabled=override.enabled if override else True,
+                scope=rule.scope,
+            )
+        )
+    return rules
+
+
+def event_text(kind: str, rule_id: str | None) -> str:
+    return "Device state" if kind == "state" else f"Rule {rule_id or '?'}"
