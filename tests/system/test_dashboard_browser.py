@@ -1,0 +1,145 @@
+"""The dashboard in a real browser: Debian's Chromium, driven by playwright, against a real
+collector process; hostile device data is shown as text and never runs."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import Dialog, sync_playwright
+
+pytestmark = pytest.mark.system
+
+BIN = Path(sys.executable).parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+HOSTILE = "<script>alert(1)</script>"
+PASSWORD = "correct horse battery staple"
+
+
+def _cli(*args: str, stdin: str | None = None) -> str:
+    done = subprocess.run(
+        [str(BIN / "collector"), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture
+def collector(tmp_path: Path) -> Iterator[str]:
+    data = tmp_path / "collector"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    _cli("admin", "create", "admin", "--password-stdin", "--data-dir", str(data), stdin=PASSWORD)
+    process = subprocess.Popen(
+        [str(BIN / "collector"), "serve", "--data-dir", str(data), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if requests.get(f"{url}/healthz", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def _hostile_device(url: str, data_dir: Path) -> str:
+    """Register, enrol and report a device whose host name is a script tag."""
+    name = f"laptop-{uuid.uuid4().hex[:8]}"
+    token = _cli(
+        "device", "register", name, "--owner", HOSTILE, "--department", "Comms",
+        "--approved-by", "Head", "--justification", "Browser test", "--expires", "2099-01-01",
+        "--data-dir", str(data_dir),
+    )  # fmt: skip
+    enrolled = requests.post(
+        f"{url}/api/v1/enroll",
+        json={"token": token, "hostname": HOSTILE, "hardware_id_hash": None},
+        timeout=10,
+    ).json()
+    facts = subprocess.run(
+        [str(BIN / "agent"), "facts", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={**os.environ, "OUTPOST_STATE_DIR": str(data_dir.parent / "agent")},
+    )
+    report = json.loads(facts.stdout)
+    report["device_id"] = enrolled["device_id"]
+    report["host"]["hostname"] = HOSTILE
+    answer = requests.post(
+        f"{url}/api/v1/reports",
+        data=gzip.compress(json.dumps(report).encode()),
+        headers={
+            "Authorization": f"Bearer {enrolled['device_secret']}",
+            "Content-Type": "application/json",
+            "Content-Encoding": "gzip",
+        },
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    return name
+
+
+def test_login_find_device_and_hostile_hostname_is_text(collector: str, tmp_path: Path) -> None:
+    assert Path(CHROMIUM).exists(), "Debian's chromium package is missing (CI installs it)"
+    name = _hostile_device(collector, tmp_path / "collector")
+    dialogs: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+
+        def on_dialog(dialog: Dialog) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.goto(f"{collector}/")
+        assert "/login" in page.url  # logged out: sent to the login page
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", PASSWORD)
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        page.fill("input[name=q]", name)
+        with page.expect_navigation():
+            page.press("input[name=q]", "Enter")
+        with page.expect_navigation():
+            page.click(f"text={name}")
+        assert "/devices/" in page.url
+        body = page.inner_text("body")
+        assert HOSTILE in body  # shown as text...
+        assert page.locator("script").count() == 0  # ...never as a script element
+        assert ("NET-001" in body and "Fix" in body) or "remed" in body.lower()
+        browser.close()
+    assert dialogs == []
