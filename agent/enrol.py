@@ -6,11 +6,12 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from agent.atomic import write_private
 from agent.config import AgentConfig
 from agent.context import Context
 from agent.host import collect_host
 from agent.policy import parse_policy
-from agent.secret_store import forget_secret, load_secret, store_secret, write_private
+from agent.secret_store import forget_secret, load_secret, store_secret
 from agent.transport import Collector
 
 RECORD_FILE = "enrolment.json"

@@ -7,9 +7,9 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agent.atomic import write_private
 from agent.config import AgentConfig
 from agent.policy import Policy
-from agent.secret_store import write_private
 
 log = logging.getLogger(__name__)
 

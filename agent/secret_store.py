@@ -3,43 +3,44 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
+from types import ModuleType
 
-import keyring
-from keyring.errors import KeyringError
+from agent.atomic import write_private
 
 log = logging.getLogger(__name__)
 SERVICE = "outpost-agent"
 SECRET_FILE = "device_secret"
 
 
+def _keyring() -> ModuleType:
+    """keyring, imported only on the keyring path: it costs the agent ~13 MB of RSS, which a
+    headless service keeping its secret in a file should not carry."""
+    import keyring
+
+    return keyring
+
+
+def _keyring_error() -> type[Exception]:
+    from keyring.errors import KeyringError
+
+    return KeyringError
+
+
 class SecretMissing(Exception):
     """The device secret is not where the enrolment record says it is."""
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write a file only its owner can read, atomically (temp file, fsync, rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = path.with_name(path.name + ".tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, text.encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(temporary, path)
-
-
 def store_secret(state_dir: Path, device_id: str, secret: str) -> str:
     """Keep the secret; returns where it went ("keyring:<backend>" or "file:<path>")."""
+    keyring = _keyring()
     backend = keyring.get_keyring()
     try:
         keyring.set_password(SERVICE, device_id, secret)
         if keyring.get_password(SERVICE, device_id) == secret:
             return f"keyring:{type(backend).__module__}.{type(backend).__name__}"
         reason = "the keyring backend did not keep the secret"
-    except KeyringError as exc:
+    except _keyring_error() as exc:
         reason = f"no usable keyring backend ({type(exc).__name__})"
     path = state_dir / SECRET_FILE
     write_private(path, secret)
@@ -51,12 +52,12 @@ def load_secret(store: str, device_id: str) -> str:
     kind, _, where = store.partition(":")
     if kind == "keyring":
         try:
-            secret = keyring.get_password(SERVICE, device_id)
-        except KeyringError as exc:
+            secret = _keyring().get_password(SERVICE, device_id)
+        except _keyring_error() as exc:
             raise SecretMissing(f"the keyring cannot be read ({type(exc).__name__})") from exc
         if not secret:
             raise SecretMissing("the device secret is missing from the keyring")
-        return secret
+        return str(secret)
     try:
         return Path(where).read_text(encoding="utf-8").strip()
     except OSError as exc:
@@ -67,8 +68,8 @@ def forget_secret(store: str, device_id: str) -> None:
     kind, _, where = store.partition(":")
     if kind == "keyring":
         try:
-            keyring.delete_password(SERVICE, device_id)
-        except KeyringError as exc:
+            _keyring().delete_password(SERVICE, device_id)
+        except _keyring_error() as exc:
             log.warning("could not remove the old secret from the keyring: %s", exc)
     else:
         Path(where).unlink(missing_ok=True)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agent.atomic import fsync_dir, write_private
+
 log = logging.getLogger(__name__)
 MAX_REPORTS = 500
 MAX_BYTES = 20 * 1024 * 1024
@@ -23,29 +25,6 @@ class Spooled:
 
     path: Path
     report: dict[str, Any]
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name == "nt":  # Windows cannot open a directory to fsync it; NTFS journals renames
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Temp file, fsync, rename, fsync the folder: after a crash the file is whole or absent."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(temporary, path)
-    _fsync_dir(path.parent)
 
 
 class Spool:
@@ -77,13 +56,13 @@ class Spool:
 
     def _add_dropped(self, count: int) -> None:
         payload = json.dumps({"dropped": self.dropped + count}).encode()
-        write_atomic(self.folder / COUNTERS, payload)
+        write_private(self.folder / COUNTERS, payload)
 
     def put(self, report: dict[str, Any]) -> Path:
         """Keep a report durably before any attempt to send it; trims the oldest when full."""
         data = json.dumps(report, separators=(",", ":")).encode()
         path = self.folder / f"{time.time_ns():020d}-{report['report_id']}.json"
-        write_atomic(path, data)
+        write_private(path, data)
         self._trim()
         return path
 
@@ -118,7 +97,7 @@ class Spool:
 
     def done(self, item: Spooled) -> None:
         item.path.unlink(missing_ok=True)
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder)
 
     def reject(self, item: Spooled, reason: str) -> None:
         """Set aside a report the collector refused for good; it is never retried."""

@@ -7,7 +7,7 @@ import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from agent.spool import write_atomic
+from agent.atomic import write_private
 
 log = logging.getLogger(__name__)
 STATUS_FILE = "status.json"
@@ -34,4 +34,4 @@ def load_exchange(state_dir: Path) -> LastExchange:
 
 
 def save_exchange(state_dir: Path, exchange: LastExchange) -> None:
-    write_atomic(state_dir / STATUS_FILE, json.dumps(asdict(exchange)).encode())
+    write_private(state_dir / STATUS_FILE, json.dumps(asdict(exchange)).encode())
