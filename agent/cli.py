@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 
-from agent import __version__, commands
+from agent import __version__
 from agent.config import ConfigError, load_config
 from agent.policy import PolicyError
 
@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     enroll.add_argument("--server", required=True, help="collector URL (https://...)")
     enroll.add_argument("--token", required=True, help="one-time enrolment token")
     enroll.add_argument("--ca-file", metavar="PEM", help="pin the collector's CA certificate")
-    sub.add_parser("send", help="collect and send one report now (spooled if unreachable)")
+    send = sub.add_parser("send", help="collect and send one report now (spooled if unreachable)")
+    send.add_argument("--flush-only", action="store_true", help="only send what is spooled")
     run = sub.add_parser("run", help="the background service: scheduled and on-change reports")
     run.add_argument(
         "--interval", type=float, metavar="SECONDS", help="report interval (default: policy)"
@@ -59,17 +60,26 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "status_json", False):
         args.json = True
     env = {**os.environ, "OUTPOST_STATE_DIR": args.state_dir} if args.state_dir else None
-    handlers = {
-        "facts": commands.facts,
-        "enroll": commands.enroll_command,
-        "send": commands.send,
-        "status": commands.status,
-        "run": commands.run_service,
-    }
+    # The long-lived service imports only what it needs: the commands pull in requests, the
+    # probes and the rule engine, which its child processes load and release per report.
+    if args.command == "run" and not args.self_check:
+        from agent.service import run_service
+
+        handlers = {"run": run_service}
+    else:
+        from agent import commands
+
+        handlers = {
+            "facts": commands.facts,
+            "enroll": commands.enroll_command,
+            "send": commands.send,
+            "status": commands.status,
+            "self-check": commands.self_check,
+        }
     try:
         config = load_config(args.config, env)
         if args.self_check:
-            return commands.self_check(args, config)
+            return handlers["self-check"](args, config)
         if args.command in handlers:
             return handlers[args.command](args, config)
     except (ConfigError, PolicyError) as exc:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import os
 import sys
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 
@@ -15,28 +12,20 @@ from agent.catalogue import render_markdown
 from agent.collect import collect_report
 from agent.config import AgentConfig
 from agent.context import Context
-from agent.enrol import POLICY_ETAG_FILE, NotEnrolled, enroll, load_enrolment
-from agent.policy import Policy, default_policy, load_policy_file
+from agent.enrol import POLICY_ETAG_FILE, enroll
+from agent.enrolment import NotEnrolled, load_enrolment
+from agent.policy import Policy
+from agent.policy_source import choose_policy
 from agent.probes import PROBES
 from agent.recorded import RecordingContext
 from agent.scan_settings import scan_settings_for
 from agent.secret_store import SecretMissing
 from agent.selfcheck import render_json, render_text, run_self_check, wants_colour
-from agent.send import send_once, spool_for
-from agent.service import Service
+from agent.send import flush_spool, send_once, spool_for
 from agent.status import load_exchange
 from agent.transport import TransportError
 
 EXIT_FAILED = 1
-
-
-def choose_policy(explicit: str | None, config: AgentConfig) -> Policy:
-    """--policy, else the policy cached from the collector, else the built-in pack."""
-    if explicit:
-        return load_policy_file(explicit)
-    if config.cached_policy_file.exists():
-        return load_policy_file(str(config.cached_policy_file))
-    return default_policy()
 
 
 def machine_context(config: AgentConfig, policy: Policy) -> Context:
@@ -82,7 +71,12 @@ def enroll_command(args: argparse.Namespace, config: AgentConfig) -> int:
 def send(args: argparse.Namespace, config: AgentConfig) -> int:
     """One report now. Collector down: spooled, exit 0 with a warning. Refused: exit 1."""
     try:
-        report_id, result = send_once(machine_context(config, choose_policy(None, config)), config)
+        if args.flush_only:
+            result = flush_spool(config)
+            print(f"sent {result.sent} spooled report(s); {result.remaining} waiting")
+            return 0 if result.error is None else EXIT_FAILED
+        context = machine_context(config, choose_policy(args.policy, config))
+        report_id, result = send_once(context, config)
     except (NotEnrolled, SecretMissing, ValueError) as exc:
         print(f"agent: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -132,34 +126,3 @@ def status(args: argparse.Namespace, config: AgentConfig) -> int:
         shown = f"{value['depth']} waiting, {value['dropped']} dropped" if key == "spool" else value
         print(f"{key.replace('_', ' '):16} {'-' if shown is None else shown}")
     return 0
-
-
-def _service_logging(config: AgentConfig, log_file: str | None) -> None:
-    """Under systemd, stderr goes to the journal; elsewhere a rotated file in the state dir."""
-    root = logging.getLogger()
-    root.setLevel(logging.INFO)
-    if log_file is None and os.environ.get("JOURNAL_STREAM"):
-        return  # basicConfig's stderr handler already feeds the journal
-    path = Path(log_file) if log_file else config.state_dir / "logs" / "agent.log"
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handler = RotatingFileHandler(path, maxBytes=1024 * 1024, backupCount=3, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(handler)
-
-
-def run_service(args: argparse.Namespace, config: AgentConfig) -> int:
-    try:
-        load_enrolment(config.state_dir)
-    except NotEnrolled as exc:
-        print(
-            f"agent: {exc}: enrol first (agent enroll --server URL --token TOKEN)", file=sys.stderr
-        )
-        return EXIT_FAILED
-    _service_logging(config, args.log_file)
-
-    def context() -> Context:
-        # The policy is re-read every cycle: the collector may have sent a new one.
-        return machine_context(config, choose_policy(args.policy, config))
-
-    interval = args.interval or choose_policy(args.policy, config).interval_minutes * 60.0
-    return Service(config, context, interval_s=interval).run()

@@ -3,44 +3,19 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 from agent.atomic import write_private
 from agent.config import AgentConfig
 from agent.context import Context
+from agent.enrolment import RECORD_FILE, Enrolment, NotEnrolled, load_enrolment
 from agent.host import collect_host
 from agent.policy import parse_policy
 from agent.secret_store import forget_secret, load_secret, store_secret
 from agent.transport import Collector
 
-RECORD_FILE = "enrolment.json"
 POLICY_ETAG_FILE = "policy.etag"
-
-
-class NotEnrolled(Exception):
-    """No enrolment record in the state directory."""
-
-
-@dataclass(frozen=True)
-class Enrolment:
-    """What enrolment left in the state directory (the secret itself is elsewhere)."""
-
-    device_id: str
-    server: str
-    ca_file: str | None
-    secret_store: str
-
-
-def load_enrolment(state_dir: Path) -> Enrolment:
-    path = state_dir / RECORD_FILE
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise NotEnrolled(f"not enrolled (no {path})") from exc
-    except (OSError, ValueError) as exc:
-        raise NotEnrolled(f"the enrolment record {path} is unreadable: {exc}") from exc
-    return Enrolment(**raw)
 
 
 def collector_for(enrolment: Enrolment) -> Collector:

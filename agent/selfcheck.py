@@ -11,7 +11,8 @@ from typing import Any, Literal, TextIO
 from agent.collect import collect_report
 from agent.config import AgentConfig
 from agent.context import Context
-from agent.enrol import NotEnrolled, collector_for, load_enrolment
+from agent.enrol import collector_for
+from agent.enrolment import NotEnrolled, load_enrolment
 from agent.policy import Policy, RuleResult, evaluate, load_catalogue, verdict
 from agent.report import SCHEMA_VERSION, Report
 from agent.secret_store import SecretMissing

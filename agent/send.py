@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
 from agent.collect import collect_report
 from agent.config import AgentConfig
 from agent.context import Context
-from agent.enrol import collector_for, load_enrolment, refresh_policy
+from agent.enrol import collector_for, refresh_policy
+from agent.enrolment import load_enrolment
 from agent.report import rfc3339
 from agent.spool import Spool
 from agent.status import load_exchange, save_exchange
@@ -79,3 +81,9 @@ def send_once(ctx: Context, config: AgentConfig) -> tuple[str, FlushResult]:
     report = collect_report(ctx, device_id=enrolment.device_id, dropped_reports=spool.dropped)
     spool.put(report.to_dict())
     return report.report_id, flush(spool, collector, config, ctx.now())
+
+
+def flush_spool(config: AgentConfig) -> FlushResult:
+    """Send what waits in the spool, collecting nothing new (the service's retries)."""
+    collector = collector_for(load_enrolment(config.state_dir))
+    return flush(spool_for(config), collector, config, time.time())

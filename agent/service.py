@@ -1,25 +1,37 @@
-"""`agent run`: scheduled reports with jitter, an immediate report on network change, signals."""
+"""`agent run`: scheduled reports with jitter, an immediate report on network change, signals.
+
+The service itself stays small: it watches the network and keeps time. Each report is made by
+a fresh `agent send` child process, so the libraries a report needs (requests, the probes'
+parsers) and whatever a report allocates leave memory when it is done, and a fault in one
+report cannot take the service down.
+"""
 
 from __future__ import annotations
 
+import argparse
 import logging
+import os
 import random
 import signal
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
 from types import FrameType
 
 from agent.config import AgentConfig
 from agent.context import Context
-from agent.enrol import collector_for, load_enrolment
+from agent.enrolment import NotEnrolled, load_enrolment
 from agent.netwatch import Watcher, fingerprint, make_watcher
-from agent.send import flush, send_once, spool_for
+from agent.policy_source import choose_policy
 
 log = logging.getLogger(__name__)
 SETTLE_S = 2.0  # let DHCP and DNS finish before looking at a changed network
 RETRY_MIN_S = 15.0
+CHILD_TIMEOUT_S = 300.0
 
 
 @dataclass
@@ -43,57 +55,72 @@ class Schedule:
         self.next_retry, self.retry_delay = float("inf"), RETRY_MIN_S
 
 
+def agent_command() -> list[str]:
+    """How to start this agent again: the frozen binary itself, or this Python with the CLI."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable]
+    return [sys.executable, "-m", "agent.cli"]
+
+
+class Pending:
+    """How many reports wait in the spool (a callable, so tests can count their own way)."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+
+    def __call__(self) -> int:
+        return sum(1 for _ in Path(self.folder).glob("*.json"))
+
+
 class Service:
-    """The background agent. One report at a time, in the main thread; never dies of a fault."""
+    """The background agent: one report at a time, each in a child process."""
 
     def __init__(
         self,
-        config: AgentConfig,
-        context: Callable[[], Context],
+        global_args: list[str],
         interval_s: float,
+        pending: Pending,
         watcher: Watcher | None = None,
     ) -> None:
-        self.config = config
-        self.context = context
-        self.watcher = watcher or make_watcher(context().os_name)
+        self.global_args = global_args
+        self.context = Context()
+        self.watcher = watcher or make_watcher(self.context.os_name)
         self.schedule = Schedule(interval_s=interval_s, jitter_s=min(interval_s / 10, 60.0))
+        self.pending = pending
         self.stop = threading.Event()
 
-    def _report(self, reason: str) -> None:
-        log.info("collecting a report (%s)", reason)
-        report_id, result = send_once(self.context(), self.config)
-        now = time.monotonic()
-        if result.error is None:
-            log.info("report %s accepted (%d sent)", report_id, result.sent)
-            self.schedule.flush_succeeded()
-        else:
-            log.warning("report %s spooled: %s", report_id, result.error)
-            self.schedule.flush_failed(now)
-
-    def _retry(self) -> None:
-        enrolment = load_enrolment(self.config.state_dir)
-        spool = spool_for(self.config)
-        result = flush(spool, collector_for(enrolment), self.config, time.time())
-        if result.error is None:
-            self.schedule.flush_succeeded()
-        else:
+    def _child(self, *command: str) -> None:
+        argv = [*agent_command(), *self.global_args, *command]
+        # Its own session: a Ctrl-C in the terminal stops the service, which lets the report
+        # in hand finish instead of killing it half-way.
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S, start_new_session=True,
+            check=False,
+        )  # fmt: skip
+        for line in (done.stdout + done.stderr).splitlines():
+            log.log(logging.INFO if done.returncode == 0 else logging.ERROR, "%s", line)
+        if self.pending() > 0:
             self.schedule.flush_failed(time.monotonic())
+        else:
+            self.schedule.flush_succeeded()
 
     def tick(self, fingerprint_before: str) -> str:
         """One wake-up: report if the network changed or a report is due, else retry the spool."""
-        current = fingerprint(self.context())
+        current = fingerprint(self.context)
         now = time.monotonic()
         try:
             if current != fingerprint_before:
-                self._report("network change")
+                log.info("network changed: reporting now")
+                self._child("send")
                 self.schedule.report_sent(now)
             elif now >= self.schedule.next_report:
-                self._report("schedule")
+                self._child("send")
                 self.schedule.report_sent(now)
             elif now >= self.schedule.next_retry:
-                self._retry()
-        except Exception:
-            log.exception("report cycle failed; the service carries on")
+                self._child("send", "--flush-only")
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            # The agent binary vanished (an upgrade) or a report hung: log, try again later.
+            log.error("report cycle failed (%s: %s); retrying later", type(exc).__name__, exc)
             self.schedule.flush_failed(now)
         return current
 
@@ -102,10 +129,9 @@ class Service:
             signal.signal(number, self._on_signal)
         log.info("agent service started (report every %.0f s)", self.schedule.interval_s)
         # First report soon after start, spread so a fleet booting together does not stampede.
-        self.schedule.next_report = time.monotonic() + random.uniform(
-            0, min(30.0, self.schedule.jitter_s)
-        )
-        last = fingerprint(self.context())
+        first_in = random.uniform(0, min(30.0, self.schedule.jitter_s))
+        self.schedule.next_report = time.monotonic() + first_in
+        last = fingerprint(self.context)
         while not self.stop.is_set():
             due = min(self.schedule.next_report, self.schedule.next_retry) - time.monotonic()
             changed = self.watcher.wait(max(0.0, min(due, self.watcher.check_every_s)))
@@ -121,3 +147,34 @@ class Service:
     def _on_signal(self, number: int, _frame: FrameType | None) -> None:
         log.info("signal %d: stopping after the report in hand", number)
         self.stop.set()
+        self.watcher.wake()
+
+
+def _service_logging(config: AgentConfig, log_file: str | None) -> None:
+    """Under systemd, stderr goes to the journal; elsewhere a rotated file in the state dir."""
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    if log_file is None and os.environ.get("JOURNAL_STREAM"):
+        return  # basicConfig's stderr handler already feeds the journal
+    path = Path(log_file) if log_file else config.state_dir / "logs" / "agent.log"
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handler = RotatingFileHandler(path, maxBytes=1024 * 1024, backupCount=3, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+
+
+def run_service(args: argparse.Namespace, config: AgentConfig) -> int:
+    try:
+        load_enrolment(config.state_dir)
+    except NotEnrolled as exc:
+        print(f"agent: {exc}: enrol first with agent enroll", file=sys.stderr)
+        return 1
+    _service_logging(config, args.log_file)
+    interval = args.interval or choose_policy(args.policy, config).interval_minutes * 60.0
+    global_args = ["--state-dir", str(config.state_dir)]
+    if args.config:
+        global_args += ["--config", args.config]
+    if args.policy:
+        global_args += ["--policy", args.policy]
+    pending = Pending(str(config.state_dir / "spool"))
+    return Service(global_args, interval_s=interval, pending=pending).run()

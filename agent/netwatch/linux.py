@@ -27,6 +27,9 @@ class NetlinkWatcher:
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
+        # A signal handler cannot interrupt select() (PEP 475 retries it): it writes here.
+        self._wake_read, self._wake_write = socket.socketpair()
+        self._wake_read.setblocking(False)
 
     @classmethod
     def open(cls) -> NetlinkWatcher | None:
@@ -40,7 +43,10 @@ class NetlinkWatcher:
         return cls(sock)
 
     def wait(self, timeout: float) -> bool:
-        readable, _, _ = select.select([self.sock], [], [], max(timeout, 0.0))
+        readable, _, _ = select.select([self.sock, self._wake_read], [], [], max(timeout, 0.0))
+        if self._wake_read in readable:
+            self._wake_read.recv(64)
+            return False
         if not readable:
             return False
         while True:  # drain the burst: one change often sends several messages
@@ -49,5 +55,9 @@ class NetlinkWatcher:
             except BlockingIOError:
                 return True
 
+    def wake(self) -> None:
+        self._wake_write.send(b"!")
+
     def close(self) -> None:
-        self.sock.close()
+        for sock in (self.sock, self._wake_read, self._wake_write):
+            sock.close()

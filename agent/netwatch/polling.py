@@ -17,7 +17,11 @@ class PollingWatcher:
 
     def wait(self, timeout: float) -> bool:
         self._sleep.wait(min(timeout, POLL_S))
+        self._sleep.clear()
         return False
+
+    def wake(self) -> None:
+        self._sleep.set()
 
     def close(self) -> None:
         self._sleep.set()
