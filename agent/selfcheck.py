@@ -16,6 +16,7 @@ from agent.enrolment import NotEnrolled, load_enrolment
 from agent.policy import Policy, RuleResult, evaluate, load_catalogue, verdict
 from agent.report import SCHEMA_VERSION, Report
 from agent.secret_store import SecretMissing
+from agent.service_check import service_state
 from agent.transport import TransportError
 
 CheckStatus = Literal["pass", "fail", "unknown"]
@@ -82,11 +83,12 @@ def _collector_checks(config: AgentConfig) -> list[HealthCheck]:
     return checks
 
 
-def agent_health(config: AgentConfig, policy: Policy) -> list[HealthCheck]:
+def agent_health(ctx: Context, config: AgentConfig, policy: Policy) -> list[HealthCheck]:
     return [
         HealthCheck("configuration", "pass", f"read from {config.source}"),
         HealthCheck("policy", "pass", f"{policy.organisation_name} ({policy.source})"),
         *_collector_checks(config),
+        HealthCheck("service", *service_state(ctx)),
     ]
 
 
@@ -97,7 +99,7 @@ def run_self_check(ctx: Context, config: AgentConfig, policy: Policy) -> SelfChe
     return SelfCheck(
         verdict=verdict(rules),
         rules=rules,
-        checks=agent_health(config, policy),
+        checks=agent_health(ctx, config, policy),
         report=report,
         policy_source=policy.source,
         organisation=policy.organisation_name,
