@@ -64,7 +64,6 @@ class Collector:
     def __post_init__(self) -> None:
         self.server = check_server_url(self.server)
         self.session = requests.Session()
-        self.session.verify = self.ca_file or True
         self.session.headers["User-Agent"] = f"outpost-agent/{__version__}"
 
     def _headers(self) -> dict[str, str]:
@@ -81,6 +80,9 @@ class Collector:
                     url,
                     headers=headers,
                     timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
+                    # Per request: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a
+                    # session's verify, which would silently unpin the enrolment CA.
+                    verify=self.ca_file or True,
                     **kwargs,
                 )
             except requests.exceptions.SSLError as exc:

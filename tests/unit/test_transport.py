@@ -134,3 +134,27 @@ def test_secret_falls_back_to_a_private_file(
     path.unlink()
     with pytest.raises(SecretMissing, match="cannot read the device secret file"):
         load_secret(store, "dev-1")
+
+
+def test_pinned_ca_survives_a_ca_bundle_in_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """requests lets REQUESTS_CA_BUNDLE override a session's verify; the pin must still hold."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    seen: dict[str, object] = {}
+
+    class Answer:
+        status_code = 200
+
+        def json(self) -> dict[str, object]:
+            return {}
+
+    collector = Collector("https://collector.example.org", ca_file=str(tmp_path / "pin.pem"))
+
+    def request(method: str, url: str, **kwargs: object) -> Answer:
+        seen.update(kwargs)
+        return Answer()
+
+    monkeypatch.setattr(collector.session, "request", request)
+    collector.send_report({})
+    assert seen["verify"] == str(tmp_path / "pin.pem")
