@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +32,36 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+@contextlib.contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """One migrator at a time: `collector serve` and a CLI command may start together.
+
+    PostgreSQL: a transaction-wide advisory lock. SQLite: pysqlite runs DDL outside
+    transactions, so an exclusive file lock beside the database file.
+    """
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        lock_path = Path(database + ".migrate.lock") if database else None
+        if lock_path is None or database == ":memory:":
+            yield
+            return
+        with lock_path.open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+    else:
+        yield
+
+
 def upgrade(engine: Engine) -> None:
     """Create or upgrade the tables to the newest migration."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
+    with _migration_lock(engine), engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7242757)")  # "Outpost"
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
