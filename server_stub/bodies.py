@@ -46,6 +46,8 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
         value = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise HTTPException(400, f"body is not JSON: {exc}") from exc
+    except RecursionError as exc:  # a few KB of [[[[... nests deeper than the parser's stack
+        raise HTTPException(400, "body nests too deeply to be a report") from exc
     if not isinstance(value, dict):
         raise HTTPException(422, "the report must be a JSON object")
     return value

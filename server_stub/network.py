@@ -15,7 +15,21 @@ def _trusted(address: str, proxies: tuple[IPNetwork, ...]) -> bool:
     return any(ip.version == net.version and ip in net for net in proxies)
 
 
+def _plain(address: str) -> str:
+    """::ffff:203.0.113.9 (how a dual-stack socket writes an IPv4 client) -> 203.0.113.9."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    return str(mapped or ip)
+
+
 def client_address(peer: str, forwarded_for: str | None, proxies: tuple[IPNetwork, ...]) -> str:
+    return _plain(_client_address(_plain(peer), forwarded_for, proxies))
+
+
+def _client_address(peer: str, forwarded_for: str | None, proxies: tuple[IPNetwork, ...]) -> str:
     """Walk X-Forwarded-For from the right, past trusted proxies, to the first other hop.
 
     Sample: peer 127.0.0.1 (a trusted nginx), X-Forwarded-For "203.0.113.9, 10.0.0.2" with
@@ -25,7 +39,7 @@ def client_address(peer: str, forwarded_for: str | None, proxies: tuple[IPNetwor
         return peer
     hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
     for hop in reversed(hops):
-        if not _trusted(hop, proxies):
+        if not _trusted(_plain(hop), proxies):
             try:
                 return str(ipaddress.ip_address(hop))
             except ValueError:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
 from agent.probes import PROBES
+from agent.probes.credentials import stores
 from agent.recorded import ReplayContext
 from agent.runner import run_probe
 from agent.scan_settings import Organisation, ScanSettings
@@ -62,10 +65,21 @@ def test_there_are_cases_for_every_probe_and_os() -> None:
             assert (name, os_name) in covered, f"no recorded case for {name} on {os_name}"
 
 
+def store_modules_for(case: Path) -> tuple[ModuleType, ...]:
+    """A credentials case records one store family: run the finders its file name names
+    (the longest matching module prefix: os_stores_* is not os_*), and only those."""
+    modules = {m.__name__.rsplit(".", 1)[-1]: m for m in stores.STORE_MODULES}
+    matches = [name for name in modules if case.name.startswith(name + "_")]
+    assert matches, f"{case.name}: no store module named by its prefix"
+    return (modules[max(matches, key=len)],)
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda p: str(p.relative_to(FIXTURES)))
-def test_recorded_case(case: Path) -> None:
+def test_recorded_case(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spec = json.loads(case.read_text(encoding="utf-8"))
     probe = PROBES_BY_NAME[case.parent.parent.name]
+    if probe.name == "credentials":
+        monkeypatch.setattr(stores, "STORE_MODULES", store_modules_for(case))
     recording = spec["context"]
     assert recording["os"] == case.parent.name, "fixture folder and recorded OS disagree"
     result = run_probe(ReplayContext(recording, scan=scan_settings(spec.get("scan", {}))), probe)
@@ -74,6 +88,8 @@ def test_recorded_case(case: Path) -> None:
         assert result.error is not None, f"expected an error, got {result.data!r}"
         assert expect["error_contains"] in result.error.message
         expect = {k: v for k, v in expect.items() if k != "error_contains"}
+    # Every credential fixture plants CANARY-... values in each secret field it has.
+    assert "CANARY" not in json.dumps(asdict(result)), "a canary secret reached the report"
     got = {"status": result.status, "data": result.data, "error": result.error}
     if result.error is not None:
         got["error"] = {"type": result.error.type, "message": result.error.message}

@@ -36,6 +36,10 @@ def _budget_spent(scan: ScanState) -> str | None:
     return None
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def _child(folder: str, name: str, sep: str) -> str:
     return f"{folder}{name}" if folder.endswith(sep) else f"{folder}{sep}{name}"
 
@@ -65,9 +69,9 @@ class _HomeWalk:
         if self.unreadable:
             shown = ", ".join(self.scan.display(p) for p in self.unreadable[:EXAMPLES])
             more = "" if len(self.unreadable) <= EXAMPLES else ", ..."
-            self.scan.not_read(
-                STORE, self.home.path, f"{len(self.unreadable)} not readable: {shown}{more}"
-            )
+            count = len(self.unreadable)
+            what = "1 file or folder" if count == 1 else f"{count} files or folders"
+            self.scan.not_read(STORE, self.home.path, f"{what} could not be read: {shown}{more}")
         return stopped
 
     def _folder(self, folder: str, parts: tuple[str, ...]) -> str | None:
@@ -116,7 +120,8 @@ class _HomeWalk:
             if entry.size > SMALL_FILE:
                 data = self.ctx.read_bytes(path, BINARY_PROBE)  # a video must not be read whole
             if entry.size > 0 and not is_binary(data):
-                data = self.ctx.read_bytes(path, scan.settings.max_file_bytes)
+                # The listed size, not the budget: Python allocates the whole limit per read.
+                data = self.ctx.read_bytes(path, min(entry.size, scan.settings.max_file_bytes))
         except FileMissing:
             scan.skipped["vanished"] += 1
             return
@@ -140,7 +145,8 @@ class _HomeWalk:
         self.scan.not_read(
             STORE,
             self.home.path,
-            f"stopped by the {stopped}: {files} files and {folders} folders not scanned",
+            f"stopped by the {stopped}: {_count(files, 'file')} and {_count(folders, 'folder')}"
+            " not scanned",
         )
 
 

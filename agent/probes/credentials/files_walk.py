@@ -10,6 +10,7 @@ STORE = "store_folder"  # browser and mail profiles: read by their own known-sto
 BINARY = "binary"
 SYSTEM_FILE = "system_file"
 LINK = "symlink"  # links are never followed; on Windows that includes the legacy junctions
+CLOUD = "cloud_folder"  # files there may be online-only: reading one would download it
 
 
 def _paths(reason: str, *paths: str) -> dict[tuple[str, ...], str]:
@@ -24,6 +25,7 @@ class SkipRules:
     anywhere: Mapping[tuple[str, ...], str]  # the last one to three folder names, at any depth
     binary_types: frozenset[str]  # file name extensions that are never text
     system_files: tuple[str, ...] = ()  # file name prefixes the OS keeps locked
+    cloud_prefixes: tuple[str, ...] = ()  # folders right under the home, e.g. "OneDrive - Uni"
 
     def folder(self, parts: tuple[str, ...]) -> str | None:
         """Why a folder (its lower-case path under the home) is skipped, or None to enter it.
@@ -34,6 +36,8 @@ class SkipRules:
         reason = self.under_home.get(parts)
         if reason is not None:
             return reason
+        if len(parts) == 1 and parts[0].startswith(self.cloud_prefixes):
+            return CLOUD
         for depth in (1, 2, 3):
             if len(parts) >= depth:
                 reason = self.anywhere.get(parts[-depth:])
@@ -149,6 +153,7 @@ DARWIN = SkipRules(
         ".vscode/extensions",
         ".cursor/extensions",
     )
+    | _paths(CLOUD, "library/mobile documents", "library/cloudstorage")
     | _paths(
         STORE,
         "library/keychains",
@@ -218,6 +223,7 @@ WINDOWS = SkipRules(
     anywhere=_ANYWHERE,
     binary_types=_BINARY_TYPES,
     system_files=("ntuser.", "usrclass."),
+    cloud_prefixes=("onedrive", "iclouddrive", "dropbox"),
 )
 
 RULES: dict[str, SkipRules] = {"linux": LINUX, "darwin": DARWIN, "windows": WINDOWS}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from agent.context import Context, FactUnavailable
 from agent.probes.credentials.scan import Home
 
@@ -12,7 +14,7 @@ _NOT_PEOPLE = {"Shared", "Public", "Default", "Default User", "All Users", "Gues
 def list_homes(ctx: Context) -> list[Home]:
     assert ctx.scan is not None
     if ctx.scan.homes:
-        return [Home(user=h.rstrip("/\\").rsplit("/", 1)[-1], path=h) for h in ctx.scan.homes]
+        return [Home(user=re.split(r"[/\\]", h.rstrip("/\\"))[-1], path=h) for h in ctx.scan.homes]
     root = _HOME_ROOTS[ctx.os_name]
     separator = "\\" if ctx.os_name == "windows" else "/"
     try:

@@ -3,16 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import ModuleType
 
 from agent.context import Context
+from agent.probes.credentials import files
 from agent.probes.credentials.scan import ScanState
+from agent.probes.credentials.stores import (
+    browsers,
+    developer,
+    mail,
+    networkmanager,
+    os_stores,
+    vpn,
+    wifi,
+)
 
 Finder = Callable[[Context, ScanState], None]
 
-LINUX: tuple[Finder, ...] = ()
-DARWIN: tuple[Finder, ...] = ()
-WINDOWS: tuple[Finder, ...] = ()
+# Each store module exports FINDERS: {"linux": (...), "darwin": (...), "windows": (...)}.
+# Order: the cheap structured stores first; the content scan of files (its own budget) last.
+STORE_MODULES: tuple[ModuleType, ...] = (
+    browsers,
+    mail,
+    os_stores,
+    networkmanager,
+    wifi,
+    vpn,
+    developer,
+    files,
+)
 
 
 def finders_for(os_name: str) -> tuple[Finder, ...]:
-    return {"linux": LINUX, "darwin": DARWIN, "windows": WINDOWS}[os_name]
+    finders: list[Finder] = []
+    for module in STORE_MODULES:
+        finders.extend(module.FINDERS.get(os_name, ()))
+    return tuple(finders)

@@ -21,10 +21,11 @@ Rows = Iterable[tuple[object, ...]]
 # (a Credential Manager target, a keychain service, a keyring label); look-alikes such as
 # example.ac.uk.evil.com stay whole and so do not match.
 _TOKEN = re.compile(
-    r"(?<![\w.@-])(?:[\w.+-]+@)?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+"
+    r"(?<![\w.-])(?:[\w.+-]+@)?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+"
     r"(?![\w@-]|\.[\w-])",
     re.IGNORECASE,
 )
+_ABSOLUTE = re.compile(r"^([/\\]|[A-Za-z]:)")
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 
@@ -97,7 +98,7 @@ def parse_profiles_ini(text: str) -> list[tuple[str, bool]]:
     parser = configparser.RawConfigParser(strict=False, interpolation=None)
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     try:
-        parser.read_string(text)
+        parser.read_string(text.lstrip("\ufeff"))
     except configparser.Error as exc:
         raise ParseError(f"profiles.ini: {exc}".splitlines()[0]) from exc
     found: list[tuple[str, bool]] = []
@@ -106,7 +107,7 @@ def parse_profiles_ini(text: str) -> list[tuple[str, bool]]:
         if section.startswith("Profile") and values.get("Path"):
             entry = (values["Path"], values.get("IsRelative", "1").strip() != "0")
         elif section.startswith("Install") and values.get("Default"):
-            entry = (values["Default"], True)
+            entry = (values["Default"], not _ABSOLUTE.match(values["Default"]))
         else:
             continue
         if entry not in found:
@@ -147,6 +148,7 @@ def site_hits(sites: Iterable[str], org: Organisation) -> list[Hit]:
 
 
 def listing(ctx: Context, scan: ScanState, store: str, path: str) -> dict[str, str] | None:
+    """A folder's entries as name -> kind; None when it does not exist or was not readable."""
     try:
         return {entry.name: entry.kind for entry in ctx.scandir(path)}
     except FileMissing:

@@ -75,7 +75,7 @@ def parse_local_state(text: str) -> dict[str, str | None]:
 
     Sample: {"os_crypt": {"encrypted_key": "RFBBUEkB..."}, "profile": {"info_cache": {
     "Default": {"name": "Person 1", "user_name": "alice@gmail.test"}, "Profile 1": {...}}}}
-    Only profile.info_cache is kept; the rest (os_crypt key material) is dropped unread.
+    Only profile.info_cache is kept; the rest (os_crypt key material) is dropped at once.
     """
     try:
         document = json.loads(text)

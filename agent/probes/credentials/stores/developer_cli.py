@@ -120,8 +120,8 @@ def domains_in(value: str) -> list[str]:
 def _load_json(text: str, what: str) -> Any:
     try:
         return json.loads(text.lstrip("\ufeff"))
-    except ValueError as exc:
-        raise ParseError(f"{what} is not JSON: {exc.msg}") from exc
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"{what} is not JSON: {exc.msg} at line {exc.lineno}") from exc
 
 
 @dataclass(frozen=True)

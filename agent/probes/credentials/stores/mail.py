@@ -148,7 +148,7 @@ def parse_goa(text: str) -> list[dict[str, str]]:
     parser = configparser.RawConfigParser(strict=False, interpolation=None, delimiters=("=",))
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     try:
-        parser.read_string(text)
+        parser.read_string(text.lstrip("\ufeff"))
     except configparser.Error as exc:
         raise ParseError(f"accounts.conf: {exc}".splitlines()[0]) from exc
     return [

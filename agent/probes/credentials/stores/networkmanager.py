@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from agent.context import CommandNotFound, Context, FactUnavailable, FileMissing, ParseError
 from agent.probes.credentials.scan import ScanState
-from agent.probes.credentials.stores.storefiles import Finder, decode, join, why
+from agent.probes.credentials.stores.storefiles import MAX_STORE_FILE, Finder, decode, join, why
 from agent.probes.credentials.stores.vpn_parse import host_matches, parse_vpn_data
 from agent.probes.credentials.stores.wifi_parse import (
     WifiProfile,
@@ -111,14 +111,14 @@ def parse_nmcli_connections(text: str) -> list[tuple[str, str, str]]:
     return rows
 
 
-DETAIL_FIELDS = (
-    "802-11-wireless.ssid,802-1x.identity,802-1x.anonymous-identity,802-1x.domain-suffix-match,"
-    "vpn.service-type,vpn.data"
+WIFI_FIELDS = (
+    "802-11-wireless.ssid,802-1x.identity,802-1x.anonymous-identity,802-1x.domain-suffix-match"
 )
+VPN_FIELDS = "vpn.service-type,vpn.data"
 
 
 def parse_nmcli_details(name: str, uuid: str, kind: str, text: str) -> NmConnection:
-    """One connection from `nmcli -t -f <DETAIL_FIELDS> connection show <uuid>` (no -s).
+    """One connection from `nmcli -t -f <WIFI_FIELDS|VPN_FIELDS> connection show <uuid>` (no -s).
 
     Sample:
         802-11-wireless.ssid:eduroam
@@ -166,7 +166,8 @@ def _from_nmcli(ctx: Context, scan: ScanState, seen: set[str]) -> None:
     for name, uuid, kind in parse_nmcli_connections(listing):
         if uuid in seen or (kind not in _WIFI_TYPES and kind != "vpn") or scan.out_of_time():
             continue
-        argv = ["nmcli", "-t", "-f", DETAIL_FIELDS, "connection", "show", uuid]
+        fields = VPN_FIELDS if kind == "vpn" else WIFI_FIELDS
+        argv = ["nmcli", "-t", "-f", fields, "connection", "show", uuid]
         details = parse_nmcli_details(name, uuid, kind, _nmcli(ctx, argv))
         report(scan, f"NetworkManager connection {name}", details)
 
@@ -188,7 +189,7 @@ def find_networkmanager(ctx: Context, scan: ScanState) -> None:
                 continue
             path = join("linux", folder, entry.name)
             try:
-                conn = parse_nm_keyfile(decode(ctx.read_bytes(path, 1024 * 1024)))
+                conn = parse_nm_keyfile(decode(ctx.read_bytes(path, MAX_STORE_FILE)))
             except ParseError:
                 continue
             except FactUnavailable as unreadable:

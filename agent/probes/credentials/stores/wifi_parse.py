@@ -147,14 +147,22 @@ def parse_netplan_wifis(text: str) -> list[WifiProfile]:
     Sample: network.wifis.<iface>.access-points."eduroam".auth.identity: "ab1234@example.ac.uk"
     (password:, client-key-password: and psk-like keys are never kept).
     """
-    found: dict[tuple[str, str], list[str]] = {}
+    found: dict[tuple[str, str], dict[str, str]] = {}
     for path, value in yaml_leaves(text, lambda p: p[-1] in _NETPLAN_KEEP):
         if len(path) < 5 or path[:2] != ("network", "wifis") or path[3] != "access-points":
             continue
-        names = found.setdefault((path[2], path[4]), [])
+        auth = found.setdefault((path[2], path[4]), {})
         if len(path) == 7 and path[5] == "auth" and value:
-            names.append(value)
-    return [WifiProfile(ssid, ssid, tuple(ids)) for (_, ssid), ids in found.items()]
+            auth[path[6]] = value
+    return [
+        WifiProfile(
+            ssid,
+            ssid,
+            tuple(v for k in ("identity", "anonymous-identity") if (v := auth.get(k))),
+            tuple(v for k in ("domain-suffix-match",) if (v := auth.get(k))),
+        )
+        for (_, ssid), auth in found.items()
+    ]
 
 
 _WPA_KEEP = {"ssid", "identity", "anonymous_identity", "domain_suffix_match", "domain_match"}
