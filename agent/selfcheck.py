@@ -14,6 +14,7 @@ from agent.context import Context
 from agent.enrol import collector_for
 from agent.enrolment import NotEnrolled, load_enrolment
 from agent.policy import Policy, RuleResult, evaluate, load_catalogue, verdict
+from agent.probes.credentials.remedies import remedy_for
 from agent.report import SCHEMA_VERSION, Report
 from agent.secret_store import SecretMissing
 from agent.service_check import service_state
@@ -106,6 +107,17 @@ def run_self_check(ctx: Context, config: AgentConfig, policy: Policy) -> SelfChe
     )
 
 
+def credential_findings(report: Report) -> list[dict[str, Any]]:
+    """The credentials probe's findings, each with what to do about it."""
+    result = report.probes.get("credentials")
+    if result is None or result.data is None:
+        return []
+    return [
+        {**finding, "remedy": remedy_for(str(finding["kind"]), str(finding["store"]))}
+        for finding in result.data.get("findings", [])
+    ]
+
+
 def to_json(result: SelfCheck) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
@@ -120,6 +132,7 @@ def to_json(result: SelfCheck) -> dict[str, Any]:
             for name, p in result.report.probes.items()
         },
         "checks": [asdict(c) for c in result.checks],
+        "credential_findings": credential_findings(result.report),
         "report": result.report.to_dict(),
     }
 
@@ -147,6 +160,15 @@ def render_text(result: SelfCheck, colour: bool) -> str:
             lines.append(f"{'':16} Fix: {rule.remediation}")
         elif evidence:
             lines.append(f"{'':16} {evidence}")
+    findings = credential_findings(result.report)
+    if findings:
+        lines += ["", f"Organisation credentials on this device ({len(findings)})"]
+        for finding in findings:
+            identity = f" [{finding['identity']}]" if finding.get("identity") else ""
+            lines.append(
+                f"  {finding['kind']} in {finding['store']}: {finding['location']}{identity}"
+            )
+            lines.append(f"{'':16} Fix: {finding['remedy']}")
     lines += ["", "Agent"]
     for check in result.checks:
         label = _paint(f"{_LABELS[check.status]:<7}", check.status, colour)

@@ -136,6 +136,14 @@ def is_true(items: list[Item], inputs: Inputs) -> Outcome:
     return Outcome("fail", [_with_detail("no", inputs)])
 
 
+def true_or_unknown(items: list[Item], inputs: Inputs) -> Outcome:
+    """True passes; anything else means the fact is incomplete: unknown, never a pass."""
+    item = _single(items)
+    if item is not None and item.value is True:
+        return Outcome("pass", [_with_detail("complete", inputs)])
+    return Outcome("unknown", [_with_detail("incomplete", inputs)])
+
+
 def is_false(items: list[Item], inputs: Inputs) -> Outcome:
     item = _single(items)
     if item is None:
@@ -226,6 +234,7 @@ OPERATIONS: dict[str, Operation] = {
     "is_empty": is_empty,
     "is_true": is_true,
     "is_false": is_false,
+    "true_or_unknown": true_or_unknown,
     "at_most": at_most,
     "within_days": within_days,
     "within_hours": within_hours,

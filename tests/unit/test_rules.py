@@ -439,6 +439,29 @@ CASES: list[tuple[str, str, Mutation | None, str, str]] = [
         "unknown",
         "probe unsupported",
     ),
+    (
+        "CRED-001",
+        "keychain locked",
+        lambda f: (
+            setting("probes.credentials.data.complete", False)(f),
+            setting(
+                "probes.credentials.data.not_inspected",
+                [{"store": "keychain", "location": "~/Library/login.keychain-db", "reason": "x"}],
+            )(f),
+        ),
+        "unknown",
+        "login.keychain-db",
+    ),
+    (
+        "CRED-001",
+        "finding beats incomplete",
+        lambda f: (
+            setting("probes.credentials.data.complete", False)(f),
+            setting("probes.credentials.data.findings", [{"location": "~/.netrc"}])(f),
+        ),
+        "fail",
+        "~/.netrc",
+    ),
     ("ADM-001", "approved", None, "pass", "2027-06-30"),
     (
         "ADM-001",
