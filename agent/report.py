@@ -10,6 +10,9 @@ from typing import Any, Literal
 from agent.probes.base import fact
 
 SCHEMA_VERSION = 1
+UUID4 = "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+RFC3339_UTC = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?Z$"
 
 ProbeStatus = Literal["ok", "error", "unsupported", "denied", "timeout"]
 
@@ -59,10 +62,10 @@ class Report:
     """One collection from one device."""
 
     schema_version: int = fact("Always 1 for this schema.")
-    report_id: str = fact("UUID4 made by the agent; the collector deduplicates on it.")
-    device_id: str | None = fact("From enrolment; null before.")
+    report_id: str = fact("UUID4 made by the agent; the collector deduplicates on it.", UUID4)
+    device_id: str | None = fact("From enrolment; null before.", UUID)
     agent: AgentInfo = fact("The agent.")
-    collected_at: str = fact("When collection started (RFC 3339 UTC).")
+    collected_at: str = fact("When collection started (RFC 3339 UTC).", RFC3339_UTC)
     host: HostInfo = fact("The machine.")
     probes: dict[str, ProbeResult] = fact("Probe name -> result.")
 

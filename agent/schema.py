@@ -50,11 +50,22 @@ def _type_schema(hint: Any) -> dict[str, Any]:
     return dict(_SIMPLE[hint])
 
 
+def _with_pattern(prop: dict[str, Any], pattern: str) -> dict[str, Any]:
+    """Put the pattern on the string branch (also inside `X | None`)."""
+    if prop.get("type") == "string":
+        return {**prop, "pattern": pattern}
+    if "anyOf" in prop:
+        return {"anyOf": [_with_pattern(option, pattern) for option in prop["anyOf"]]}
+    return prop  # e.g. {"type": "null"}
+
+
 def _dataclass_schema(cls: type) -> dict[str, Any]:
     hints = typing.get_type_hints(cls)
     properties = {}
     for f in dataclasses.fields(cls):
         prop = _type_schema(hints[f.name])
+        if "pattern" in f.metadata:
+            prop = _with_pattern(prop, f.metadata["pattern"])
         if "doc" in f.metadata:
             prop = {"description": f.metadata["doc"], **prop}
         properties[f.name] = prop

@@ -46,7 +46,8 @@ def _environment_for(settings: Settings) -> dict[str, str]:
 
 
 def serve(settings: Settings, workers: int = 1) -> int:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.database_url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
         app = create_app(settings)  # also checks settings, policy and migrations up front
     except PolicyError as exc:
@@ -74,7 +75,8 @@ def serve(settings: Settings, workers: int = 1) -> int:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         return serve(settings, args.workers)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.database_url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
     upgrade(engine)
     sessions = session_factory(engine)

@@ -38,9 +38,18 @@ def load_served_policy(path: str | None) -> ServedPolicy:
     return ServedPolicy(policy, text, '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"')
 
 
-def report_validator() -> jsonschema.Draft202012Validator:
+def _load_report_schema() -> dict[str, Any]:
     text = resources.files("agent").joinpath("report.schema.json").read_text(encoding="utf-8")
-    return jsonschema.Draft202012Validator(json.loads(text))
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+# The report's JSON Schema, also shown as the request body in the OpenAPI description.
+REPORT_SCHEMA = {k: v for k, v in _load_report_schema().items() if k not in ("$schema", "$id")}
+
+
+def report_validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(_load_report_schema())
 
 
 @dataclass

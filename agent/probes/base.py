@@ -14,9 +14,11 @@ Gaps = dict[str, str]
 """Field name -> why that field is null. Unknown is a value, and it always says why."""
 
 
-def fact(doc: str) -> Any:
-    """A dataclass field carrying its catalogue description (kw_only models, no default)."""
-    return field(metadata={"doc": doc})
+def fact(doc: str, pattern: str | None = None) -> Any:
+    """A dataclass field carrying its catalogue description (kw_only models, no default) and,
+    for strings with a fixed shape, the pattern the report schema enforces."""
+    metadata = {"doc": doc} if pattern is None else {"doc": doc, "pattern": pattern}
+    return field(metadata=metadata)
 
 
 def gaps_field() -> Any:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
+from starlette.concurrency import run_in_threadpool
 
+from agent.policy.operations import parse_timestamp
 from server_stub.api.deps import DB, ERRORS, CurrentDevice, State, peer
 from server_stub.api.models import EnrolRequest, EnrolResponse, ReportAccepted
 from server_stub.bodies import decompress, parse_json_object, read_limited
 from server_stub.network import client_address
+from server_stub.state import REPORT_SCHEMA, CollectorState
 from server_stub.storage.clock import utcnow
 from server_stub.storage.devices import EnrolError, enrol
 from server_stub.storage.ingest import ReportConflict, store_report
@@ -18,6 +23,7 @@ from server_stub.storage.ingest import ReportConflict, store_report
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["agents"], responses=ERRORS)
 MAX_SCHEMA_ERRORS = 10
+CLOCK_SKEW = timedelta(minutes=10)  # laptops' clocks drift; a report from later is refused
 
 
 @router.post("/enroll", response_model=EnrolResponse)
@@ -36,63 +42,66 @@ def enroll(body: EnrolRequest, session: DB, state: State) -> EnrolResponse:
     )
 
 
-def _schema_errors(state: State, report: dict[str, object]) -> list[dict[str, str]]:
+@dataclass(frozen=True)
+class DeviceKey:
+    """What a worker thread needs of the authenticated device (not its ORM object)."""
+
+    id: str
+    hardware_id_hash: str | None
+
+
+def _schema_errors(state: CollectorState, report: dict[str, Any]) -> list[dict[str, str]]:
     errors = sorted(state.validator.iter_errors(report), key=lambda e: list(e.path))
     return [{"field": e.json_path, "problem": e.message[:300]} for e in errors[:MAX_SCHEMA_ERRORS]]
 
 
-@router.post(
-    "/reports",
-    response_model=ReportAccepted,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"type": "object"}}},
-        }
-    },
-)
-async def post_report(
-    request: Request,
-    device: CurrentDevice,
-    session: DB,
-    state: State,
-    content_encoding: Annotated[str | None, Header()] = None,
-) -> ReportAccepted:
-    """Accept one report (JSON, optionally gzip): validated, deduplicated, evaluated, stored."""
+def _check(
+    state: CollectorState, device: DeviceKey, raw: bytes, encoding: str | None
+) -> dict[str, Any]:
+    """Decompress, parse and validate a report body; any fault is the HTTP error to answer."""
     limit = state.settings.max_body_bytes
+    report = parse_json_object(decompress(raw, encoding, limit))
+    errors = _schema_errors(state, report)
+    if errors:
+        first = errors[0]
+        message = f"report does not match schema version 1: {first['field']}: {first['problem']}"
+        raise HTTPException(422, {"message": message, "errors": errors})
     try:
-        body = decompress(await read_limited(request, limit), content_encoding, limit)
-        report = parse_json_object(body)
-        errors = _schema_errors(state, report)
-        if errors:
-            first = errors[0]
-            raise HTTPException(
-                422,
-                {
-                    "message": f"report does not match schema version 1: {first['field']}: "
-                    f"{first['problem']}",
-                    "errors": errors,
-                },
+        collected = parse_timestamp(report["collected_at"])
+    except ValueError as exc:
+        raise HTTPException(422, f"$.collected_at: not a real time: {exc}") from exc
+    if collected > utcnow() + CLOCK_SKEW:
+        raise HTTPException(422, "$.collected_at lies in the future: the device's clock is wrong")
+    if report["device_id"] != device.id:
+        raise HTTPException(422, "device_id does not match the enrolled device")
+    hardware = report["host"]["hardware_id_hash"]
+    if device.hardware_id_hash and hardware != device.hardware_id_hash:
+        # Null included: a copied secret must not work from a machine that hides its identity.
+        raise HTTPException(403, "this device secret is bound to another machine")
+    return report
+
+
+def _accept(
+    state: CollectorState,
+    device: DeviceKey,
+    raw: bytes,
+    encoding: str | None,
+    source_ip: str,
+) -> ReportAccepted:
+    """Runs in a worker thread: CPU and database work stay off the event loop, and the
+    transaction commits before the answer exists, so a 200 always means stored."""
+    try:
+        report = _check(state, device, raw, encoding)
+        with state.sessions.begin() as session:
+            result = store_report(
+                session, device.id, report, source_ip, state.served_policy.policy, utcnow()
             )
-        if report.get("device_id") != device.id:
-            raise HTTPException(422, "device_id does not match the enrolled device")
-        host = report["host"]
-        hardware = host.get("hardware_id_hash") if isinstance(host, dict) else None
-        if device.hardware_id_hash and hardware and hardware != device.hardware_id_hash:
-            raise HTTPException(403, "this device secret was enrolled on another machine")
-    except HTTPException:
-        state.counters["reports_rejected"] += 1
-        raise
-    source_ip = client_address(
-        peer(request), request.headers.get("x-forwarded-for"), state.settings.trusted_proxies
-    )
-    try:
-        result = store_report(
-            session, device, report, source_ip, state.served_policy.policy, utcnow()
-        )
     except ReportConflict as exc:
         state.counters["reports_rejected"] += 1
         raise HTTPException(409, "this report id belongs to another device") from exc
+    except HTTPException:
+        state.counters["reports_rejected"] += 1
+        raise
     state.counters["reports_duplicate" if result.duplicate else "reports_accepted"] += 1
     return ReportAccepted(
         accepted=True,
@@ -101,6 +110,35 @@ async def post_report(
         failing_rules=result.failing,
         policy_etag=state.served_policy.etag,
     )
+
+
+@router.post(
+    "/reports",
+    response_model=ReportAccepted,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": REPORT_SCHEMA}},
+        }
+    },
+)
+async def post_report(
+    request: Request,
+    device: CurrentDevice,
+    state: State,
+    content_encoding: Annotated[str | None, Header()] = None,
+) -> ReportAccepted:
+    """Accept one report (JSON, optionally gzip): validated, deduplicated, evaluated, stored."""
+    try:
+        raw = await read_limited(request, state.settings.max_body_bytes)
+    except HTTPException:
+        state.counters["reports_rejected"] += 1
+        raise
+    # Every X-Forwarded-For line counts: proxies may add their own line instead of appending.
+    forwarded = ", ".join(request.headers.getlist("x-forwarded-for")) or None
+    source_ip = client_address(peer(request), forwarded, state.settings.trusted_proxies)
+    key = DeviceKey(device.id, device.hardware_id_hash)
+    return await run_in_threadpool(_accept, state, key, raw, content_encoding, source_ip)
 
 
 @router.get(

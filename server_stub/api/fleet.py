@@ -30,11 +30,11 @@ def list_devices(
     admin: Admin,
     response: Response,
     state: DeviceState | None = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    q: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")] = None,
     sort: Annotated[str, Query(pattern="^(name|state|last_seen|approval_expires)$")] = "name",
     desc: bool = False,
     limit: Annotated[int, Query(ge=1, le=reads.MAX_PAGE)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=reads.MAX_OFFSET)] = 0,
 ) -> list[DeviceSummary]:
     """Registered devices, filtered and paginated; X-Total-Count gives the full count."""
     query = reads.DeviceQuery(state, q, sort, desc, limit, offset)
@@ -100,7 +100,8 @@ CSV_COLUMNS = [
 def _cell(value: object) -> str:
     text = "" if value is None else str(value)
     # A leading =, +, - or @ makes spreadsheets run the cell as a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    # Also behind a tab or carriage return, which spreadsheets skip (OWASP CSV injection).
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @router.get(

@@ -13,10 +13,14 @@ class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
 
+# No control characters (NUL included): PostgreSQL refuses NUL in text, and no name needs them.
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+
+
 class EnrolRequest(Strict):
-    token: str = Field(min_length=1, max_length=200)
-    hostname: str = Field(min_length=1, max_length=255)
-    hardware_id_hash: str | None = Field(default=None, max_length=64)
+    token: str = Field(min_length=1, max_length=200, pattern=PRINTABLE)
+    hostname: str = Field(min_length=1, max_length=255, pattern=PRINTABLE)
+    hardware_id_hash: str | None = Field(default=None, max_length=64, pattern=r"^[0-9a-f]+$")
 
 
 class EnrolResponse(Strict):

@@ -38,6 +38,13 @@ def register_device(
     actor: str,
 ) -> Registration:
     """Record an approved device and give a one-time enrolment token (shown once)."""
+    for label, value in (
+        ("name", name), ("owner", owner), ("department", department), ("approved by", approved_by),
+    ):  # fmt: skip
+        if not value.strip() or len(value) > 200 or any(ord(c) < 32 for c in value):
+            raise RegisterError(f"{label} must be 1 to 200 printable characters")
+    if len(justification) > 5000 or "\x00" in justification:
+        raise RegisterError("the justification must be at most 5000 characters")
     if session.scalar(select(Device.id).where(Device.name == name)):
         raise RegisterError(f"a device named {name!r} is already registered")
     if not justification.strip():

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agent.policy import Policy, RuleResult
+from agent.policy.operations import parse_timestamp
 from server_stub.evaluation import CollectorFacts, device_state, evaluate_report
+from server_stub.storage.clock import iso
 from server_stub.storage.tables import Device, Event, Report, RuleState
 
 
@@ -75,15 +77,33 @@ def set_state(
         device.state = new
 
 
+def _lock_device(session: Session, device_id: str, now: datetime) -> Device:
+    """Serialise reports of one device: the row lock (PostgreSQL) or the write lock (SQLite,
+    taken by this first write) is held until commit, and the device is re-read under it."""
+    session.execute(update(Device).where(Device.id == device_id).values(last_seen_at=now))
+    device = session.get(Device, device_id, populate_existing=True, with_for_update=True)
+    if device is None:
+        raise ReportConflict(device_id)
+    return device
+
+
+def _collected_at(report: dict[str, Any], now: datetime) -> str:
+    """The report's time, never later than its arrival: a laptop whose clock runs ahead must
+    not make every later report look older than it."""
+    collected = parse_timestamp(str(report["collected_at"]))
+    return iso(min(collected, now)) or ""
+
+
 def store_report(
     session: Session,
-    device: Device,
+    device_id: str,
     report: dict[str, Any],
     source_ip: str,
     policy: Policy,
     now: datetime,
 ) -> IngestResult:
     """Everything in the caller's transaction; a resent report changes nothing."""
+    device = _lock_device(session, device_id, now)
     report_id = str(report["report_id"])
     existing = session.get(Report, report_id)
     if existing is not None:
@@ -98,12 +118,13 @@ def store_report(
     )
     results = evaluate_report(policy, report, facts, now)
     state = device_state(results, revoked=device.revoked_at is not None)
+    collected = _collected_at(report, now)
     session.add(
         Report(
             id=report_id,
             device_id=device.id,
             received_at=now,
-            collected_at=str(report["collected_at"]),
+            collected_at=collected,
             source_ip=source_ip,
             verdict=state,
             body=report,
@@ -111,13 +132,10 @@ def store_report(
     )
     try:
         session.flush()
-    except IntegrityError:  # the same report raced in on another connection
-        session.rollback()
-        return IngestResult(duplicate=True, state=device.state, failing=device.failing_rules)
-    device.reports_received += 1
-    device.last_seen_at = now
+    except IntegrityError as exc:  # the id is another device's report (a PK collision)
+        raise ReportConflict(report_id) from exc
+    device.reports_received += 1  # safe: the device is locked until commit
     device.last_source_ip = source_ip
-    collected = str(report["collected_at"])
     # A late report (spooled while offline) joins the history but does not overwrite a newer one.
     if device.last_collected_at is None or collected >= device.last_collected_at:
         device.last_collected_at = collected

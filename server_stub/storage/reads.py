@@ -19,6 +19,7 @@ SORTS = {
     "approval_expires": Device.approval_expires,
 }
 MAX_PAGE = 500
+MAX_OFFSET = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -48,13 +49,16 @@ def _filtered(query: DeviceQuery) -> Select[Device]:
     statement = select(Device)
     if query.state:
         statement = statement.where(Device.state == query.state)
-    if query.search:
-        like = f"%{query.search.lower()}%"
+    search = (query.search or "").replace("\x00", "")
+    if search:
+        # The search is text, not a pattern: % and _ match themselves.
+        escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{escaped}%"
         statement = statement.where(
             or_(
-                func.lower(Device.name).like(like),
-                func.lower(Device.owner).like(like),
-                func.lower(Device.department).like(like),
+                func.lower(Device.name).like(like, escape="\\"),
+                func.lower(Device.owner).like(like, escape="\\"),
+                func.lower(Device.department).like(like, escape="\\"),
             )
         )
     return statement
@@ -66,7 +70,7 @@ def list_devices(session: Session, query: DeviceQuery) -> tuple[list[Device], in
     column = SORTS.get(query.sort, Device.name)
     order = column.desc() if query.descending else column.asc()
     page = statement.order_by(order, Device.id).limit(min(query.limit, MAX_PAGE))
-    return list(session.scalars(page.offset(query.offset))), total
+    return list(session.scalars(page.offset(min(query.offset, MAX_OFFSET)))), total
 
 
 def counts_by_state(session: Session) -> dict[str, int]:

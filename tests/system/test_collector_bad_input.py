@@ -204,9 +204,8 @@ def secret_from_another_machine(c: Collector, f: Fleet, r: NewReport) -> request
     return c.post_report(f.victim.auth, report)
 
 
-def case(call: Case, status: int, words: list[str], bug: str | None = None) -> Any:
-    marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
-    return pytest.param(call, status, words, id=call.__name__, marks=marks)
+def case(call: Case, status: int, words: list[str]) -> Any:
+    return pytest.param(call, status, words, id=call.__name__)
 
 
 CASES = [
@@ -359,13 +358,6 @@ def lone(collector: Collector, tmp_path: Path) -> EnrolledDevice:
     return collector.enrol(tmp_path / "agent")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: report_id and collected_at are only bounded by maxLength 4096 in the schema "
-    "while the tables hold 36 and 40 characters: SQLite stores anything, PostgreSQL answers 500 "
-    "(StringDataRightTruncation); a report id that is no UUID or a collected_at that is no "
-    "RFC 3339 time is accepted",
-)
 @pytest.mark.parametrize(
     ("field", "value"),
     [
@@ -393,12 +385,6 @@ def test_report_id_and_collected_at_are_validated(
     assert snapshot(collector, lone.device_id) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a report whose collected_at lies in the future (or is not a time and sorts "
-    "after digits) becomes the device's latest for good: store_report compares collected_at as "
-    "text, so every later real report counts as 'late' and never updates rules or state",
-)
 @pytest.mark.parametrize("collected_at", ["9999-12-31T23:59:59Z", "not a date"])
 def test_a_report_from_the_future_does_not_freeze_the_device(
     collector: Collector, lone: EnrolledDevice, new_report: NewReport, collected_at: str
@@ -412,11 +398,6 @@ def test_a_report_from_the_future_does_not_freeze_the_device(
     assert collector.device(lone.device_id)["facts"]["report_id"] == current["report_id"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the one-machine check is skipped when a report's host.hardware_id_hash is null, "
-    "so a copied device secret works from any machine that sends null",
-)
 def test_a_report_without_hardware_id_from_a_bound_device_is_refused(
     collector: Collector, lone: EnrolledDevice, new_report: NewReport
 ) -> None:
@@ -428,34 +409,13 @@ def test_a_report_without_hardware_id_from_a_bound_device_is_refused(
     assert response.status_code == 403, response.text
 
 
-def test_a_nul_in_the_search_is_not_a_server_error(
-    collector: Collector, request: pytest.FixtureRequest
-) -> None:
-    if collector.backend == "postgresql":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="BUG: GET /api/v1/devices?q=%00 answers 500 on PostgreSQL (psycopg refuses "
-                "NUL in a text parameter); SQLite answers 200",
-            )
-        )
+def test_a_nul_in_the_search_is_not_a_server_error(collector: Collector) -> None:
     response = collector.admin_get("/api/v1/devices", q="lap\x00top")
     assert response.status_code in (200, 422), response.text
 
 
-def test_an_enrolment_answered_200_can_be_used(
-    collector: Collector, request: pytest.FixtureRequest
-) -> None:
+def test_an_enrolment_answered_200_can_be_used(collector: Collector) -> None:
     """A hostname with a NUL character: refusing it is fine, but a 200 must mean enrolled."""
-    if collector.backend == "postgresql":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="BUG: on PostgreSQL POST /api/v1/enroll with a NUL in the hostname answers "
-                "200 with a device secret, then the commit fails (NUL in a text column) after "
-                "the answer was sent: the agent holds a secret the collector never stored",
-            )
-        )
     registration = collector.register()
     response = enrol_raw(collector, registration.token, hostname="lap\x00top")
     if response.status_code == 200:

@@ -28,13 +28,6 @@ pytestmark = pytest.mark.system
 
 NewReport = Callable[[str], dict[str, Any]]
 EARLY_ANSWER_WAIT_S = 3.0
-ANSWERED_BEFORE_COMMIT = (
-    "BUG: the collector answers before it commits. Its session dependency (api/deps.py db(), "
-    "a request-scoped dependency with yield) commits after FastAPI has sent the response, so a "
-    "200 can arrive for a write that then fails or is not yet visible: the agent deletes a "
-    "spooled report that was never stored, or holds a device secret that never was. Fix: "
-    "Depends(db, scope='function') or commit in the handler."
-)
 
 
 @contextlib.contextmanager
@@ -70,10 +63,7 @@ def answered_while_blocked(
         return early, future.result(60)
 
 
-def test_enrolment_is_answered_after_its_commit(
-    collector: Collector, request: pytest.FixtureRequest
-) -> None:
-    request.applymarker(pytest.mark.xfail(strict=True, reason=ANSWERED_BEFORE_COMMIT))
+def test_enrolment_is_answered_after_its_commit(collector: Collector) -> None:
     registration = collector.register()
     body = {"token": registration.token, "hostname": "laptop", "hardware_id_hash": None}
 
@@ -86,12 +76,10 @@ def test_enrolment_is_answered_after_its_commit(
 
 
 def test_a_report_is_answered_after_its_commit(
-    collector: Collector, tmp_path: Path, new_report: NewReport, request: pytest.FixtureRequest
+    collector: Collector, tmp_path: Path, new_report: NewReport
 ) -> None:
     """On SQLite the report's first flush already needs the write lock, so the answer waits;
     on PostgreSQL the history events are written at commit, after the answer."""
-    if collector.backend == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=ANSWERED_BEFORE_COMMIT))
     device = collector.enrol(tmp_path / "agent")
     report = new_report(device.device_id)
 
@@ -108,15 +96,6 @@ def test_a_report_is_answered_after_its_commit(
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: POST /api/v1/reports is an async handler that runs blocking database calls on "
-    "the event loop while the previous request's commit (run after its answer) waits for that "
-    "loop. SQLite: reports arriving together stall the whole collector for the 30 s busy "
-    "timeout (then 500), and reports_received loses increments (read-modify-write in Python). "
-    "PostgreSQL: two reports of one device at once hang the collector for good (the second "
-    "waits for the first's row lock, the first's commit waits for the blocked loop).",
-)
 def test_reports_arriving_together_are_all_answered_and_counted(
     backend: str, start_collector: StartCollector, tmp_path: Path, new_report: NewReport
 ) -> None:

@@ -115,12 +115,6 @@ def test_an_ipv4_mapped_egress_address_fails_net008(
     assert proxied.device(device.device_id)["last_source_ip"] == "203.0.113.9"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: with several X-Forwarded-For header lines the collector reads only the first "
-    "(request.headers.get), which the client wrote; proxies that add their own line "
-    "(HAProxy option forwardfor) let a device on the campus network hide its egress address",
-)
 def test_a_second_forwarded_for_line_from_the_proxy_counts(
     proxied: Collector, tmp_path: Path, new_report: NewReport
 ) -> None:

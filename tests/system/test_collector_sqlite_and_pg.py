@@ -298,12 +298,6 @@ def test_revoking_an_unknown_device_exits_2(collector: Collector) -> None:
     assert "collector: no device named 'no-such-laptop'" in done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: device register does not check lengths against the columns (name, owner, "
-    "department, approved_by: 200 characters): SQLite stores a longer name, PostgreSQL fails "
-    "with a StringDataRightTruncation traceback and exit 1",
-)
 def test_an_over_long_name_is_refused_clearly(collector: Collector) -> None:
     name = "n" * 250
     done = collector.cli(
@@ -315,11 +309,6 @@ def test_an_over_long_name_is_refused_clearly(collector: Collector) -> None:
     assert "200" in done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: every collector CLI command but serve creates ./outpost-data in the current "
-    "directory even with --database-url (commands.run mkdirs settings.data_dir)",
-)
 def test_the_cli_on_postgresql_leaves_no_data_dir_behind(
     pg_server: PgServer, tmp_path: Path
 ) -> None:
