@@ -18,3 +18,22 @@ class DeviceSecurityData:
     screen_lock_enabled: bool | None = fact("The screen locks itself when idle.")
     screen_lock_detail: str | None = fact("Lock delay or the setting read.")
     gaps: Gaps = gaps_field()
+
+
+Finding = tuple[bool, str]
+"""A security setting read: (on, what was seen)."""
+
+
+def device_security(
+    gaps: Gaps, disk: Finding | None, firewall: Finding | None, lock: Finding | None
+) -> DeviceSecurityData:
+    """The probe's data from the three findings each OS reads its own way (None: unknown)."""
+    return DeviceSecurityData(
+        disk_encrypted=disk[0] if disk else None,
+        disk_encryption_detail=disk[1] if disk else None,
+        firewall_enabled=firewall[0] if firewall else None,
+        firewall_detail=firewall[1] if firewall else None,
+        screen_lock_enabled=lock[0] if lock else None,
+        screen_lock_detail=lock[1] if lock else None,
+        gaps=gaps,
+    )

@@ -6,7 +6,7 @@ from typing import Any
 
 from agent.context import Context, FactUnavailable, ParseError
 from agent.probes.base import Gaps, attempt
-from agent.probes.device_security.model import DeviceSecurityData
+from agent.probes.device_security.model import DeviceSecurityData, device_security
 from agent.probes.windows_common import (
     PS_PART,
     list_field,
@@ -218,12 +218,4 @@ def collect(ctx: Context) -> DeviceSecurityData:
     disk = attempt(gaps, "disk_encrypted", lambda: parse_disk_encryption(text))
     firewall = attempt(gaps, "firewall_enabled", lambda: parse_firewall(text))
     lock = attempt(gaps, "screen_lock_enabled", lambda: parse_screen_lock(text))
-    return DeviceSecurityData(
-        disk_encrypted=disk[0] if disk else None,
-        disk_encryption_detail=disk[1] if disk else None,
-        firewall_enabled=firewall[0] if firewall else None,
-        firewall_detail=firewall[1] if firewall else None,
-        screen_lock_enabled=lock[0] if lock else None,
-        screen_lock_detail=lock[1] if lock else None,
-        gaps=gaps,
-    )
+    return device_security(gaps, disk, firewall, lock)
