@@ -11,6 +11,7 @@ from typing import Any
 from agent.context import Context, FactUnavailable, FileMissing, ParseError
 from agent.policy.operations import host_of
 from agent.probes.credentials.scan import ScanState, match_host, match_realm, match_tenant
+from agent.probes.credentials.stores.storefiles import list_folder, read_store_file
 from agent.scan_settings import Organisation
 
 Finder = Callable[[Context, ScanState], None]
@@ -49,13 +50,7 @@ def org_token(text: str | None, org: Organisation) -> tuple[str, str] | None:
 
 def read(ctx: Context, scan: ScanState, store: str, path: str) -> str | None:
     """A store file's text; None when it does not exist or could not be read (then noted)."""
-    try:
-        return ctx.read_text(path)
-    except FileMissing:
-        return None
-    except FactUnavailable as exc:
-        scan.not_read(store, path, str(exc))
-        return None
+    return read_store_file(ctx, scan, store, path)
 
 
 def record(scan: ScanState, store: str, location: str, hits: Iterable[Hit]) -> None:
@@ -149,13 +144,8 @@ def site_hits(sites: Iterable[str], org: Organisation) -> list[Hit]:
 
 def listing(ctx: Context, scan: ScanState, store: str, path: str) -> dict[str, str] | None:
     """A folder's entries as name -> kind; None when it does not exist or was not readable."""
-    try:
-        return {entry.name: entry.kind for entry in ctx.scandir(path)}
-    except FileMissing:
-        return None
-    except FactUnavailable as exc:
-        scan.not_read(store, path, str(exc))
-        return None
+    entries = list_folder(ctx, scan, store, path)
+    return None if entries is None else {entry.name: entry.kind for entry in entries}
 
 
 def mozilla_profiles(ctx: Context, scan: ScanState, store: str, root: str) -> list[str]:
