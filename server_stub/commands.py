@@ -14,6 +14,7 @@ from server_stub.app import create_app
 from server_stub.config import Settings
 from server_stub.demo import DemoError
 from server_stub.demo import demo as run_demo
+from server_stub.http_protocol import NoDelayH11Protocol
 from server_stub.storage.admins import AdminError, create_admin, create_api_token
 from server_stub.storage.db import make_engine, session_factory, upgrade
 from server_stub.storage.devices import (
@@ -61,6 +62,7 @@ def serve(settings: Settings, workers: int = 1) -> int:
         # X-Forwarded-For is weighed by the collector itself against --trusted-proxy.
         "proxy_headers": False,
         "server_header": False,
+        "http": NoDelayH11Protocol,
     }
     if workers > 1:
         os.environ.update(_environment_for(settings))

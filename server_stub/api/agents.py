@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from agent.policy.operations import parse_timestamp
-from server_stub.api.deps import DB, ERRORS, CurrentDevice, State, peer
+from server_stub.api.deps import (
+    DB,
+    DEVICE_SECRET,
+    ERRORS,
+    CurrentDevice,
+    State,
+    authenticate_device,
+    bearer,
+    peer,
+)
 from server_stub.api.models import EnrolRequest, EnrolResponse, ReportAccepted
 from server_stub.bodies import decompress, parse_json_object, read_limited
 from server_stub.network import client_address
@@ -19,6 +27,7 @@ from server_stub.state import REPORT_SCHEMA, CollectorState
 from server_stub.storage.clock import utcnow
 from server_stub.storage.devices import EnrolError, enrol
 from server_stub.storage.ingest import ReportConflict, store_report
+from server_stub.storage.tables import Device
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["agents"], responses=ERRORS)
@@ -42,21 +51,23 @@ def enroll(body: EnrolRequest, session: DB, state: State) -> EnrolResponse:
     )
 
 
-@dataclass(frozen=True)
-class DeviceKey:
-    """What a worker thread needs of the authenticated device (not its ORM object)."""
-
-    id: str
-    hardware_id_hash: str | None
-
-
 def _schema_errors(state: CollectorState, report: dict[str, Any]) -> list[dict[str, str]]:
-    errors = sorted(state.validator.iter_errors(report), key=lambda e: list(e.path))
-    return [{"field": e.json_path, "problem": e.message[:300]} for e in errors[:MAX_SCHEMA_ERRORS]]
+    if state.validator.is_valid(report):
+        return []
+    errors = sorted(state.validator.iter_errors(report), key=lambda e: list(e.instance_path))
+    return [
+        {"field": _json_path(e.instance_path), "problem": str(e.message)[:300]}
+        for e in errors[:MAX_SCHEMA_ERRORS]
+    ]
+
+
+def _json_path(parts: list[str | int]) -> str:
+    """["probes", "network", "data"] -> "$.probes.network.data"; list indexes as [0]."""
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
 
 
 def _check(
-    state: CollectorState, device: DeviceKey, raw: bytes, encoding: str | None
+    state: CollectorState, device: Device, raw: bytes, encoding: str | None
 ) -> dict[str, Any]:
     """Decompress, parse and validate a report body; any fault is the HTTP error to answer."""
     limit = state.settings.max_body_bytes
@@ -82,19 +93,17 @@ def _check(
 
 
 def _accept(
-    state: CollectorState,
-    device: DeviceKey,
-    raw: bytes,
-    encoding: str | None,
-    source_ip: str,
+    state: CollectorState, secret: str | None, raw: bytes, encoding: str | None, source_ip: str
 ) -> ReportAccepted:
-    """Runs in a worker thread: CPU and database work stay off the event loop, and the
-    transaction commits before the answer exists, so a 200 always means stored."""
+    """In one worker thread and one database connection: authenticate (locking the device),
+    validate, store, commit. The answer exists only after the commit: a 200 means stored."""
+    now = utcnow()
     try:
-        report = _check(state, device, raw, encoding)
         with state.sessions.begin() as session:
+            device = authenticate_device(session, secret, lock_at=now)
+            report = _check(state, device, raw, encoding)
             result = store_report(
-                session, device.id, report, source_ip, state.served_policy.policy, utcnow()
+                session, device, report, source_ip, state.served_policy.policy, now
             )
     except ReportConflict as exc:
         state.counters["reports_rejected"] += 1
@@ -115,6 +124,7 @@ def _accept(
 @router.post(
     "/reports",
     response_model=ReportAccepted,
+    dependencies=[Depends(DEVICE_SECRET)],  # documents the bearer scheme; checked in _accept
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -124,7 +134,6 @@ def _accept(
 )
 async def post_report(
     request: Request,
-    device: CurrentDevice,
     state: State,
     content_encoding: Annotated[str | None, Header()] = None,
 ) -> ReportAccepted:
@@ -137,8 +146,9 @@ async def post_report(
     # Every X-Forwarded-For line counts: proxies may add their own line instead of appending.
     forwarded = ", ".join(request.headers.getlist("x-forwarded-for")) or None
     source_ip = client_address(peer(request), forwarded, state.settings.trusted_proxies)
-    key = DeviceKey(device.id, device.hardware_id_hash)
-    return await run_in_threadpool(_accept, state, key, raw, content_encoding, source_ip)
+    return await run_in_threadpool(
+        _accept, state, bearer(request), raw, content_encoding, source_ip
+    )
 
 
 @router.get(

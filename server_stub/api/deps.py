@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPBearer
 from sqlalchemy.orm import Session
 
 from server_stub.state import CollectorState
@@ -46,17 +48,30 @@ def _unauthorised(message: str) -> HTTPException:
     return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_device(request: Request, session: DB) -> Device:
-    """The enrolled device whose secret is the bearer token; 401 unknown, 403 revoked."""
-    token = bearer(request)
+def authenticate_device(
+    session: Session, token: str | None, lock_at: datetime | None = None
+) -> Device:
+    """The enrolled device whose secret is the bearer token; 401 unknown, 403 revoked.
+
+    With lock_at, the device row is also locked for this transaction (its last_seen_at set),
+    so that one device's reports are stored one at a time.
+    """
     if token is None:
         raise _unauthorised("a device secret is required (Authorization: Bearer ...)")
-    device = device_by_secret(session, token)
+    device = device_by_secret(session, token, lock_at)
     if device is None:
         raise _unauthorised("unknown device secret")
     if device.revoked_at is not None:
         raise HTTPException(403, "this device has been revoked")
     return device
+
+
+def current_device(request: Request, session: DB) -> Device:
+    return authenticate_device(session, bearer(request))
+
+
+# For the OpenAPI description only: the report route authenticates inside its own transaction.
+DEVICE_SECRET = HTTPBearer(auto_error=False, description="The device secret from enrolment")
 
 
 CurrentDevice = Annotated[Device, Depends(current_device)]

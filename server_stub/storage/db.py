@@ -29,7 +29,8 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # One connection per request: a pool as large as the worker-thread pool (40) never waits.
+    return create_engine(url, pool_size=20, max_overflow=30, pool_pre_ping=True)
 
 
 @contextlib.contextmanager

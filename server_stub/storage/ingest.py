@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -77,16 +77,6 @@ def set_state(
         device.state = new
 
 
-def _lock_device(session: Session, device_id: str, now: datetime) -> Device:
-    """Serialise reports of one device: the row lock (PostgreSQL) or the write lock (SQLite,
-    taken by this first write) is held until commit, and the device is re-read under it."""
-    session.execute(update(Device).where(Device.id == device_id).values(last_seen_at=now))
-    device = session.get(Device, device_id, populate_existing=True, with_for_update=True)
-    if device is None:
-        raise ReportConflict(device_id)
-    return device
-
-
 def _collected_at(report: dict[str, Any], now: datetime) -> str:
     """The report's time, never later than its arrival: a laptop whose clock runs ahead must
     not make every later report look older than it."""
@@ -96,14 +86,15 @@ def _collected_at(report: dict[str, Any], now: datetime) -> str:
 
 def store_report(
     session: Session,
-    device_id: str,
+    device: Device,
     report: dict[str, Any],
     source_ip: str,
     policy: Policy,
     now: datetime,
 ) -> IngestResult:
-    """Everything in the caller's transaction; a resent report changes nothing."""
-    device = _lock_device(session, device_id, now)
+    """Everything in the caller's transaction, on a device it has locked (device_by_secret
+    with lock_at); a resent report changes nothing."""
+    device.last_seen_at = now
     report_id = str(report["report_id"])
     existing = session.get(Report, report_id)
     if existing is not None:

@@ -222,8 +222,10 @@ def hostile_report() -> dict[str, Any]:
 def add_report(env: Env, device_id: str, report: dict[str, Any]) -> None:
     env.state.validator.validate(report)
     with env.state.sessions.begin() as session:
+        device = session.get(Device, device_id, with_for_update=True)
+        assert device is not None
         store_report(
-            session, device_id, report, "198.51.100.7", env.state.served_policy.policy, utcnow()
+            session, device, report, "198.51.100.7", env.state.served_policy.policy, utcnow()
         )
 
 
