@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--trusted-proxy", metavar="CIDR", action="append", default=[])
     serve.add_argument("--dev", action="store_true", help="allow plain HTTP off loopback")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument("--access-log", action="store_true", help="log every request")
 
     device = sub.add_parser("device", help="register or revoke devices").add_subparsers(
         dest="device_command", metavar="ACTION", required=True

@@ -46,7 +46,7 @@ def _environment_for(settings: Settings) -> dict[str, str]:
     return {k: v for k, v in values.items() if v}
 
 
-def serve(settings: Settings, workers: int = 1) -> int:
+def serve(settings: Settings, workers: int = 1, access_log: bool = False) -> int:
     if settings.database_url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -59,6 +59,9 @@ def serve(settings: Settings, workers: int = 1) -> int:
         "ssl_certfile": settings.tls_cert,
         "ssl_keyfile": settings.tls_key,
         "log_level": "info",
+        # One log line per report at hundreds per second costs more than it tells; /metrics
+        # counts them. --access-log turns it back on.
+        "access_log": access_log,
         # X-Forwarded-For is weighed by the collector itself against --trusted-proxy.
         "proxy_headers": False,
         "server_header": False,
@@ -76,7 +79,7 @@ def serve(settings: Settings, workers: int = 1) -> int:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
-        return serve(settings, args.workers)
+        return serve(settings, args.workers, args.access_log)
     if settings.database_url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)

@@ -29,8 +29,11 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    # One connection per request: a pool as large as the worker-thread pool (40) never waits.
-    return create_engine(url, pool_size=20, max_overflow=30, pool_pre_ping=True)
+    # One connection per request: a pool as large as the worker-thread pool (40) neither waits
+    # nor opens and closes overflow connections under load (each costs PostgreSQL ~4 ms CPU).
+    # No pre-ping (a round trip per request): after a database restart the first requests on
+    # dead connections fail with 5xx, which agents retry; connections are recycled hourly.
+    return create_engine(url, pool_size=40, max_overflow=10, pool_recycle=3600)
 
 
 @contextlib.contextmanager

@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from agent.policy import Policy, RuleResult
@@ -96,11 +97,6 @@ def store_report(
     with lock_at); a resent report changes nothing."""
     device.last_seen_at = now
     report_id = str(report["report_id"])
-    existing = session.get(Report, report_id)
-    if existing is not None:
-        if existing.device_id != device.id:
-            raise ReportConflict(report_id)
-        return IngestResult(duplicate=True, state=device.state, failing=device.failing_rules)
     facts = CollectorFacts(
         source_ip=source_ip,
         approved=device.revoked_at is None,
@@ -110,21 +106,28 @@ def store_report(
     results = evaluate_report(policy, report, facts, now)
     state = device_state(results, revoked=device.revoked_at is not None)
     collected = _collected_at(report, now)
-    session.add(
-        Report(
-            id=report_id,
-            device_id=device.id,
-            received_at=now,
-            collected_at=collected,
-            source_ip=source_ip,
-            verdict=state,
-            body=report,
-        )
-    )
-    try:
-        session.flush()
-    except IntegrityError as exc:  # the id is another device's report (a PK collision)
-        raise ReportConflict(report_id) from exc
+    row = {
+        "id": report_id,
+        "device_id": device.id,
+        "received_at": now,
+        "collected_at": collected,
+        "source_ip": source_ip,
+        "verdict": state,
+        "body": report,
+    }
+    # One statement both stores and deduplicates: a resent report inserts nothing.
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    stored = session.execute(
+        insert(Report)
+        .values(row)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(Report.id)
+    ).first()
+    if stored is None:
+        owner = session.scalar(select(Report.device_id).where(Report.id == report_id))
+        if owner != device.id:
+            raise ReportConflict(report_id)
+        return IngestResult(duplicate=True, state=device.state, failing=device.failing_rules)
     device.reports_received += 1  # safe: the device is locked until commit
     device.last_source_ip = source_ip
     # A late report (spooled while offline) joins the history but does not overwrite a newer one.
