@@ -14,7 +14,7 @@ from server_stub.app import create_app
 from server_stub.config import Settings
 from server_stub.demo import DemoError
 from server_stub.demo import demo as run_demo
-from server_stub.http_protocol import NoDelayH11Protocol
+from server_stub.http_protocol import NoDelayHttpToolsProtocol
 from server_stub.storage.admins import AdminError, create_admin, create_api_token
 from server_stub.storage.db import make_engine, session_factory, upgrade
 from server_stub.storage.devices import (
@@ -65,7 +65,8 @@ def serve(settings: Settings, workers: int = 1, access_log: bool = False) -> int
         # X-Forwarded-For is weighed by the collector itself against --trusted-proxy.
         "proxy_headers": False,
         "server_header": False,
-        "http": NoDelayH11Protocol,
+        "http": NoDelayHttpToolsProtocol,
+        "loop": "uvloop",
     }
     if workers > 1:
         os.environ.update(_environment_for(settings))
