@@ -46,6 +46,7 @@ class AgentConfig:
     state_dir: Path = field(default_factory=default_state_dir)
     credential_homes: tuple[str, ...] = ()
     max_file_bytes: int = 2 * 1024 * 1024
+    max_files: int = 200_000  # a developer's home passes 50,000 files easily
     time_budget_s: float = 60.0
 
     @property
@@ -55,7 +56,12 @@ class AgentConfig:
 
 _KEYS: dict[str, dict[str, type]] = {
     "agent": {"server": str, "ca_file": str, "state_dir": str},
-    "credentials": {"homes": list, "max_file_bytes": int, "time_budget_s": float},
+    "credentials": {
+        "homes": list,
+        "max_file_bytes": int,
+        "max_files": int,
+        "time_budget_s": float,
+    },
 }
 
 
@@ -101,5 +107,6 @@ def load_config(path: str | None = None, env: dict[str, str] | None = None) -> A
         state_dir=Path(state_dir) if state_dir else default_state_dir(),
         credential_homes=tuple(flat.get("credentials.homes", ())),
         max_file_bytes=flat.get("credentials.max_file_bytes", AgentConfig.max_file_bytes),
+        max_files=flat.get("credentials.max_files", AgentConfig.max_files),
         time_budget_s=flat.get("credentials.time_budget_s", AgentConfig.time_budget_s),
     )

@@ -82,5 +82,6 @@ def scan_settings_for(config: AgentConfig, policy: Policy) -> ScanSettings:
         fingerprint_key=fingerprint_key(config.state_dir),
         homes=config.credential_homes,
         max_file_bytes=config.max_file_bytes,
+        max_files=config.max_files,
         time_budget_s=config.time_budget_s,
     )
