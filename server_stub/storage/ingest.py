@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -32,33 +32,61 @@ class IngestResult:
 def _record_rules(
     session: Session, device: Device, results: list[RuleResult], report_id: str, now: datetime
 ) -> None:
+    """Write only what changed: a rule whose status or evidence moved, an event per status
+    change. Core statements, not ORM objects: this runs for every report."""
     current = {
-        rs.rule_id: rs
-        for rs in session.scalars(select(RuleState).where(RuleState.device_id == device.id))
-    }
-    for result in results:
-        state = current.get(result.id)
-        if state is None:
-            state = RuleState(device_id=device.id, rule_id=result.id, changed_at=now)
-            session.add(state)
-        if state.status != result.status:
-            session.add(
-                Event(
-                    device_id=device.id,
-                    at=now,
-                    kind="rule",
-                    rule_id=result.id,
-                    old=state.status,
-                    new=result.status,
-                    report_id=report_id,
-                )
+        rule_id: (status, evidence)
+        for rule_id, status, evidence in session.execute(
+            select(RuleState.rule_id, RuleState.status, RuleState.evidence).where(
+                RuleState.device_id == device.id
             )
-            state.changed_at = now
-        state.status = result.status
-        state.title = result.title
-        state.severity = result.severity
-        state.evidence = result.evidence
-        state.remediation = result.remediation
+        )
+    }
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    for result in results:
+        row: dict[str, Any] = {
+            "device_id": device.id,
+            "rule_id": result.id,
+            "status": result.status,
+            "title": result.title,
+            "severity": result.severity,
+            "evidence": result.evidence,
+            "remediation": result.remediation,
+        }
+        known = current.get(result.id)
+        if known is None:
+            inserts.append({**row, "changed_at": now})
+        elif known[0] != result.status:
+            updates.append({**row, "changed_at": now})
+        elif known[1] != result.evidence:
+            updates.append(row)
+        if known is None or known[0] != result.status:
+            events.append(
+                {
+                    "device_id": device.id,
+                    "at": now,
+                    "kind": "rule",
+                    "rule_id": result.id,
+                    "old": known[0] if known else None,
+                    "new": result.status,
+                    "report_id": report_id,
+                }
+            )
+    if inserts:
+        session.execute(insert(RuleState), inserts)
+    for changes in _by_keys(updates):  # executemany needs the same columns in every row
+        session.execute(update(RuleState), changes)
+    if events:
+        session.execute(insert(Event), events)
+
+
+def _by_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    return list(groups.values())
 
 
 def set_state(
