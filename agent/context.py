@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import platform
 import shutil
@@ -11,7 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -119,6 +120,21 @@ class DirEntry:
     size: int
 
 
+@contextlib.contextmanager
+def _named_failures(path: str) -> Iterator[None]:
+    """OS errors on a file or folder become FactUnavailable subclasses that name the path."""
+    try:
+        yield
+    except FileNotFoundError as exc:
+        raise FileMissing(f"{path} does not exist") from exc
+    except PermissionError as exc:
+        raise AccessDenied(f"{path} is not readable by this user") from exc
+    except IsADirectoryError as exc:
+        raise FileMissing(f"{path} is a directory") from exc
+    except OSError as exc:
+        raise FactUnavailable(f"{path}: {exc.strerror}") from exc
+
+
 class Context:
     """Real access to this machine; tests replace it with a recorded one."""
 
@@ -159,16 +175,8 @@ class Context:
     # -- files ------------------------------------------------------------------------------
     def read_text(self, path: str) -> str:
         """Read a text file; a missing or unreadable file is a FactUnavailable, named."""
-        try:
+        with _named_failures(path):
             return Path(path).read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError as exc:
-            raise FileMissing(f"{path} does not exist") from exc
-        except PermissionError as exc:
-            raise AccessDenied(f"{path} is not readable by this user") from exc
-        except IsADirectoryError as exc:
-            raise FileMissing(f"{path} is a directory") from exc
-        except OSError as exc:
-            raise FactUnavailable(f"{path}: {exc.strerror}") from exc
 
     def exists(self, path: str) -> bool:
         try:
@@ -177,50 +185,32 @@ class Context:
             raise AccessDenied(f"{path} cannot be examined by this user") from exc
 
     def listdir(self, path: str) -> list[str]:
-        try:
+        with _named_failures(path):
             return sorted(os.listdir(path))
-        except FileNotFoundError as exc:
-            raise FileMissing(f"{path} does not exist") from exc
-        except PermissionError as exc:
-            raise AccessDenied(f"{path} is not readable by this user") from exc
 
     def read_bytes(self, path: str, limit: int) -> bytes:
         """At most `limit` bytes from the start of a file."""
-        try:
-            with open(path, "rb") as handle:
-                return handle.read(limit)
-        except FileNotFoundError as exc:
-            raise FileMissing(f"{path} does not exist") from exc
-        except PermissionError as exc:
-            raise AccessDenied(f"{path} is not readable by this user") from exc
-        except OSError as exc:
-            raise FactUnavailable(f"{path}: {exc.strerror}") from exc
+        with _named_failures(path), open(path, "rb") as handle:
+            return handle.read(limit)
 
     def scandir(self, path: str) -> list[DirEntry]:
         """A directory's entries with their kind and size; links are never followed."""
         entries = []
-        try:
-            with os.scandir(path) as listing:
-                for entry in listing:
-                    try:
-                        if entry.is_symlink():
-                            kind: Literal["dir", "file", "link", "other"] = "link"
-                        elif entry.is_dir(follow_symlinks=False):
-                            kind = "dir"
-                        elif entry.is_file(follow_symlinks=False):
-                            kind = "file"
-                        else:
-                            kind = "other"
-                        size = entry.stat(follow_symlinks=False).st_size if kind == "file" else 0
-                    except OSError:
-                        kind, size = "other", 0  # vanished or unreadable entry: not scanned
-                    entries.append(DirEntry(entry.name, kind, size))
-        except FileNotFoundError as exc:
-            raise FileMissing(f"{path} does not exist") from exc
-        except PermissionError as exc:
-            raise AccessDenied(f"{path} is not readable by this user") from exc
-        except OSError as exc:
-            raise FactUnavailable(f"{path}: {exc.strerror}") from exc
+        with _named_failures(path), os.scandir(path) as listing:
+            for entry in listing:
+                try:
+                    if entry.is_symlink():
+                        kind: Literal["dir", "file", "link", "other"] = "link"
+                    elif entry.is_dir(follow_symlinks=False):
+                        kind = "dir"
+                    elif entry.is_file(follow_symlinks=False):
+                        kind = "file"
+                    else:
+                        kind = "other"
+                    size = entry.stat(follow_symlinks=False).st_size if kind == "file" else 0
+                except OSError:
+                    kind, size = "other", 0  # vanished or unreadable entry: not scanned
+                entries.append(DirEntry(entry.name, kind, size))
         return sorted(entries, key=lambda e: e.name)
 
     def sqlite_rows(
