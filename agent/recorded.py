@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -219,6 +220,18 @@ class RecordingContext(Context):
     def _put(self, section: str, key: str, value: Any) -> None:
         self.recording.setdefault(section, {})[key] = value
 
+    @contextlib.contextmanager
+    def _record_failures(self, section: str, key: str) -> Iterator[None]:
+        """Write down a failed read (missing: null; other failures: their kind), re-raised."""
+        try:
+            yield
+        except FileMissing:
+            self._put(section, key, None)
+            raise
+        except FactUnavailable as exc:
+            self._put(section, key, _failure_entry(exc))
+            raise
+
     def _record_call(self, name: str, value: Any) -> Any:
         self._put("calls", name, value)
         return value
@@ -244,14 +257,8 @@ class RecordingContext(Context):
         return value
 
     def read_text(self, path: str) -> str:
-        try:
+        with self._record_failures("files", path):
             text = super().read_text(path)
-        except FileMissing:
-            self._put("files", path, None)
-            raise
-        except FactUnavailable as exc:
-            self._put("files", path, _failure_entry(exc))
-            raise
         self._put("files", path, text)
         return text
 
@@ -262,58 +269,34 @@ class RecordingContext(Context):
         return found
 
     def listdir(self, path: str) -> list[str]:
-        try:
+        with self._record_failures("dirs", path):
             names = super().listdir(path)
-        except FileMissing:
-            self._put("dirs", path, None)
-            raise
-        except FactUnavailable as exc:
-            self._put("dirs", path, _failure_entry(exc))
-            raise
         self._put("dirs", path, names)
         return names
 
     def mtime(self, path: str) -> float:
-        try:
+        with self._record_failures("mtimes", path):
             value = super().mtime(path)
-        except FileMissing:
-            self._put("mtimes", path, None)
-            raise
         self._put("mtimes", path, value)
         return value
 
     def read_bytes(self, path: str, limit: int) -> bytes:
-        try:
+        with self._record_failures("files", path):
             data = super().read_bytes(path, limit)
-        except FileMissing:
-            self._put("files", path, None)
-            raise
-        except FactUnavailable as exc:
-            self._put("files", path, _failure_entry(exc))
-            raise
         self._put("binary_files", path, base64.b64encode(data).decode())
         return data
 
     def scandir(self, path: str) -> list[DirEntry]:
-        try:
+        with self._record_failures("scandirs", path):
             entries = super().scandir(path)
-        except FileMissing:
-            self._put("scandirs", path, None)
-            raise
-        except FactUnavailable as exc:
-            self._put("scandirs", path, _failure_entry(exc))
-            raise
         self._put("scandirs", path, [[e.name, e.kind, e.size] for e in entries])
         return entries
 
     def sqlite_rows(
         self, path: str, sql: str, params: tuple[object, ...] = ()
     ) -> list[tuple[object, ...]]:
-        try:
+        with self._record_failures("sqlite", path):
             rows = super().sqlite_rows(path, sql, params)
-        except FileMissing:
-            self._put("sqlite", path, None)
-            raise
         self.recording.setdefault("sqlite", {}).setdefault(path, {})[sql] = [list(r) for r in rows]
         return rows
 
