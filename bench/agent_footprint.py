@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 MEASURE = """
@@ -46,13 +48,14 @@ BODIES = {
 }
 
 
-def run_once(body: str) -> dict[str, float]:
+def run_once(body: str, state_dir: str) -> dict[str, float]:
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", MEASURE.format(body=body)],
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, "OUTPOST_STATE_DIR": state_dir},  # leave nothing on the machine
     )
     sample: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     sample["process_wall"] = time.perf_counter() - started  # includes interpreter start-up
@@ -68,9 +71,10 @@ def main() -> None:
         "| commands' CPU median (s) | commands' peak RSS (MB) |"
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    state = tempfile.TemporaryDirectory(prefix="outpost-bench-")
     for name, body in BODIES.items():
-        run_once(body)  # warm the page cache
-        samples = [run_once(body) for _ in range(args.runs)]
+        run_once(body, state.name)  # warm the page cache
+        samples = [run_once(body, state.name) for _ in range(args.runs)]
 
         def median(key: str, samples: list[dict[str, float]] = samples) -> float:
             return statistics.median(s[key] for s in samples)
