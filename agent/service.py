@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -27,6 +28,7 @@ from agent.context import Context
 from agent.enrolment import NotEnrolled, load_enrolment
 from agent.netwatch import Watcher, fingerprint, make_watcher
 from agent.policy_source import choose_policy
+from agent.spool import Spool
 
 log = logging.getLogger(__name__)
 SETTLE_S = 2.0  # let DHCP and DNS finish before looking at a changed network
@@ -62,16 +64,6 @@ def agent_command() -> list[str]:
     return [sys.executable, "-m", "agent.cli"]
 
 
-class Pending:
-    """How many reports wait in the spool (a callable, so tests can count their own way)."""
-
-    def __init__(self, folder: str) -> None:
-        self.folder = folder
-
-    def __call__(self) -> int:
-        return sum(1 for _ in Path(self.folder).glob("*.json"))
-
-
 class Service:
     """The background agent: one report at a time, each in a child process."""
 
@@ -79,7 +71,7 @@ class Service:
         self,
         global_args: list[str],
         interval_s: float,
-        pending: Pending,
+        pending: Callable[[], int],
         watcher: Watcher | None = None,
     ) -> None:
         self.global_args = global_args
@@ -176,5 +168,5 @@ def run_service(args: argparse.Namespace, config: AgentConfig) -> int:
         global_args += ["--config", args.config]
     if args.policy:
         global_args += ["--policy", args.policy]
-    pending = Pending(str(config.state_dir / "spool"))
-    return Service(global_args, interval_s=interval, pending=pending).run()
+    spool = Spool(config.state_dir / "spool")
+    return Service(global_args, interval_s=interval, pending=lambda: spool.depth).run()

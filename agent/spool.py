@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 MAX_REPORTS = 500
 MAX_BYTES = 20 * 1024 * 1024
 COUNTERS = "counters.json"
+REPORT_FILES = "[0-9]*-*.json"
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ class Spool:
             sub.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     def _files(self) -> list[Path]:
-        return sorted(self.folder.glob("*.json"), key=lambda p: p.name)
+        # Reports only (<digits>-<id>.json): counters.json lives beside them.
+        return sorted(self.folder.glob(REPORT_FILES), key=lambda p: p.name)
 
     @property
     def depth(self) -> int:
