@@ -13,6 +13,8 @@ from server_stub.api import agents, fleet, ops
 from server_stub.api.deps import ERRORS
 from server_stub.config import Settings, settings_from
 from server_stub.dashboard import routes as dashboard
+from server_stub.group_commit import GroupCommit
+from server_stub.reports import ReportWriter
 from server_stub.state import CollectorState, load_served_policy, report_validator
 from server_stub.storage.db import make_engine, session_factory, upgrade
 from server_stub.sweeper import run_forever
@@ -24,12 +26,16 @@ def create_app(settings: Settings, run_sweeper: bool = True) -> FastAPI:
     settings.check()
     engine = make_engine(settings.database_url)
     upgrade(engine)
+    served_policy = load_served_policy(settings.policy_file)
+    validator = report_validator()
+    writer = ReportWriter(engine, validator, served_policy.policy, settings.max_body_bytes)
     state = CollectorState(
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
-        served_policy=load_served_policy(settings.policy_file),
-        validator=report_validator(),
+        served_policy=served_policy,
+        validator=validator,
+        ingest=GroupCommit(writer.store_batch),
     )
 
     @contextlib.asynccontextmanager
@@ -40,6 +46,7 @@ def create_app(settings: Settings, run_sweeper: bool = True) -> FastAPI:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        state.ingest.close()
         engine.dispose()
 
     app = FastAPI(

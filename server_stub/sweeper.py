@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from server_stub.state import CollectorState
 from server_stub.storage.clock import utcnow
-from server_stub.storage.ingest import set_state
 from server_stub.storage.tables import Device, Event, RuleState
 
 log = logging.getLogger(__name__)
@@ -35,8 +34,15 @@ def _fail_rule(
             )
         )
         rule.status, rule.evidence, rule.changed_at = "fail", [evidence], now
+        device.rules_digest = None  # the rows no longer match it: the next report compares them
     if rule_id not in (device.failing_rules or []):
         device.failing_rules = [*(device.failing_rules or []), rule_id]
+
+
+def set_state(session: Session, device: Device, new: str, now: datetime) -> None:
+    if device.state != new:
+        session.add(Event(device_id=device.id, at=now, kind="state", old=device.state, new=new))
+        device.state = new
 
 
 def sweep(session: Session, stale_after: timedelta, now: datetime) -> int:

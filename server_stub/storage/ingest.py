@@ -1,15 +1,17 @@
-"""Stores an accepted report: deduplicates, evaluates, records rule and state changes."""
+"""Stores a batch of reports in one transaction: authenticates, deduplicates, evaluates and
+records rule and state changes, with a fixed number of statements whatever the batch size."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
 from agent.policy import Policy, RuleResult
 from agent.policy.operations import parse_timestamp
@@ -18,92 +20,127 @@ from server_stub.storage.clock import iso
 from server_stub.storage.tables import Device, Event, Report, RuleState
 
 
-class ReportConflict(Exception):
-    """The report id is already used by another device."""
+@dataclass(frozen=True)
+class Refusal:
+    """Why a report was not stored: the HTTP status and detail to answer with."""
+
+    status: int
+    detail: Any  # a message, or {"message", "errors"} for a schema violation
+    headers: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
-class IngestResult:
+class Accepted:
     duplicate: bool
     state: str
     failing: list[str]
 
 
-def _record_rules(
-    session: Session, device: Device, results: list[RuleResult], report_id: str, now: datetime
-) -> None:
-    """Write only what changed: a rule whose status or evidence moved, an event per status
-    change. Core statements, not ORM objects: this runs for every report."""
-    current = {
-        rule_id: (status, evidence)
-        for rule_id, status, evidence in session.execute(
-            select(RuleState.rule_id, RuleState.status, RuleState.evidence).where(
-                RuleState.device_id == device.id
-            )
-        )
-    }
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
-    for result in results:
-        row: dict[str, Any] = {
-            "device_id": device.id,
-            "rule_id": result.id,
-            "status": result.status,
-            "title": result.title,
-            "severity": result.severity,
-            "evidence": result.evidence,
-            "remediation": result.remediation,
-        }
-        known = current.get(result.id)
-        if known is None:
-            inserts.append({**row, "changed_at": now})
-        elif known[0] != result.status:
-            updates.append({**row, "changed_at": now})
-        elif known[1] != result.evidence:
-            updates.append(row)
-        if known is None or known[0] != result.status:
-            events.append(
-                {
-                    "device_id": device.id,
-                    "at": now,
-                    "kind": "rule",
-                    "rule_id": result.id,
-                    "old": known[0] if known else None,
-                    "new": result.status,
-                    "report_id": report_id,
-                }
-            )
-    if inserts:
-        session.execute(insert(RuleState), inserts)
-    for changes in _by_keys(updates):  # executemany needs the same columns in every row
-        session.execute(update(RuleState), changes)
-    if events:
-        session.execute(insert(Event), events)
+@dataclass(frozen=True)
+class Submission:
+    """One report as the HTTP layer read it. A fault in the body is answered only once the
+    secret is known to be good, so a caller without one learns nothing about its report."""
+
+    secret_hash: str | None
+    report: dict[str, Any] | None
+    body_error: Refusal | None
+    source_ip: str
 
 
-def _by_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(tuple(sorted(row)), []).append(row)
-    return list(groups.values())
+UNAUTHORISED = {"WWW-Authenticate": "Bearer"}
+NO_SECRET = Refusal(401, "a device secret is required (Authorization: Bearer ...)", UNAUTHORISED)
+UNKNOWN_SECRET = Refusal(401, "unknown device secret", UNAUTHORISED)
+REVOKED = Refusal(403, "this device has been revoked")
+WRONG_DEVICE = Refusal(422, "device_id does not match the enrolled device")
+OTHER_MACHINE = Refusal(403, "this device secret is bound to another machine")
+ID_TAKEN = Refusal(409, "this report id belongs to another device")
 
 
-def set_state(
-    session: Session, device: Device, new: str, now: datetime, report_id: str | None = None
-) -> None:
-    if device.state != new:
-        session.add(
-            Event(
-                device_id=device.id,
-                at=now,
-                kind="state",
-                old=device.state,
-                new=new,
-                report_id=report_id,
-            )
-        )
-        device.state = new
+@dataclass
+class _Device:
+    """A locked device row, changed in memory by each report and written once per batch."""
+
+    id: str
+    revoked_at: datetime | None
+    hardware_id_hash: str | None
+    approval_expires: date
+    state: str
+    failing_rules: list[str]
+    last_collected_at: str | None
+    last_report_id: str | None
+    last_source_ip: str | None
+    reports_received: int
+    rules_digest: str | None
+    last_seen_at: datetime | None = None
+    touched: bool = False
+
+
+_DEVICE_COLUMNS = (
+    Device.secret_hash,
+    Device.id,
+    Device.revoked_at,
+    Device.hardware_id_hash,
+    Device.approval_expires,
+    Device.state,
+    Device.failing_rules,
+    Device.last_collected_at,
+    Device.last_report_id,
+    Device.last_source_ip,
+    Device.reports_received,
+    Device.rules_digest,
+)
+
+
+def _lock_devices(connection: Connection, hashes: set[str]) -> dict[str, _Device]:
+    """The devices holding these secrets, locked until the transaction ends (PostgreSQL: FOR
+    UPDATE in id order, so two collectors never deadlock; SQLite: BEGIN IMMEDIATE takes the
+    database's write lock before anything is read)."""
+    statement = select(*_DEVICE_COLUMNS).where(Device.secret_hash.in_(hashes))
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        statement = statement.order_by(Device.id).with_for_update()
+    found: dict[str, _Device] = {}
+    for secret_hash, *values in connection.execute(statement) if hashes else ():
+        row = _Device(*values)
+        row.failing_rules = list(row.failing_rules or [])
+        found[str(secret_hash)] = row
+    return found
+
+
+def _authenticate(item: Submission, devices: dict[str, _Device]) -> _Device | Refusal:
+    """401 unknown, 403 revoked, then the body's own fault, then the checks that need both."""
+    if item.secret_hash is None:
+        return NO_SECRET
+    device = devices.get(item.secret_hash)
+    if device is None:
+        return UNKNOWN_SECRET
+    if device.revoked_at is not None:
+        return REVOKED
+    if item.body_error is not None:
+        return item.body_error
+    assert item.report is not None
+    if item.report["device_id"] != device.id:
+        return WRONG_DEVICE
+    hardware = item.report["host"]["hardware_id_hash"]
+    if device.hardware_id_hash and hardware != device.hardware_id_hash:
+        # Null included: a copied secret must not work from a machine that hides its identity.
+        return OTHER_MACHINE
+    return device
+
+
+@dataclass
+class _Candidate:
+    """An authenticated report, evaluated, not yet known to be new."""
+
+    index: int
+    device: _Device
+    report_id: str
+    collected_at: str
+    results: list[RuleResult]
+    state: str
+    rule_rows: list[dict[str, Any]] = field(default_factory=list)
+    digest: str = ""
 
 
 def _collected_at(report: dict[str, Any], now: datetime) -> str:
@@ -113,56 +150,269 @@ def _collected_at(report: dict[str, Any], now: datetime) -> str:
     return iso(min(collected, now)) or ""
 
 
-def store_report(
-    session: Session,
-    device: Device,
-    report: dict[str, Any],
-    source_ip: str,
-    policy: Policy,
-    now: datetime,
-) -> IngestResult:
-    """Everything in the caller's transaction, on a device it has locked (device_by_secret
-    with lock_at); a resent report changes nothing."""
-    device.last_seen_at = now
-    report_id = str(report["report_id"])
+def _rule_rows(device_id: str, results: list[RuleResult]) -> list[dict[str, Any]]:
+    return [
+        {
+            "device_id": device_id,
+            "rule_id": r.id,
+            "status": r.status,
+            "title": r.title,
+            "severity": r.severity,
+            "evidence": r.evidence,
+            "remediation": r.remediation,
+        }
+        for r in results
+    ]
+
+
+_COMPARED = ("status", "title", "severity", "evidence", "remediation")
+
+
+def rules_digest(rows: list[dict[str, Any]]) -> str:
+    """Equal digests, equal rule_states rows: most reports change nothing and skip the rows."""
+    text = repr([(row["rule_id"], *(row[key] for key in _COMPARED)) for row in rows])
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _evaluate(
+    index: int, item: Submission, device: _Device, policy: Policy, now: datetime
+) -> _Candidate:
+    assert item.report is not None
     facts = CollectorFacts(
-        source_ip=source_ip,
-        approved=device.revoked_at is None,
+        source_ip=item.source_ip,
+        approved=True,  # a revoked device never gets this far
         approval_expires=device.approval_expires,
         last_seen_at=now,
     )
-    results = evaluate_report(policy, report, facts, now)
-    state = device_state(results, revoked=device.revoked_at is not None)
-    collected = _collected_at(report, now)
-    row = {
-        "id": report_id,
-        "device_id": device.id,
-        "received_at": now,
-        "collected_at": collected,
-        "source_ip": source_ip,
-        "verdict": state,
-        "body": report,
+    results = evaluate_report(policy, item.report, facts, now)
+    candidate = _Candidate(
+        index=index,
+        device=device,
+        report_id=str(item.report["report_id"]),
+        collected_at=_collected_at(item.report, now),
+        results=results,
+        state=device_state(results, revoked=False),
+        rule_rows=_rule_rows(device.id, results),
+    )
+    candidate.digest = rules_digest(candidate.rule_rows)
+    return candidate
+
+
+def _insert_reports(
+    connection: Connection,
+    candidates: list[_Candidate],
+    bodies: list[tuple[dict[str, Any], str]],
+    now: datetime,
+) -> set[str]:
+    """One INSERT for the batch; a report id already stored inserts nothing (deduplication).
+    Returns the ids that were new."""
+    if not candidates:
+        return set()
+    rows = [
+        {
+            "id": c.report_id,
+            "device_id": c.device.id,
+            "received_at": now,
+            "collected_at": c.collected_at,
+            "source_ip": source_ip,
+            "verdict": c.state,
+            "body": body,
+        }
+        for c, (body, source_ip) in zip(candidates, bodies, strict=True)
+    ]
+    dialect_insert = sqlite_insert if connection.dialect.name == "sqlite" else pg_insert
+    statement = (
+        dialect_insert(Report).on_conflict_do_nothing(index_elements=["id"]).returning(Report.id)
+    )
+    return {row[0] for row in connection.execute(statement, rows)}
+
+
+class _RuleChanges:
+    """The batch's writes to rule_states and events, compared with the rows as stored."""
+
+    def __init__(self, stored: dict[tuple[str, str], dict[str, Any]]) -> None:
+        self.stored = stored
+        self.current = dict(stored)
+        self.dirty: set[tuple[str, str]] = set()
+        self.events: list[dict[str, Any]] = []
+
+    def apply(self, candidate: _Candidate, now: datetime) -> None:
+        for row in candidate.rule_rows:
+            key = (row["device_id"], row["rule_id"])
+            known = self.current.get(key)
+            if known is not None and all(known[k] == row[k] for k in _COMPARED):
+                continue
+            status_changed = known is None or known["status"] != row["status"]
+            changed_at = now if status_changed or known is None else known["changed_at"]
+            self.current[key] = {**row, "changed_at": changed_at}
+            self.dirty.add(key)
+            if status_changed:
+                self.events.append(
+                    _event(
+                        candidate,
+                        "rule",
+                        row["rule_id"],
+                        known and known["status"],
+                        row["status"],
+                        now,
+                    )
+                )
+
+    def write(self, connection: Connection) -> None:
+        inserts = [self.current[k] for k in self.dirty if k not in self.stored]
+        updates = [
+            {**self.current[k], "k_device": k[0], "k_rule": k[1]}
+            for k in self.dirty
+            if k in self.stored
+        ]
+        if inserts:
+            connection.execute(insert(RuleState), inserts)
+        if updates:
+            statement = update(RuleState).where(
+                RuleState.device_id == bindparam("k_device"),
+                RuleState.rule_id == bindparam("k_rule"),
+            )
+            connection.execute(statement, [_without(u, "device_id", "rule_id") for u in updates])
+        if self.events:
+            connection.execute(insert(Event), self.events)
+
+
+def _without(row: dict[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in keys}
+
+
+def _event(
+    candidate: _Candidate, kind: str, rule_id: str | None, old: Any, new: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        "device_id": candidate.device.id,
+        "at": now,
+        "kind": kind,
+        "rule_id": rule_id,
+        "old": old,
+        "new": new,
+        "report_id": candidate.report_id,
     }
-    # One statement both stores and deduplicates: a resent report inserts nothing.
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    stored = session.execute(
-        insert(Report)
-        .values(row)
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(Report.id)
-    ).first()
-    if stored is None:
-        owner = session.scalar(select(Report.device_id).where(Report.id == report_id))
-        if owner != device.id:
-            raise ReportConflict(report_id)
-        return IngestResult(duplicate=True, state=device.state, failing=device.failing_rules)
-    device.reports_received += 1  # safe: the device is locked until commit
+
+
+def _stored_rules(
+    connection: Connection, device_ids: set[str]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    if not device_ids:
+        return {}
+    statement = select(RuleState).where(RuleState.device_id.in_(device_ids))
+    return {
+        (row.device_id, row.rule_id): dict(row._mapping) for row in connection.execute(statement)
+    }
+
+
+def _write_devices(connection: Connection, devices: list[_Device]) -> None:
+    rows = [
+        {
+            "k_id": d.id,
+            "last_seen_at": d.last_seen_at,
+            "state": d.state,
+            "failing_rules": d.failing_rules,
+            "last_collected_at": d.last_collected_at,
+            "last_report_id": d.last_report_id,
+            "last_source_ip": d.last_source_ip,
+            "reports_received": d.reports_received,
+            "rules_digest": d.rules_digest,
+        }
+        for d in devices
+        if d.touched
+    ]
+    if rows:
+        connection.execute(update(Device).where(Device.id == bindparam("k_id")), rows)
+
+
+def ingest_batch(
+    connection: Connection, items: list[Submission], policy: Policy, now: datetime
+) -> list[Accepted | Refusal]:
+    """Everything in the caller's transaction; one answer per item, in order. A resent report
+    changes nothing but the device's last_seen_at."""
+    devices = _lock_devices(connection, {i.secret_hash for i in items if i.secret_hash})
+    answers: list[Accepted | Refusal | None] = [None] * len(items)
+    candidates: list[_Candidate] = []
+    bodies: list[tuple[dict[str, Any], str]] = []
+    first_of: dict[str, _Candidate] = {}  # a report id sent twice in one batch is stored once
+    repeats: list[tuple[int, str, _Device]] = []
+    for index, item in enumerate(items):
+        checked = _authenticate(item, devices)
+        if isinstance(checked, Refusal):
+            answers[index] = checked
+            continue
+        assert item.report is not None
+        report_id = str(item.report["report_id"])
+        if report_id in first_of:
+            repeats.append((index, report_id, checked))
+            continue
+        candidate = _evaluate(index, item, checked, policy, now)
+        first_of[report_id] = candidate
+        candidates.append(candidate)
+        bodies.append((item.report, item.source_ip))
+
+    new_ids = _insert_reports(connection, candidates, bodies, now)
+    duplicates = _refuse_taken_ids(connection, candidates, repeats, new_ids, answers)
+    fresh = [c for c in candidates if c.report_id in new_ids]
+    changes = _RuleChanges(
+        _stored_rules(connection, {c.device.id for c in fresh if c.digest != c.device.rules_digest})
+    )
+    for candidate in fresh:
+        _apply(candidate, items[candidate.index].source_ip, changes, now)
+    for index, device, duplicate in [
+        *((i, d, True) for i, d in duplicates),
+        *((c.index, c.device, False) for c in fresh),
+    ]:
+        device.last_seen_at, device.touched = now, True  # a resend, too, shows it is alive
+        answers[index] = Accepted(duplicate, device.state, list(device.failing_rules))
+    changes.write(connection)
+    _write_devices(connection, list(devices.values()))
+    assert all(a is not None for a in answers), "every item is answered"
+    return [a for a in answers if a is not None]
+
+
+def _apply(candidate: _Candidate, source_ip: str, changes: _RuleChanges, now: datetime) -> None:
+    """A new report on its device's row, in memory; rule and state changes become events."""
+    device = candidate.device
+    device.reports_received += 1
     device.last_source_ip = source_ip
     # A late report (spooled while offline) joins the history but does not overwrite a newer one.
-    if device.last_collected_at is None or collected >= device.last_collected_at:
-        device.last_collected_at = collected
-        device.last_report_id = report_id
-        device.failing_rules = [r.id for r in results if r.status == "fail"]
-        _record_rules(session, device, results, report_id, now)
-        set_state(session, device, state, now, report_id)
-    return IngestResult(duplicate=False, state=device.state, failing=device.failing_rules)
+    if device.last_collected_at is not None and candidate.collected_at < device.last_collected_at:
+        return
+    device.last_collected_at = candidate.collected_at
+    device.last_report_id = candidate.report_id
+    device.failing_rules = [r.id for r in candidate.results if r.status == "fail"]
+    if candidate.digest != device.rules_digest:
+        changes.apply(candidate, now)
+        device.rules_digest = candidate.digest
+    if candidate.state != device.state:
+        changes.events.append(_event(candidate, "state", None, device.state, candidate.state, now))
+        device.state = candidate.state
+
+
+def _refuse_taken_ids(
+    connection: Connection,
+    candidates: list[_Candidate],
+    repeats: list[tuple[int, str, _Device]],
+    new_ids: set[str],
+    answers: list[Accepted | Refusal | None],
+) -> list[tuple[int, _Device]]:
+    """A report id that inserted nothing is a resend from the same device (returned, to be
+    answered as a duplicate) or an id another device already used (409, set in answers)."""
+    taken = [c.report_id for c in candidates if c.report_id not in new_ids]
+    owners: dict[str, str] = {}
+    if taken:
+        statement = select(Report.id, Report.device_id).where(Report.id.in_(taken))
+        owners = {report_id: device_id for report_id, device_id in connection.execute(statement)}
+    for candidate in candidates:
+        if candidate.report_id in new_ids:
+            owners[candidate.report_id] = candidate.device.id
+    duplicates = []
+    resent = [(c.index, c.report_id, c.device) for c in candidates if c.report_id not in new_ids]
+    for index, report_id, device in resent + repeats:
+        if owners.get(report_id) == device.id:
+            duplicates.append((index, device))
+        else:
+            answers[index] = ID_TAKEN
+    return duplicates

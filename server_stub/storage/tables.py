@@ -46,6 +46,9 @@ class Device(Base):
     last_report_id: Mapped[str | None] = mapped_column(String(36))
     last_collected_at: Mapped[str | None] = mapped_column(String(40))
     reports_received: Mapped[int] = mapped_column(Integer, default=0)
+    # A digest of the rule_states rows as ingest last wrote them; None when anything else
+    # changed them (the sweeper), so the next report compares the rows themselves.
+    rules_digest: Mapped[str | None] = mapped_column(String(32))
 
 
 class EnrolmentToken(Base):

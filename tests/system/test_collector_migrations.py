@@ -1,4 +1,5 @@
-"""Several collector commands started together on a fresh database migrate it once, cleanly."""
+"""Migrations: several collector commands started together on a fresh database migrate it
+once, cleanly; a database from an earlier revision upgrades with its rows kept."""
 
 from __future__ import annotations
 
@@ -8,12 +9,31 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
+from server_stub.storage.db import MIGRATIONS
 from tests.system.pg import PgServer
 
 pytestmark = pytest.mark.system
 COLLECTOR = str(Path(sys.executable).parent / "collector")
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def database_url(database: list[str]) -> str:
+    if database[0] == "--database-url":
+        return database[1]
+    return f"sqlite:///{database[1]}/collector.db"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -64,4 +84,40 @@ def test_concurrent_first_commands_all_succeed(database: list[str]) -> None:
         assert connection.execute(text("SELECT count(*) FROM devices")).scalar() == 4
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
     engine.dispose()
-    assert [v[0] for v in versions] == ["0001"]
+    assert [v[0] for v in versions] == [HEAD]
+
+
+def test_a_database_at_the_first_revision_upgrades_with_its_rows(
+    database: list[str], tmp_path: Path
+) -> None:
+    """0001 -> head: a device written by the old revision is kept and can be changed."""
+    if database[0] == "--data-dir":
+        Path(database[1]).mkdir()
+    engine = create_engine(database_url(database))
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(
+            text(
+                "INSERT INTO devices (id, name, owner, department, approved_by, justification,"
+                " approval_expires, registered_at, state, failing_rules, reports_received)"
+                " VALUES ('d1', 'old-laptop', 'Ada', 'CS', 'Head', 'outreach', '2099-01-01',"
+                " '2026-01-01 00:00:00+00', 'compliant', '[]', 3)"
+            )
+        )
+    engine.dispose()
+    # Any command upgrades first; revoking then changes the row the old revision wrote.
+    result = subprocess.run(
+        [COLLECTOR, "device", "revoke", "old-laptop", *database], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    engine = create_engine(database_url(database))
+    with engine.connect() as connection:
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        row = connection.execute(
+            text("SELECT name, state, reports_received, rules_digest FROM devices")
+        ).one()
+    engine.dispose()
+    assert version == HEAD
+    assert tuple(row) == ("old-laptop", "revoked", 3, None)

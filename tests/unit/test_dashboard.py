@@ -18,11 +18,12 @@ from agent.policy import load_catalogue
 from agent.policy.loader import default_policy_text
 from server_stub.app import create_app
 from server_stub.config import Settings
+from server_stub.security import token_hash
 from server_stub.state import CollectorState
 from server_stub.storage.admins import create_admin
 from server_stub.storage.clock import utcnow
 from server_stub.storage.devices import register_device
-from server_stub.storage.ingest import store_report
+from server_stub.storage.ingest import Accepted, Submission, ingest_batch
 from server_stub.storage.tables import AuditEntry, Device
 
 PASSWORD = "correct horse battery staple"
@@ -222,11 +223,14 @@ def hostile_report() -> dict[str, Any]:
 def add_report(env: Env, device_id: str, report: dict[str, Any]) -> None:
     env.state.validator.validate(report)
     with env.state.sessions.begin() as session:
-        device = session.get(Device, device_id, with_for_update=True)
+        device = session.get(Device, device_id)
         assert device is not None
-        store_report(
-            session, device, report, "198.51.100.7", env.state.served_policy.policy, utcnow()
-        )
+        device.secret_hash = device.secret_hash or token_hash(f"secret of {device_id}")
+        secret_hash = device.secret_hash
+    submission = Submission(secret_hash, {**report, "device_id": device_id}, None, "198.51.100.7")
+    with env.state.engine.begin() as connection:
+        [answer] = ingest_batch(connection, [submission], env.state.served_policy.policy, utcnow())
+    assert isinstance(answer, Accepted), answer
 
 
 def device_state(env: Env, device_id: str) -> str:

@@ -1,0 +1,116 @@
+"""From request bodies to stored reports: each body is read and checked outside the database,
+then a whole batch is stored in one transaction (see group_commit)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from fastapi import HTTPException
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from agent.policy import Policy
+from agent.policy.operations import parse_timestamp
+from server_stub.bodies import decompress, parse_json_object
+from server_stub.security import token_hash
+from server_stub.state import ReportValidator
+from server_stub.storage.clock import utcnow
+from server_stub.storage.ingest import Accepted, Refusal, Submission, ingest_batch
+
+log = logging.getLogger(__name__)
+MAX_SCHEMA_ERRORS = 10
+CLOCK_SKEW = timedelta(minutes=10)  # laptops' clocks drift; a report from later is refused
+FAILED = Refusal(500, "the report could not be stored")
+UNAVAILABLE = Refusal(503, "the database is unavailable; send again later", {"Retry-After": "30"})
+
+
+@dataclass(frozen=True)
+class IncomingReport:
+    """A report as it arrived: the bearer token, the body (maybe gzip) and where it came from."""
+
+    secret: str | None
+    body: bytes
+    content_encoding: str | None
+    source_ip: str
+
+
+def _json_path(parts: list[str | int]) -> str:
+    """["probes", "network", "data"] -> "$.probes.network.data"; list indexes as [0]."""
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
+
+
+class ReportWriter:
+    """Checks and stores batches of reports: the work function of the collector's GroupCommit."""
+
+    def __init__(
+        self, engine: Engine, validator: ReportValidator, policy: Policy, max_body_bytes: int
+    ) -> None:
+        self.engine = engine
+        self.validator = validator
+        self.policy = policy
+        self.max_body_bytes = max_body_bytes
+
+    def read(self, incoming: IncomingReport) -> Submission:
+        """Decompress, parse and validate; a fault is kept for after authentication."""
+        secret_hash = token_hash(incoming.secret) if incoming.secret else None
+        try:
+            report = self._checked(incoming)
+        except HTTPException as exc:
+            refusal = Refusal(exc.status_code, exc.detail, exc.headers)
+            return Submission(secret_hash, None, refusal, incoming.source_ip)
+        return Submission(secret_hash, report, None, incoming.source_ip)
+
+    def _checked(self, incoming: IncomingReport) -> dict[str, Any]:
+        raw = decompress(incoming.body, incoming.content_encoding, self.max_body_bytes)
+        report = parse_json_object(raw)
+        if not self.validator.is_valid(report):
+            errors = sorted(self.validator.iter_errors(report), key=lambda e: list(e.instance_path))
+            listed = [
+                {"field": _json_path(e.instance_path), "problem": str(e.message)[:300]}
+                for e in errors[:MAX_SCHEMA_ERRORS]
+            ]
+            first = f"{listed[0]['field']}: {listed[0]['problem']}"
+            message = f"report does not match schema version 1: {first}"
+            raise HTTPException(422, {"message": message, "errors": listed})
+        try:
+            collected = parse_timestamp(report["collected_at"])
+        except ValueError as exc:
+            raise HTTPException(422, f"$.collected_at: not a real time: {exc}") from exc
+        if collected > utcnow() + CLOCK_SKEW:
+            raise HTTPException(422, "$.collected_at lies in the future: the device's clock is off")
+        return report
+
+    def store_batch(self, batch: list[IncomingReport]) -> list[Accepted | Refusal]:
+        """One transaction for the batch. If the database refuses it, each report is tried on
+        its own, so one report's fault never costs another its answer."""
+        submissions = [self.read(incoming) for incoming in batch]
+        try:
+            return self._store(submissions)
+        except DBAPIError as exc:
+            if len(submissions) == 1:
+                return [self._unavailable(exc)]
+            log.warning("a batch of %d reports failed (%s); storing each alone", len(batch), exc)
+        answers: list[Accepted | Refusal] = []
+        for submission in submissions:
+            try:
+                answers.extend(self._store([submission]))
+            except DBAPIError as exc:
+                answers.append(self._unavailable(exc))
+        return answers
+
+    def _store(self, submissions: list[Submission]) -> list[Accepted | Refusal]:
+        with self.engine.begin() as connection:
+            return ingest_batch(connection, submissions, self.policy, utcnow())
+
+    @staticmethod
+    def _unavailable(exc: DBAPIError) -> Refusal:
+        """The database is down or busy: 503, agents send again later. Anything else is a fault
+        of ours: 500, with the traceback in the log."""
+        if isinstance(exc, OperationalError):
+            log.error("a report could not be stored: %s", exc)
+            return UNAVAILABLE
+        log.error("a report could not be stored", exc_info=exc)
+        return FAILED
