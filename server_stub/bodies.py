@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import zlib
 from typing import Any
 
+import orjson
 from fastapi import HTTPException, Request
 
 
@@ -42,12 +42,13 @@ def decompress(body: bytes, encoding: str | None, limit: int) -> bytes:
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
+    """orjson: strict UTF-8 and RFC 8259 (no NaN); nesting deeper than 1024 is an error."""
     try:
-        value = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        if str(exc).startswith("depth limit exceeded"):  # a few KB of [[[[...
+            raise HTTPException(400, "body nests too deeply to be a report") from exc
         raise HTTPException(400, f"body is not JSON: {exc}") from exc
-    except RecursionError as exc:  # a few KB of [[[[... nests deeper than the parser's stack
-        raise HTTPException(400, "body nests too deeply to be a report") from exc
     if not isinstance(value, dict):
         raise HTTPException(422, "the report must be a JSON object")
     return value

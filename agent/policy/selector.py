@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,8 +23,9 @@ class Selection:
     unknown: list[str] = field(default_factory=list)
 
 
-def _segments(path: str) -> list[tuple[str, bool]]:
-    return [(part.removesuffix("[*]"), part.endswith("[*]")) for part in path.split(".")]
+@functools.lru_cache(maxsize=1024)  # the paths are the rules' own: a few dozen, each used often
+def _segments(path: str) -> tuple[tuple[str, bool], ...]:
+    return tuple((part.removesuffix("[*]"), part.endswith("[*]")) for part in path.split("."))
 
 
 def _why_null(parent: dict[str, Any], key: str, path: str) -> str | None:

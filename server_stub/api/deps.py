@@ -19,7 +19,8 @@ from server_stub.storage.tables import Device
 SESSION_COOKIE = "outpost_session"
 
 
-def collector(request: Request) -> CollectorState:
+async def collector(request: Request) -> CollectorState:
+    """async: FastAPI runs a plain def dependency in a worker thread, a hop per request."""
     state: CollectorState = request.app.state.collector
     return state
 
