@@ -49,6 +49,8 @@ _PRECEDENCE: tuple[RuleStatus, ...] = ("fail", "unknown", "pass", "not_applicabl
 
 def _combine(outcomes: list[Outcome]) -> tuple[RuleStatus, list[str]]:
     """A rule takes its checks' worst status, with the evidence of the checks that gave it."""
+    if len(outcomes) == 1:  # most rules have one check
+        return outcomes[0].status, list(dict.fromkeys(outcomes[0].evidence))
     statuses = {o.status for o in outcomes}
     status = next(s for s in _PRECEDENCE if s in statuses)
     evidence = [e for o in outcomes if o.status == status for e in o.evidence]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable
@@ -16,7 +17,7 @@ MAX_EVIDENCE = 20
 MAX_DETAIL = 10
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: see selector.Item
 class Outcome:
     """An operation's answer before unknowns from the fact path are folded in."""
 
@@ -24,7 +25,7 @@ class Outcome:
     evidence: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: see selector.Item
 class Inputs:
     """Everything an operation may look at besides the selected items."""
 
@@ -54,6 +55,15 @@ def _fail_or_pass(failures: list[str], passed: str) -> Outcome:
     return Outcome("pass", [passed])
 
 
+@functools.lru_cache(maxsize=4096)  # a fleet reports the same few addresses again and again
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An IP address (a zone such as %eth0 dropped), or None for anything else."""
+    try:
+        return ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+
+
 def none_in_cidrs(items: list[Item], inputs: Inputs) -> Outcome:
     """Fail for each IP address inside one of the ranges; names that are not IPs never match."""
     networks = inputs.param
@@ -61,9 +71,8 @@ def none_in_cidrs(items: list[Item], inputs: Inputs) -> Outcome:
         return Outcome("not_applicable", ["the policy lists no ranges"])
     failures = []
     for item in items:
-        try:
-            address = ipaddress.ip_address(str(item.value).split("%", 1)[0])
-        except ValueError:
+        address = _address(str(item.value))
+        if address is None:
             continue  # a host name, e.g. a share's server: NET-007's domain check covers it
         for network in networks:
             if address.version == network.version and address in network:
@@ -72,6 +81,7 @@ def none_in_cidrs(items: list[Item], inputs: Inputs) -> Outcome:
     return _fail_or_pass(failures, f"none of {len(items)} in the internal ranges")
 
 
+@functools.lru_cache(maxsize=4096)
 def host_of(value: str) -> str:
     """The host or domain part of an e-mail, URL, UNC path, realm or host name."""
     text = value.strip().lower()
