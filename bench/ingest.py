@@ -246,7 +246,11 @@ async def generate_load(spec: LoadSpec) -> LoadResult:
         )
         return index, _request_bytes(spec.port, secret, body)
 
-    async def sender() -> None:
+    async def sender(number: int) -> None:
+        # Connections open one by one over the first half of the warm-up, as agents arrive
+        # over time. Opened all at once, one uvicorn worker accepts nearly all of them (it
+        # accepts in a loop once woken) and the other worker idles through the run.
+        await asyncio.sleep(number * spec.warmup / (2 * spec.concurrency))
         connection = HttpConnection(spec.port)
         try:
             while True:
@@ -296,7 +300,7 @@ async def generate_load(spec: LoadSpec) -> LoadResult:
         opened = await asyncio.to_thread(_sessions, spec.database_name)
         cpu["sessions"] = max(0, opened - cpu["sessions"] - 1) if postgres else 0
 
-    await asyncio.gather(monitor(), *(sender() for _ in range(spec.concurrency)))
+    await asyncio.gather(monitor(), *(sender(n) for n in range(spec.concurrency)))
     ordered = sorted(latencies)
     p99 = statistics.quantiles(ordered, n=100)[98] if len(ordered) >= 100 else float("nan")
     return LoadResult(
