@@ -29,6 +29,12 @@ def metrics(session: DB, state: State) -> Response:
         count = state.counters[f"reports_{outcome}"]
         lines.append(f'outpost_reports_total{{outcome="{outcome}"}} {count}')
     lines += [
+        "# HELP outpost_ingest_batches_total Transactions that stored reports (group commit).",
+        "# TYPE outpost_ingest_batches_total counter",
+        f"outpost_ingest_batches_total {state.ingest.batches}",
+        "# HELP outpost_ingest_batched_reports_total Reports those transactions carried.",
+        "# TYPE outpost_ingest_batched_reports_total counter",
+        f"outpost_ingest_batched_reports_total {state.ingest.items}",
         "# HELP outpost_devices Registered devices by compliance state.",
         "# TYPE outpost_devices gauge",
     ]

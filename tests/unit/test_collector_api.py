@@ -213,6 +213,10 @@ def test_metrics_are_prometheus_text(api: Api, report: dict[str, Any]) -> None:
     assert samples['outpost_reports_total{outcome="accepted"}'] == 1
     assert samples['outpost_reports_total{outcome="duplicate"}'] == 1
     assert samples['outpost_reports_total{outcome="rejected"}'] == 1
+    # Sent one at a time: three batches of one ("[" too: a body's fault is answered only after
+    # the secret has been checked in the database).
+    assert samples["outpost_ingest_batches_total"] == 3
+    assert samples["outpost_ingest_batched_reports_total"] == 3
     states = {k for k in samples if k.startswith("outpost_devices{")}
     assert len(states) == 6
     assert sum(samples[k] for k in states) == 1  # the one enrolled device
