@@ -185,7 +185,9 @@ def _within(items: list[Item], inputs: Inputs, limit: timedelta, unit: str) -> O
         return Outcome("unknown", [f"unreadable time {item.value!r}"])
     age = inputs.now - when
     amount = age / timedelta(**{unit: 1})
-    text = f"{when:%Y-%m-%d %H:%M} UTC, {int(amount)} {unit} ago (at most {inputs.param})"
+    # The date, not the minute: evidence that changes with every report would make the
+    # collector rewrite the rule's stored row each time (see storage/ingest.rules_digest).
+    text = f"{when:%Y-%m-%d}, {int(amount)} {unit} ago (at most {inputs.param})"
     return Outcome("pass" if age <= limit else "fail", [text])
 
 
