@@ -29,7 +29,7 @@ def create_app(settings: Settings, run_sweeper: bool = True) -> FastAPI:
     upgrade(engine)
     served_policy = load_served_policy(settings.policy_file)
     validator = report_validator()
-    writer = ReportWriter(engine, validator, served_policy.policy, settings.max_body_bytes)
+    writer = ReportWriter(engine, validator, served_policy.evaluator, settings.max_body_bytes)
     state = CollectorState(
         settings=settings,
         engine=engine,

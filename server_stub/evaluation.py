@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from agent.policy import Policy, RuleResult, evaluate, load_catalogue, verdict
+from agent.policy import Evaluator, Policy, RuleResult, load_catalogue, verdict
 from agent.policy.model import Scope
 
 SCOPES: tuple[Scope, ...] = ("agent", "collector")
@@ -22,8 +22,13 @@ class CollectorFacts:
     last_seen_at: datetime
 
 
+def collector_evaluator(policy: Policy) -> Evaluator:
+    """The agent's rules and the collector's own, with this policy's values."""
+    return Evaluator(policy, load_catalogue(), SCOPES)
+
+
 def evaluate_report(
-    policy: Policy, report: dict[str, Any], facts: CollectorFacts, now: datetime
+    evaluator: Evaluator, report: dict[str, Any], facts: CollectorFacts, now: datetime
 ) -> list[RuleResult]:
     combined = {
         **report,
@@ -36,7 +41,7 @@ def evaluate_report(
             "last_seen_at": facts.last_seen_at.isoformat(),
         },
     }
-    return evaluate(policy, load_catalogue(), combined, now, SCOPES)
+    return evaluator.evaluate(combined, now)
 
 
 def device_state(results: list[RuleResult], revoked: bool) -> str:

@@ -12,7 +12,7 @@ from fastapi import HTTPException
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from agent.policy import Policy
+from agent.policy import Evaluator
 from agent.policy.operations import parse_timestamp
 from server_stub.bodies import decompress, parse_json_object
 from server_stub.security import token_hash
@@ -46,11 +46,11 @@ class ReportWriter:
     """Checks and stores batches of reports: the work function of the collector's GroupCommit."""
 
     def __init__(
-        self, engine: Engine, validator: ReportValidator, policy: Policy, max_body_bytes: int
+        self, engine: Engine, validator: ReportValidator, evaluator: Evaluator, max_body_bytes: int
     ) -> None:
         self.engine = engine
         self.validator = validator
-        self.policy = policy
+        self.evaluator = evaluator
         self.max_body_bytes = max_body_bytes
 
     def read(self, incoming: IncomingReport) -> Submission:
@@ -103,7 +103,7 @@ class ReportWriter:
 
     def _store(self, submissions: list[Submission]) -> list[Accepted | Refusal]:
         with self.engine.begin() as connection:
-            return ingest_batch(connection, submissions, self.policy, utcnow())
+            return ingest_batch(connection, submissions, self.evaluator, utcnow())
 
     @staticmethod
     def _unavailable(exc: DBAPIError) -> Refusal:

@@ -13,9 +13,10 @@ import jsonschema_rs
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
-from agent.policy import Policy, load_policy_file, parse_policy
+from agent.policy import Evaluator, Policy, load_policy_file, parse_policy
 from agent.policy.loader import default_policy_text
 from server_stub.config import Settings
+from server_stub.evaluation import collector_evaluator
 
 if TYPE_CHECKING:
     from server_stub.group_commit import GroupCommit
@@ -34,6 +35,7 @@ class ServedPolicy:
     policy: Policy
     text: str
     etag: str
+    evaluator: Evaluator  # the policy compiled for evaluating reports
 
 
 def load_served_policy(path: str | None) -> ServedPolicy:
@@ -44,7 +46,8 @@ def load_served_policy(path: str | None) -> ServedPolicy:
         policy = load_policy_file(path)
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
-    return ServedPolicy(policy, text, '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"')
+    etag = '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+    return ServedPolicy(policy, text, etag, collector_evaluator(policy))
 
 
 def _load_report_schema() -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The policy: organisation values, the rule catalogue and the engine that evaluates it."""
 
-from agent.policy.engine import evaluate
+from agent.policy.engine import Evaluator, evaluate
 from agent.policy.loader import (
     PolicyError,
     default_policy,
@@ -11,6 +11,7 @@ from agent.policy.loader import (
 from agent.policy.model import Policy, Rule, RuleResult, verdict
 
 __all__ = [
+    "Evaluator",
     "Policy",
     "PolicyError",
     "Rule",

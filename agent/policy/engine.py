@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from agent.policy.model import Check, Policy, Rule, RuleResult, RuleStatus, Scope
-from agent.policy.operations import OPERATIONS, Inputs, Outcome
-from agent.policy.selector import select
+from agent.policy.model import Check, Policy, Rule, RuleResult, RuleStatus, Scope, Severity
+from agent.policy.operations import OPERATIONS, Inputs, Operation, Outcome
+from agent.policy.selector import chained, segments_of, select
 
 
 def _param(policy: Policy, check: Check) -> Any:
@@ -23,6 +23,8 @@ def _param(policy: Policy, check: Check) -> Any:
 def _scalar(facts: dict[str, Any], path: str | None) -> Any:
     if path is None:
         return None
+    if "[*]" not in path:  # only the value matters here, not why it is missing
+        return chained(facts, segments_of(path))
     items = select(facts, path).items
     if not items:
         return None
@@ -31,14 +33,20 @@ def _scalar(facts: dict[str, Any], path: str | None) -> Any:
 
 def run_check(check: Check, policy: Policy, facts: dict[str, Any], now: datetime) -> Outcome:
     """One check: select the fact, run the operation, fold in what could not be read."""
+    return _run(check, OPERATIONS[check.op], _param(policy, check), facts, now)
+
+
+def _run(
+    check: Check, operation: Operation, param: Any, facts: dict[str, Any], now: datetime
+) -> Outcome:
     selection = select(facts, check.fact)
     inputs = Inputs(
-        param=_param(policy, check),
+        param=param,
         now=now,
         key=_scalar(facts, check.key),
         detail=_scalar(facts, check.detail),
     )
-    outcome = OPERATIONS[check.op](selection.items, inputs)
+    outcome = operation(selection.items, inputs)
     if outcome.status == "fail" or not selection.unknown:
         return outcome
     return Outcome("unknown", list(dict.fromkeys(selection.unknown)))
@@ -57,19 +65,54 @@ def _combine(outcomes: list[Outcome]) -> tuple[RuleStatus, list[str]]:
     return status, list(dict.fromkeys(evidence))
 
 
-def evaluate_rule(rule: Rule, policy: Policy, facts: dict[str, Any], now: datetime) -> RuleResult:
+def _severity(rule: Rule, policy: Policy) -> Severity:
     override = policy.overrides.get(rule.id)
-    status, evidence = _combine([run_check(c, policy, facts, now) for c in rule.checks])
+    return override.severity if override and override.severity else rule.severity
+
+
+def _result(rule: Rule, severity: Severity, outcomes: list[Outcome]) -> RuleResult:
+    status, evidence = _combine(outcomes)
     return RuleResult(
         id=rule.id,
         title=rule.title,
-        severity=override.severity if override and override.severity else rule.severity,
+        severity=severity,
         status=status,
         evidence=evidence,
         remediation=rule.remediation,
         guidance=rule.guidance,
         scope=rule.scope,
     )
+
+
+def evaluate_rule(rule: Rule, policy: Policy, facts: dict[str, Any], now: datetime) -> RuleResult:
+    outcomes = [run_check(c, policy, facts, now) for c in rule.checks]
+    return _result(rule, _severity(rule, policy), outcomes)
+
+
+class Evaluator:
+    """A policy's enabled rules with their operations and policy values looked up once: the
+    collector evaluates every report it receives with one of these."""
+
+    def __init__(
+        self, policy: Policy, rules: Iterable[Rule], scopes: tuple[Scope, ...] = ("agent",)
+    ) -> None:
+        self._rules = [
+            (
+                rule,
+                _severity(rule, policy),
+                [(check, OPERATIONS[check.op], _param(policy, check)) for check in rule.checks],
+            )
+            for rule in rules
+            if rule.scope in scopes
+            and (policy.overrides.get(rule.id) is None or policy.overrides[rule.id].enabled)
+        ]
+
+    def evaluate(self, facts: dict[str, Any], now: datetime) -> list[RuleResult]:
+        """Every enabled rule of the scopes, in catalogue order."""
+        return [
+            _result(rule, severity, [_run(c, op, param, facts, now) for c, op, param in checks])
+            for rule, severity, checks in self._rules
+        ]
 
 
 def evaluate(
@@ -80,9 +123,4 @@ def evaluate(
     scopes: tuple[Scope, ...] = ("agent",),
 ) -> list[RuleResult]:
     """Every enabled rule of the given scopes, in catalogue order."""
-    return [
-        evaluate_rule(rule, policy, facts, now)
-        for rule in rules
-        if rule.scope in scopes
-        and (policy.overrides.get(rule.id) is None or policy.overrides[rule.id].enabled)
-    ]
+    return Evaluator(policy, rules, scopes).evaluate(facts, now)

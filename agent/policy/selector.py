@@ -26,7 +26,7 @@ class Selection:
 
 
 @functools.lru_cache(maxsize=1024)  # the paths are the rules' own: a few dozen, each used often
-def _segments(path: str) -> tuple[tuple[str, bool], ...]:
+def segments_of(path: str) -> tuple[tuple[str, bool], ...]:
     return tuple((part.removesuffix("[*]"), part.endswith("[*]")) for part in path.split("."))
 
 
@@ -45,9 +45,28 @@ def _why_null(parent: dict[str, Any], key: str, path: str) -> str | None:
 
 def select(facts: dict[str, Any], path: str) -> Selection:
     """Walk the path; nulls become unknowns (with the probe's reason) or absences."""
+    segments = segments_of(path)
+    if "[*]" not in path:  # the common case: a chain of keys, each present and not null
+        value = chained(facts, segments)
+        if value is not None:
+            return Selection([Item(value, "")], [])
+    return _walk(facts, path, segments)
+
+
+def chained(facts: dict[str, Any], segments: tuple[tuple[str, bool], ...]) -> Any:
+    """The value at the end of a path without [*], or None if any step is missing or null."""
+    node: Any = facts
+    for key, _ in segments:
+        node = node.get(key) if isinstance(node, dict) else None
+        if node is None:
+            return None
+    return node
+
+
+def _walk(facts: dict[str, Any], path: str, segments: tuple[tuple[str, bool], ...]) -> Selection:
     selection = Selection()
     nodes: list[tuple[Any, str]] = [(facts, "")]  # a value and its label so far
-    for key, iterate in _segments(path):
+    for key, iterate in segments:
         next_nodes: list[tuple[Any, str]] = []
         for node, trail in nodes:
             if not isinstance(node, dict) or key not in node:

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from agent.policy import Policy, RuleResult
+from agent.policy import Evaluator, RuleResult
 from agent.policy.operations import parse_timestamp
 from server_stub.evaluation import CollectorFacts, device_state, evaluate_report
 from server_stub.storage.clock import iso
@@ -176,7 +176,7 @@ def rules_digest(rows: list[dict[str, Any]]) -> str:
 
 
 def _evaluate(
-    index: int, item: Submission, device: _Device, policy: Policy, now: datetime
+    index: int, item: Submission, device: _Device, evaluator: Evaluator, now: datetime
 ) -> _Candidate:
     assert item.report is not None
     facts = CollectorFacts(
@@ -185,7 +185,7 @@ def _evaluate(
         approval_expires=device.approval_expires,
         last_seen_at=now,
     )
-    results = evaluate_report(policy, item.report, facts, now)
+    results = evaluate_report(evaluator, item.report, facts, now)
     candidate = _Candidate(
         index=index,
         device=device,
@@ -328,7 +328,7 @@ def _write_devices(connection: Connection, devices: list[_Device]) -> None:
 
 
 def ingest_batch(
-    connection: Connection, items: list[Submission], policy: Policy, now: datetime
+    connection: Connection, items: list[Submission], evaluator: Evaluator, now: datetime
 ) -> list[Accepted | Refusal]:
     """Everything in the caller's transaction; one answer per item, in order. A resent report
     changes nothing but the device's last_seen_at."""
@@ -348,7 +348,7 @@ def ingest_batch(
         if report_id in first_of:
             repeats.append((index, report_id, checked))
             continue
-        candidate = _evaluate(index, item, checked, policy, now)
+        candidate = _evaluate(index, item, checked, evaluator, now)
         first_of[report_id] = candidate
         candidates.append(candidate)
         bodies.append((item.report, item.source_ip))

@@ -229,7 +229,9 @@ def add_report(env: Env, device_id: str, report: dict[str, Any]) -> None:
         secret_hash = device.secret_hash
     submission = Submission(secret_hash, {**report, "device_id": device_id}, None, "198.51.100.7")
     with env.state.engine.begin() as connection:
-        [answer] = ingest_batch(connection, [submission], env.state.served_policy.policy, utcnow())
+        [answer] = ingest_batch(
+            connection, [submission], env.state.served_policy.evaluator, utcnow()
+        )
     assert isinstance(answer, Accepted), answer
 
 

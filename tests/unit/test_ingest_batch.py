@@ -136,7 +136,7 @@ def sub(dev: Dev | None, body: dict[str, Any] | None, error: Refusal | None = No
 
 def ingest(state: CollectorState, *items: Submission, now: datetime | None = None) -> list[Answer]:
     with state.engine.begin() as connection:
-        return ingest_batch(connection, list(items), state.served_policy.policy, now or utcnow())
+        return ingest_batch(connection, list(items), state.served_policy.evaluator, now or utcnow())
 
 
 def execute(state: CollectorState, *statements: Executable) -> None:
@@ -387,8 +387,8 @@ def test_store_batch_answers_503_to_each_report_when_the_database_refuses(
     batch = [IncomingReport(d.secret, orjson.dumps(report(state, d)), None, IP) for d in devs]
     target = path if fault == "locked" else tmp_path / "missing" / "c.db"
     engine = create_engine(f"sqlite:///{target}", connect_args={"timeout": 0.2})
-    policy, limit = state.served_policy.policy, state.settings.max_body_bytes
-    writer = ReportWriter(engine, state.validator, policy, limit)
+    evaluator, limit = state.served_policy.evaluator, state.settings.max_body_bytes
+    writer = ReportWriter(engine, state.validator, evaluator, limit)
     holder = sqlite3.connect(path)
     if fault == "locked":
         holder.execute("BEGIN EXCLUSIVE")  # another writer holds the database
