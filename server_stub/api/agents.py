@@ -27,6 +27,7 @@ from server_stub.storage.ingest import Refusal
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["agents"], responses=ERRORS)
+REPORTS_PATH = "/api/v1/reports"  # also served by api.fast_path, ahead of the router
 
 
 @router.post("/enroll", response_model=EnrolResponse)
@@ -46,7 +47,7 @@ def enroll(body: EnrolRequest, session: DB, state: State) -> EnrolResponse:
 
 
 @router.post(
-    "/reports",
+    REPORTS_PATH.removeprefix("/api/v1"),
     response_model=ReportAccepted,
     dependencies=[Depends(DEVICE_SECRET)],  # documents the bearer scheme; checked in _accept
     openapi_extra={

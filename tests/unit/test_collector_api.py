@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
 from server_stub.api.fleet import CSV_COLUMNS, _cell
+from server_stub.api.models import ReportAccepted
 from server_stub.app import create_app
 from server_stub.config import Settings
 from server_stub.state import CollectorState
@@ -398,3 +399,21 @@ def test_device_detail_before_any_report(api: Api) -> None:
     assert detail["reports_received"] == 0
     assert detail["facts"] is None and detail["rules"] == []
     assert detail["enrolled_at"] is not None and detail["hostname"] == "laptop"
+
+
+# the report route's fast path ---------------------------------------------------------------
+
+
+def test_the_fast_path_answers_as_fastapi_would(api: Api, report: dict[str, Any]) -> None:
+    """api.fast_path serves POST /api/v1/reports ahead of the router: its errors must be
+    FastAPI's (JSON detail, headers), and other methods still reach the router."""
+    refused = api.client.post("/api/v1/reports", json=report)
+    assert refused.status_code == 401
+    assert refused.headers["WWW-Authenticate"] == "Bearer"
+    assert refused.json() == {"detail": "a device secret is required (Authorization: Bearer ...)"}
+    assert api.client.get("/api/v1/reports", headers=api.device).status_code == 405
+    report["device_id"] = api.device_id
+    accepted = api.client.post("/api/v1/reports", json=report, headers=api.device)
+    assert accepted.status_code == 200
+    assert accepted.headers["content-type"] == "application/json"
+    assert set(accepted.json()) == set(ReportAccepted.model_fields)
