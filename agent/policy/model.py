@@ -65,7 +65,7 @@ class Policy:
         return self.values[table][key]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: the collector builds 20 per report (see selector.Item)
 class RuleResult:
     """What one rule found: the same shape on the agent and the collector."""
 

@@ -65,8 +65,17 @@ def chained(facts: dict[str, Any], segments: tuple[tuple[str, bool], ...]) -> An
 
 def _walk(facts: dict[str, Any], path: str, segments: tuple[tuple[str, bool], ...]) -> Selection:
     selection = Selection()
-    nodes: list[tuple[Any, str]] = [(facts, "")]  # a value and its label so far
+    # Plain keys at the front ("probes.network.data") lead to one node: step through them
+    # directly; the general loop below takes over at the first [*], null or missing key.
+    node: Any = facts
+    start = 0
     for key, iterate in segments:
+        value = node.get(key) if not iterate and isinstance(node, dict) else None
+        if value is None:
+            break
+        node, start = value, start + 1
+    nodes: list[tuple[Any, str]] = [(node, "")]  # a value and its label so far
+    for key, iterate in segments[start:]:
         next_nodes: list[tuple[Any, str]] = []
         for node, trail in nodes:
             if not isinstance(node, dict) or key not in node:

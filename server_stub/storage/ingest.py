@@ -92,17 +92,39 @@ _DEVICE_COLUMNS = (
 )
 
 
+# Statements are built once: SQLAlchemy then reuses each one's cache key and compiled form
+# instead of rebuilding them for every batch.
+_SELECT_DEVICES = select(*_DEVICE_COLUMNS).where(
+    Device.secret_hash.in_(bindparam("hashes", expanding=True))
+)
+_LOCK_DEVICES = _SELECT_DEVICES.order_by(Device.id).with_for_update()
+_INSERT_REPORTS = {
+    name: dialect_insert(Report).on_conflict_do_nothing(index_elements=["id"]).returning(Report.id)
+    for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
+_REPORT_OWNERS = select(Report.id, Report.device_id).where(
+    Report.id.in_(bindparam("ids", expanding=True))
+)
+_STORED_RULES = select(RuleState).where(RuleState.device_id.in_(bindparam("ids", expanding=True)))
+_INSERT_RULES = insert(RuleState)
+_UPDATE_RULES = update(RuleState).where(
+    RuleState.device_id == bindparam("k_device"), RuleState.rule_id == bindparam("k_rule")
+)
+_INSERT_EVENTS = insert(Event)
+_UPDATE_DEVICES = update(Device).where(Device.id == bindparam("k_id"))
+
+
 def _lock_devices(connection: Connection, hashes: set[str]) -> dict[str, _Device]:
     """The devices holding these secrets, locked until the transaction ends (PostgreSQL: FOR
     UPDATE in id order, so two collectors never deadlock; SQLite: BEGIN IMMEDIATE takes the
     database's write lock before anything is read)."""
-    statement = select(*_DEVICE_COLUMNS).where(Device.secret_hash.in_(hashes))
+    statement = _LOCK_DEVICES
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        statement = statement.order_by(Device.id).with_for_update()
+        statement = _SELECT_DEVICES
     found: dict[str, _Device] = {}
-    for secret_hash, *values in connection.execute(statement) if hashes else ():
+    rows = connection.execute(statement, {"hashes": list(hashes)}) if hashes else ()
+    for secret_hash, *values in rows:
         row = _Device(*values)
         row.failing_rules = list(row.failing_rules or [])
         found[str(secret_hash)] = row
@@ -221,11 +243,7 @@ def _insert_reports(
         }
         for c, (body, source_ip) in zip(candidates, bodies, strict=True)
     ]
-    dialect_insert = sqlite_insert if connection.dialect.name == "sqlite" else pg_insert
-    statement = (
-        dialect_insert(Report).on_conflict_do_nothing(index_elements=["id"]).returning(Report.id)
-    )
-    return {row[0] for row in connection.execute(statement, rows)}
+    return {row[0] for row in connection.execute(_INSERT_REPORTS[connection.dialect.name], rows)}
 
 
 class _RuleChanges:
@@ -267,15 +285,12 @@ class _RuleChanges:
             if k in self.stored
         ]
         if inserts:
-            connection.execute(insert(RuleState), inserts)
+            connection.execute(_INSERT_RULES, inserts)
         if updates:
-            statement = update(RuleState).where(
-                RuleState.device_id == bindparam("k_device"),
-                RuleState.rule_id == bindparam("k_rule"),
-            )
-            connection.execute(statement, [_without(u, "device_id", "rule_id") for u in updates])
+            rows = [_without(u, "device_id", "rule_id") for u in updates]
+            connection.execute(_UPDATE_RULES, rows)
         if self.events:
-            connection.execute(insert(Event), self.events)
+            connection.execute(_INSERT_EVENTS, self.events)
 
 
 def _without(row: dict[str, Any], *keys: str) -> dict[str, Any]:
@@ -301,10 +316,8 @@ def _stored_rules(
 ) -> dict[tuple[str, str], dict[str, Any]]:
     if not device_ids:
         return {}
-    statement = select(RuleState).where(RuleState.device_id.in_(device_ids))
-    return {
-        (row.device_id, row.rule_id): dict(row._mapping) for row in connection.execute(statement)
-    }
+    rows = connection.execute(_STORED_RULES, {"ids": list(device_ids)})
+    return {(row.device_id, row.rule_id): dict(row._mapping) for row in rows}
 
 
 def _write_devices(connection: Connection, devices: list[_Device]) -> None:
@@ -324,7 +337,7 @@ def _write_devices(connection: Connection, devices: list[_Device]) -> None:
         if d.touched
     ]
     if rows:
-        connection.execute(update(Device).where(Device.id == bindparam("k_id")), rows)
+        connection.execute(_UPDATE_DEVICES, rows)
 
 
 def ingest_batch(
@@ -404,8 +417,8 @@ def _refuse_taken_ids(
     taken = [c.report_id for c in candidates if c.report_id not in new_ids]
     owners: dict[str, str] = {}
     if taken:
-        statement = select(Report.id, Report.device_id).where(Report.id.in_(taken))
-        owners = {report_id: device_id for report_id, device_id in connection.execute(statement)}
+        found = connection.execute(_REPORT_OWNERS, {"ids": taken})
+        owners = {report_id: device_id for report_id, device_id in found}
     for candidate in candidates:
         if candidate.report_id in new_ids:
             owners[candidate.report_id] = candidate.device.id
