@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 from server_stub.config import IPNetwork
@@ -15,6 +16,7 @@ def _trusted(address: str, proxies: tuple[IPNetwork, ...]) -> bool:
     return any(ip.version == net.version and ip in net for net in proxies)
 
 
+@functools.lru_cache(maxsize=4096)  # every report asks about its peer: a few thousand agents
 def _plain(address: str) -> str:
     """::ffff:203.0.113.9 (how a dual-stack socket writes an IPv4 client) -> 203.0.113.9."""
     try:
