@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import HTTPException
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import OperationalError
 
 from agent.policy import Evaluator
 from agent.policy.operations import parse_timestamp
@@ -84,33 +84,49 @@ class ReportWriter:
         return report
 
     def store_batch(self, batch: list[IncomingReport]) -> list[Accepted | Refusal]:
-        """One transaction for the batch. If the database refuses it, each report is tried on
-        its own, so one report's fault never costs another its answer."""
-        submissions = [self.read(incoming) for incoming in batch]
+        """One transaction for the batch. This is the ingest's runner: a report whose data or
+        whose handling fails is found by storing each report alone, so it never costs another
+        report its answer; a database that is down or locked is answered 503 at once."""
+        submissions = [self._read_or_fail(incoming) for incoming in batch]
         try:
             return self._store(submissions)
-        except DBAPIError as exc:
+        except OperationalError as exc:
+            if not _transient(exc):
+                log.error("the database refused a batch of %d reports: %s", len(batch), exc)
+                return [UNAVAILABLE] * len(submissions)
+            log.warning("a batch of %d reports hit %s; storing each alone", len(batch), exc)
+        except Exception:  # retried alone below, where the cause is logged
             if len(submissions) == 1:
-                return [self._unavailable(exc)]
-            log.warning("a batch of %d reports failed (%s); storing each alone", len(batch), exc)
-        answers: list[Accepted | Refusal] = []
-        for submission in submissions:
-            try:
-                answers.extend(self._store([submission]))
-            except DBAPIError as exc:
-                answers.append(self._unavailable(exc))
-        return answers
+                log.exception("a report could not be stored")
+                return [FAILED]
+            log.warning("a batch of %d reports failed; storing each alone", len(batch))
+        return [self._store_alone(submission) for submission in submissions]
+
+    def _read_or_fail(self, incoming: IncomingReport) -> Submission:
+        try:
+            return self.read(incoming)
+        except Exception:  # a fault of ours on this body: a 500 for it alone, after auth
+            log.exception("a report body could not be read")
+            secret_hash = token_hash(incoming.secret) if incoming.secret else None
+            return Submission(secret_hash, None, FAILED, incoming.source_ip)
+
+    def _store_alone(self, submission: Submission) -> Accepted | Refusal:
+        try:
+            [answer] = self._store([submission])
+        except OperationalError as exc:
+            log.error("a report could not be stored: %s", exc)
+            return UNAVAILABLE
+        except Exception:
+            log.exception("a report could not be stored")
+            return FAILED
+        return answer
 
     def _store(self, submissions: list[Submission]) -> list[Accepted | Refusal]:
         with self.engine.begin() as connection:
             return ingest_batch(connection, submissions, self.evaluator, utcnow())
 
-    @staticmethod
-    def _unavailable(exc: DBAPIError) -> Refusal:
-        """The database is down or busy: 503, agents send again later. Anything else is a fault
-        of ours: 500, with the traceback in the log."""
-        if isinstance(exc, OperationalError):
-            log.error("a report could not be stored: %s", exc)
-            return UNAVAILABLE
-        log.error("a report could not be stored", exc_info=exc)
-        return FAILED
+
+def _transient(exc: OperationalError) -> bool:
+    """A deadlock or serialisation failure (SQLSTATE class 40): the transaction can simply run
+    again. Anything else operational (down, locked past the busy timeout) will not clear now."""
+    return str(getattr(exc.orig, "sqlstate", "") or "").startswith("40")

@@ -7,7 +7,8 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from server_stub.state import CollectorState
@@ -46,26 +47,34 @@ def set_state(session: Session, device: Device, new: str, now: datetime) -> None
 
 
 def sweep(session: Session, stale_after: timedelta, now: datetime) -> int:
-    """Mark expired approvals unapproved and silent devices stale; returns devices changed."""
+    """Mark expired approvals unapproved and silent devices stale; returns devices changed.
+
+    The devices are locked in id order, as ingest locks them: two transactions that each
+    lock several devices in another order could deadlock."""
+    today = now.date()
+    due = (
+        select(Device)
+        .where(
+            Device.revoked_at.is_(None),
+            Device.state != "unapproved",
+            or_(
+                Device.approval_expires < today,
+                and_(Device.state != "stale", Device.last_seen_at < now - stale_after),
+            ),
+        )
+        .order_by(Device.id)
+        .with_for_update()
+    )
     changed = 0
-    expired = select(Device).where(
-        Device.revoked_at.is_(None),
-        Device.state != "unapproved",
-        Device.approval_expires < now.date(),
-    )
-    for device in session.scalars(expired):
-        evidence = f"approval expired on {device.approval_expires.isoformat()}"
-        _fail_rule(session, device, "ADM-001", evidence, now)
-        set_state(session, device, "unapproved", now)
-        changed += 1
-    silent = select(Device).where(
-        Device.revoked_at.is_(None),
-        Device.state.not_in(("stale", "unapproved")),
-        Device.last_seen_at < now - stale_after,
-    )
-    for device in session.scalars(silent):
-        _fail_rule(session, device, "ADM-002", "no report since the last one was received", now)
-        set_state(session, device, "stale", now)
+    for device in session.scalars(due):
+        if device.approval_expires < today:
+            evidence = f"approval expired on {device.approval_expires.isoformat()}"
+            _fail_rule(session, device, "ADM-001", evidence, now)
+            set_state(session, device, "unapproved", now)
+        else:
+            evidence = "no report since the last one was received"
+            _fail_rule(session, device, "ADM-002", evidence, now)
+            set_state(session, device, "stale", now)
         changed += 1
     return changed
 
@@ -73,8 +82,12 @@ def sweep(session: Session, stale_after: timedelta, now: datetime) -> int:
 async def run_forever(state: CollectorState) -> None:
     stale_hours = int(state.served_policy.policy.values["reporting"]["stale_after_hours"])
     while True:
-        with state.sessions.begin() as session:
-            changed = sweep(session, timedelta(hours=stale_hours), utcnow())
-        if changed:
-            log.info("sweeper: %d device(s) changed state", changed)
+        try:
+            with state.sessions.begin() as session:
+                changed = sweep(session, timedelta(hours=stale_hours), utcnow())
+        except DBAPIError as exc:  # the database away or a lock conflict: next minute again
+            log.warning("sweeper: this pass failed and will be retried: %s", exc)
+        else:
+            if changed:
+                log.info("sweeper: %d device(s) changed state", changed)
         await asyncio.sleep(INTERVAL_S)

@@ -172,7 +172,12 @@ def at_most(items: list[Item], inputs: Inputs) -> Outcome:
 
 
 def parse_timestamp(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    """RFC 3339 -> an aware UTC datetime; ValueError for anything else, including times that
+    exist only in another zone ("0001-01-01T00:30:00+01:00" lies before year 1 in UTC)."""
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError(f"{text!r} is out of range") from exc
 
 
 def _within(items: list[Item], inputs: Inputs, limit: timedelta, unit: str) -> Outcome:
@@ -185,9 +190,11 @@ def _within(items: list[Item], inputs: Inputs, limit: timedelta, unit: str) -> O
         return Outcome("unknown", [f"unreadable time {item.value!r}"])
     age = inputs.now - when
     amount = age / timedelta(**{unit: 1})
-    # The date, not the minute: evidence that changes with every report would make the
-    # collector rewrite the rule's stored row each time (see storage/ingest.rules_digest).
-    text = f"{when:%Y-%m-%d}, {int(amount)} {unit} ago (at most {inputs.param})"
+    # For hours (ADM-002: the time a report arrived) only the date: evidence that changed with
+    # every report would make the collector rewrite the rule's stored row each time (see
+    # storage/ingest.rules_digest). A last-update time (days) is stable between reports.
+    shown = f"{when:%Y-%m-%d %H:%M} UTC" if unit == "days" else f"{when:%Y-%m-%d}"
+    text = f"{shown}, {int(amount)} {unit} ago (at most {inputs.param})"
     return Outcome("pass" if age <= limit else "fail", [text])
 
 

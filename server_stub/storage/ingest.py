@@ -243,6 +243,9 @@ def _insert_reports(
         }
         for c, (body, source_ip) in zip(candidates, bodies, strict=True)
     ]
+    # In id order: two collectors inserting the same ids in opposite orders could deadlock on
+    # the primary key's index.
+    rows.sort(key=lambda row: str(row["id"]))
     return {row[0] for row in connection.execute(_INSERT_REPORTS[connection.dialect.name], rows)}
 
 
@@ -372,14 +375,14 @@ def ingest_batch(
     changes = _RuleChanges(
         _stored_rules(connection, {c.device.id for c in fresh if c.digest != c.device.rules_digest})
     )
-    for candidate in fresh:
+    for candidate in fresh:  # in arrival order; each answer is the state its report left
+        device = candidate.device
         _apply(candidate, items[candidate.index].source_ip, changes, now)
-    for index, device, duplicate in [
-        *((i, d, True) for i, d in duplicates),
-        *((c.index, c.device, False) for c in fresh),
-    ]:
+        device.last_seen_at, device.touched = now, True
+        answers[candidate.index] = Accepted(False, device.state, list(device.failing_rules))
+    for index, device in duplicates:
         device.last_seen_at, device.touched = now, True  # a resend, too, shows it is alive
-        answers[index] = Accepted(duplicate, device.state, list(device.failing_rules))
+        answers[index] = Accepted(True, device.state, list(device.failing_rules))
     changes.write(connection)
     _write_devices(connection, list(devices.values()))
     assert all(a is not None for a in answers), "every item is answered"

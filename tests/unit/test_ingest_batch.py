@@ -287,7 +287,10 @@ def test_a_late_report_is_kept_but_does_not_replace_the_latest(
     else:
         items = [sub(a, newer), sub(a, older)]
         answers = ingest(state, *(items if order == "newer then older" else items[::-1]), now=now)
-    assert answers == [NEW, NEW]
+    if order == "older then newer":  # each answer is the state its own report left
+        assert answers == [Accepted(False, "non_compliant", ["PATCH-002"]), NEW]
+    else:
+        assert answers == [NEW, NEW]
     assert stored_reports(state) == {newer["report_id"]: a.id, older["report_id"]: a.id}
     row = device(state, a)
     assert row["reports_received"] == 2
@@ -322,14 +325,25 @@ def test_a_rule_change_records_one_rule_event_and_one_state_event(state: Collect
     assert rule["status"] == "fail" and "250" in " ".join(rule["evidence"])
 
 
+def resend(
+    state: CollectorState, dev: Dev, first: dict[str, Any], when: datetime
+) -> dict[str, Any]:
+    """The same facts as `first` (no update installed since), collected at `when`."""
+    again = report(state, dev, collected=when)
+    last_update = first["probes"]["patch_level"]["data"]["last_update_at"]
+    again["probes"]["patch_level"]["data"]["last_update_at"] = last_update
+    return again
+
+
 def test_an_unchanged_resend_writes_no_events_and_no_rule_rows(state: CollectorState) -> None:
-    # Fifteen minutes apart, as agents report: time-based evidence (PATCH-001, ADM-002) names
-    # the day, not the minute, so an unchanged laptop keeps its digest.
+    # Fifteen minutes apart, as agents report: ADM-002's evidence (the arrival) names the day,
+    # not the minute, so an unchanged laptop keeps its digest.
     a, now = add_device(state), utcnow().replace(hour=10, minute=0)
     later = now + timedelta(minutes=15)
-    ingest(state, sub(a, report(state, a, collected=now)), now=now)
+    first = report(state, a, collected=now)
+    ingest(state, sub(a, first), now=now)
     rules, history, digest = rule_states(state, a), events(state, a), device(state, a)
-    again = report(state, a, collected=later)  # the same facts, a new report id
+    again = resend(state, a, first, later)
     assert ingest(state, sub(a, again), now=later) == [NEW]
     assert (rule_states(state, a), events(state, a)) == (rules, history)
     row = device(state, a)
@@ -337,7 +351,7 @@ def test_an_unchanged_resend_writes_no_events_and_no_rule_rows(state: CollectorS
     assert row["last_report_id"] == again["report_id"]
     # The digest is what spares the rows: one changed behind ingest's back is not compared.
     execute(state, change_rule(a, "PATCH-002", evidence=["changed behind ingest"]))
-    ingest(state, sub(a, report(state, a, collected=later)), now=later)
+    ingest(state, sub(a, resend(state, a, first, later)), now=later)
     assert rule_states(state, a)["PATCH-002"]["evidence"] == ["changed behind ingest"]
 
 
