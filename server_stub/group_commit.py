@@ -61,7 +61,11 @@ class GroupCommit(Generic[Item, Result]):
                 self._gathering = None  # from here on its items are the worker thread's
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="group-commit")
-            run = loop.run_in_executor(self._executor, self._work, batch.items)
+            try:
+                run = loop.run_in_executor(self._executor, self._work, batch.items)
+            except RuntimeError as exc:  # the executor shut down under us (process exit)
+                batch.done.set_exception(exc)
+                continue
             await asyncio.wait([run])
             self.batches += 1
             self.items += len(batch.items)

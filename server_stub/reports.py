@@ -80,7 +80,8 @@ class ReportWriter:
         except ValueError as exc:
             raise HTTPException(422, f"$.collected_at: not a real time: {exc}") from exc
         if collected > utcnow() + CLOCK_SKEW:
-            raise HTTPException(422, "$.collected_at lies in the future: the device's clock is off")
+            message = "$.collected_at lies in the future: the device's clock is wrong"
+            raise HTTPException(422, message)
         return report
 
     def store_batch(self, batch: list[IncomingReport]) -> list[Accepted | Refusal]:

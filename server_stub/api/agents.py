@@ -49,12 +49,26 @@ def enroll(body: EnrolRequest, session: DB, state: State) -> EnrolResponse:
 @router.post(
     REPORTS_PATH.removeprefix("/api/v1"),
     response_model=ReportAccepted,
-    dependencies=[Depends(DEVICE_SECRET)],  # documents the bearer scheme; checked in _accept
+    # For the description only: the secret is checked with the device row, in the batch.
+    dependencies=[Depends(DEVICE_SECRET)],
+    responses={
+        409: {"description": "The report id belongs to another device"},
+        503: {"description": "The database is unavailable; send again after Retry-After"},
+    },
     openapi_extra={
+        "parameters": [
+            {
+                "name": "content-encoding",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "gzip, or none",
+            }
+        ],
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": REPORT_SCHEMA}},
-        }
+        },
     },
 )
 async def post_report(request: Request) -> Response:

@@ -22,8 +22,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
+from server_stub.api import fast_path
+from server_stub.api.fast_path import ReportsFastPath
 from server_stub.api.fleet import CSV_COLUMNS, _cell
-from server_stub.api.models import ReportAccepted
 from server_stub.app import create_app
 from server_stub.config import Settings
 from server_stub.state import CollectorState
@@ -404,16 +405,53 @@ def test_device_detail_before_any_report(api: Api) -> None:
 # the report route's fast path ---------------------------------------------------------------
 
 
-def test_the_fast_path_answers_as_fastapi_would(api: Api, report: dict[str, Any]) -> None:
-    """api.fast_path serves POST /api/v1/reports ahead of the router: its errors must be
-    FastAPI's (JSON detail, headers), and other methods still reach the router."""
-    refused = api.client.post("/api/v1/reports", json=report)
-    assert refused.status_code == 401
-    assert refused.headers["WWW-Authenticate"] == "Bearer"
-    assert refused.json() == {"detail": "a device secret is required (Authorization: Bearer ...)"}
+def fast_path_cases(api: Api, report: dict[str, Any]) -> list[Any]:
+    """One request of each kind the report route answers, sent in this order."""
+    fresh = {**report, "device_id": api.device_id, "report_id": str(uuid.uuid4())}
+    incomplete = {k: v for k, v in fresh.items() if k != "host"} | {"report_id": str(uuid.uuid4())}
+    cases: list[tuple[dict[str, str], bytes]] = [
+        ({}, json.dumps(fresh).encode()),
+        ({"Authorization": "Bearer osd_forged"}, json.dumps(fresh).encode()),
+        (api.device, b"[1,"),
+        ({**api.device, "Content-Encoding": "br"}, json.dumps(fresh).encode()),
+        (api.device, json.dumps(incomplete).encode()),
+        (api.device, b" " * (api.state.settings.max_body_bytes + 1)),
+        (api.device, json.dumps(fresh).encode()),
+        (api.device, json.dumps(fresh).encode()),  # the same again: a duplicate
+    ]
+    answers = []
+    for headers, body in cases:
+        headers = {"Content-Type": "application/json", **headers}
+        response = api.client.post("/api/v1/reports", content=body, headers=headers)
+        kept = ("content-type", "www-authenticate", "retry-after")
+        answers.append(
+            (response.status_code, response.json(), [response.headers.get(h) for h in kept])
+        )
+    return answers
+
+
+def test_the_fast_path_answers_as_the_router_would(
+    api: Api, report: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """api.fast_path serves POST /api/v1/reports ahead of FastAPI's router, with the same
+    handler: every kind of answer must be what the router gives (status, JSON, headers)."""
+    served = []
+    handler = fast_path.post_report
+
+    async def counted(request: Any) -> Any:
+        served.append(request.url.path)
+        return await handler(request)
+
+    monkeypatch.setattr(fast_path, "post_report", counted)
+    through_fast_path = fast_path_cases(api, report)
+    assert len(served) == 8  # the fast path, not the router, answered them
+    statuses = [status for status, _, _ in through_fast_path]
+    assert statuses == [401, 401, 400, 415, 422, 413, 200, 200]
+    assert through_fast_path[6][1]["duplicate"] is False and through_fast_path[7][1]["duplicate"]
     assert api.client.get("/api/v1/reports", headers=api.device).status_code == 405
-    report["device_id"] = api.device_id
-    accepted = api.client.post("/api/v1/reports", json=report, headers=api.device)
-    assert accepted.status_code == 200
-    assert accepted.headers["content-type"] == "application/json"
-    assert set(accepted.json()) == set(ReportAccepted.model_fields)
+
+    api.app.user_middleware = [m for m in api.app.user_middleware if m.cls is not ReportsFastPath]
+    api.app.middleware_stack = None  # rebuilt on the next request, without the fast path
+    through_router = fast_path_cases(api, report)
+    assert len(served) == 8
+    assert through_router == through_fast_path
