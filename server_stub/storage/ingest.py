@@ -3,14 +3,12 @@ records rule and state changes, with a fixed number of statements whatever the b
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import orjson
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -18,7 +16,8 @@ from agent.policy import Evaluator, RuleResult
 from agent.policy.operations import parse_timestamp
 from server_stub.evaluation import CollectorFacts, device_state, evaluate_report
 from server_stub.storage.clock import iso
-from server_stub.storage.tables import Device, Event, Report, RuleState
+from server_stub.storage.rule_changes import RuleChanges, rule_rows, rules_digest, stored_rules
+from server_stub.storage.tables import Device, Report
 
 
 @dataclass(frozen=True)
@@ -105,12 +104,6 @@ _INSERT_REPORTS = {
 _REPORT_OWNERS = select(Report.id, Report.device_id).where(
     Report.id.in_(bindparam("ids", expanding=True))
 )
-_STORED_RULES = select(RuleState).where(RuleState.device_id.in_(bindparam("ids", expanding=True)))
-_INSERT_RULES = insert(RuleState)
-_UPDATE_RULES = update(RuleState).where(
-    RuleState.device_id == bindparam("k_device"), RuleState.rule_id == bindparam("k_rule")
-)
-_INSERT_EVENTS = insert(Event)
 _UPDATE_DEVICES = update(Device).where(Device.id == bindparam("k_id"))
 
 
@@ -173,30 +166,6 @@ def _collected_at(report: dict[str, Any], now: datetime) -> str:
     return iso(min(collected, now)) or ""
 
 
-def _rule_rows(device_id: str, results: list[RuleResult]) -> list[dict[str, Any]]:
-    return [
-        {
-            "device_id": device_id,
-            "rule_id": r.id,
-            "status": r.status,
-            "title": r.title,
-            "severity": r.severity,
-            "evidence": r.evidence,
-            "remediation": r.remediation,
-        }
-        for r in results
-    ]
-
-
-_COMPARED = ("status", "title", "severity", "evidence", "remediation")
-
-
-def rules_digest(rows: list[dict[str, Any]]) -> str:
-    """Equal digests, equal rule_states rows: most reports change nothing and skip the rows."""
-    # The rows as built by _rule_rows (same keys, same order); orjson is 15x faster than repr.
-    return hashlib.blake2b(orjson.dumps(rows), digest_size=16).hexdigest()
-
-
 def _evaluate(
     index: int, item: Submission, device: _Device, evaluator: Evaluator, now: datetime
 ) -> _Candidate:
@@ -215,7 +184,7 @@ def _evaluate(
         collected_at=_collected_at(item.report, now),
         results=results,
         state=device_state(results, revoked=False),
-        rule_rows=_rule_rows(device.id, results),
+        rule_rows=rule_rows(device.id, results),
     )
     candidate.digest = rules_digest(candidate.rule_rows)
     return candidate
@@ -247,80 +216,6 @@ def _insert_reports(
     # the primary key's index.
     rows.sort(key=lambda row: str(row["id"]))
     return {row[0] for row in connection.execute(_INSERT_REPORTS[connection.dialect.name], rows)}
-
-
-class _RuleChanges:
-    """The batch's writes to rule_states and events, compared with the rows as stored."""
-
-    def __init__(self, stored: dict[tuple[str, str], dict[str, Any]]) -> None:
-        self.stored = stored
-        self.current = dict(stored)
-        self.dirty: set[tuple[str, str]] = set()
-        self.events: list[dict[str, Any]] = []
-
-    def apply(self, candidate: _Candidate, now: datetime) -> None:
-        for row in candidate.rule_rows:
-            key = (row["device_id"], row["rule_id"])
-            known = self.current.get(key)
-            if known is not None and all(known[k] == row[k] for k in _COMPARED):
-                continue
-            status_changed = known is None or known["status"] != row["status"]
-            changed_at = now if status_changed or known is None else known["changed_at"]
-            self.current[key] = {**row, "changed_at": changed_at}
-            self.dirty.add(key)
-            if status_changed:
-                self.events.append(
-                    _event(
-                        candidate,
-                        "rule",
-                        row["rule_id"],
-                        known and known["status"],
-                        row["status"],
-                        now,
-                    )
-                )
-
-    def write(self, connection: Connection) -> None:
-        inserts = [self.current[k] for k in self.dirty if k not in self.stored]
-        updates = [
-            {**self.current[k], "k_device": k[0], "k_rule": k[1]}
-            for k in self.dirty
-            if k in self.stored
-        ]
-        if inserts:
-            connection.execute(_INSERT_RULES, inserts)
-        if updates:
-            rows = [_without(u, "device_id", "rule_id") for u in updates]
-            connection.execute(_UPDATE_RULES, rows)
-        if self.events:
-            connection.execute(_INSERT_EVENTS, self.events)
-
-
-def _without(row: dict[str, Any], *keys: str) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if k not in keys}
-
-
-def _event(
-    candidate: _Candidate, kind: str, rule_id: str | None, old: Any, new: str, now: datetime
-) -> dict[str, Any]:
-    return {
-        "device_id": candidate.device.id,
-        "at": now,
-        "kind": kind,
-        "rule_id": rule_id,
-        "old": old,
-        "new": new,
-        "report_id": candidate.report_id,
-    }
-
-
-def _stored_rules(
-    connection: Connection, device_ids: set[str]
-) -> dict[tuple[str, str], dict[str, Any]]:
-    if not device_ids:
-        return {}
-    rows = connection.execute(_STORED_RULES, {"ids": list(device_ids)})
-    return {(row.device_id, row.rule_id): dict(row._mapping) for row in rows}
 
 
 def _write_devices(connection: Connection, devices: list[_Device]) -> None:
@@ -372,9 +267,8 @@ def ingest_batch(
     new_ids = _insert_reports(connection, candidates, bodies, now)
     duplicates = _refuse_taken_ids(connection, candidates, repeats, new_ids, answers)
     fresh = [c for c in candidates if c.report_id in new_ids]
-    changes = _RuleChanges(
-        _stored_rules(connection, {c.device.id for c in fresh if c.digest != c.device.rules_digest})
-    )
+    changed = {c.device.id for c in fresh if c.digest != c.device.rules_digest}
+    changes = RuleChanges(stored_rules(connection, changed))
     for candidate in fresh:  # in arrival order; each answer is the state its report left
         device = candidate.device
         _apply(candidate, items[candidate.index].source_ip, changes, now)
@@ -389,7 +283,7 @@ def ingest_batch(
     return [a for a in answers if a is not None]
 
 
-def _apply(candidate: _Candidate, source_ip: str, changes: _RuleChanges, now: datetime) -> None:
+def _apply(candidate: _Candidate, source_ip: str, changes: RuleChanges, now: datetime) -> None:
     """A new report on its device's row, in memory; rule and state changes become events."""
     device = candidate.device
     device.reports_received += 1
@@ -401,10 +295,12 @@ def _apply(candidate: _Candidate, source_ip: str, changes: _RuleChanges, now: da
     device.last_report_id = candidate.report_id
     device.failing_rules = [r.id for r in candidate.results if r.status == "fail"]
     if candidate.digest != device.rules_digest:
-        changes.apply(candidate, now)
+        changes.apply(candidate.rule_rows, candidate.report_id, now)
         device.rules_digest = candidate.digest
     if candidate.state != device.state:
-        changes.events.append(_event(candidate, "state", None, device.state, candidate.state, now))
+        changes.record(
+            device.id, candidate.report_id, "state", None, device.state, candidate.state, now
+        )
         device.state = candidate.state
 
 
