@@ -1,5 +1,4 @@
-"""Stores a batch of reports in one transaction: authenticates, deduplicates, evaluates and
-records rule and state changes, with a fixed number of statements whatever the batch size."""
+"""Stores a batch of reports in one transaction: authenticate, deduplicate, evaluate, record."""
 
 from __future__ import annotations
 
