@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -67,7 +68,14 @@ def _agent(state_dir: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
+def _stop(signum: int, frame: object) -> None:
+    """SIGTERM (kill, a terminal closing, a service manager) stops the demo as Ctrl-C does:
+    the collector stops and its temporary data is removed."""
+    raise KeyboardInterrupt
+
+
 def demo(port: int, wait: bool) -> int:
+    signal.signal(signal.SIGTERM, _stop)
     root = Path(tempfile.mkdtemp(prefix="outpost-demo-"))
     data_dir = root / "collector"
     data_dir.mkdir()
