@@ -96,11 +96,15 @@ class ReportWriter:
                 log.error("the database refused a batch of %d reports: %s", len(batch), exc)
                 return [UNAVAILABLE] * len(submissions)
             log.warning("a batch of %d reports hit %s; storing each alone", len(batch), exc)
-        except Exception:  # retried alone below, where the cause is logged
+        except Exception:
             if len(submissions) == 1:
                 log.exception("a report could not be stored")
                 return [FAILED]
-            log.warning("a batch of %d reports failed; storing each alone", len(batch))
+            # With the traceback: a fault that only a whole batch meets must not hide behind
+            # the retries below succeeding one by one.
+            log.warning(
+                "a batch of %d reports failed; storing each alone", len(batch), exc_info=True
+            )
         return [self._store_alone(submission) for submission in submissions]
 
     def _read_or_fail(self, incoming: IncomingReport) -> Submission:
