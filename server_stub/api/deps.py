@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 from server_stub.state import CollectorState
 from server_stub.storage.admins import api_token_name, session_user
 from server_stub.storage.devices import device_by_secret
+from server_stub.storage.ingest import NO_SECRET, REVOKED, UNKNOWN_SECRET, Refusal
 from server_stub.storage.tables import Device
 
 SESSION_COOKIE = "outpost_session"
@@ -49,21 +49,20 @@ def _unauthorised(message: str) -> HTTPException:
     return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def authenticate_device(
-    session: Session, token: str | None, lock_at: datetime | None = None
-) -> Device:
-    """The enrolled device whose secret is the bearer token; 401 unknown, 403 revoked.
+def _refused(refusal: Refusal) -> HTTPException:
+    return HTTPException(refusal.status, refusal.detail, refusal.headers)
 
-    With lock_at, the device row is also locked for this transaction (its last_seen_at set),
-    so that one device's reports are stored one at a time.
-    """
+
+def authenticate_device(session: Session, token: str | None) -> Device:
+    """The enrolled device whose secret is the bearer token; 401 unknown, 403 revoked (the
+    same answers as report ingest gives)."""
     if token is None:
-        raise _unauthorised("a device secret is required (Authorization: Bearer ...)")
-    device = device_by_secret(session, token, lock_at)
+        raise _refused(NO_SECRET)
+    device = device_by_secret(session, token)
     if device is None:
-        raise _unauthorised("unknown device secret")
+        raise _refused(UNKNOWN_SECRET)
     if device.revoked_at is not None:
-        raise HTTPException(403, "this device has been revoked")
+        raise _refused(REVOKED)
     return device
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server_stub.security import new_secret, token_hash
@@ -145,15 +145,6 @@ def enrol(session: Session, token: str, hostname: str, hardware_id_hash: str | N
     return Enrolment(device_id=device.id, device_secret=secret)
 
 
-def device_by_secret(
-    session: Session, secret: str, lock_at: datetime | None = None
-) -> Device | None:
-    """The device holding this secret; with lock_at, its row locked until the transaction ends
-    (PostgreSQL: FOR UPDATE; SQLite: this first write takes the database's write lock)."""
-    match = Device.secret_hash == token_hash(secret)
-    if lock_at is not None and session.get_bind().dialect.name == "sqlite":
-        session.execute(update(Device).where(match).values(last_seen_at=lock_at))
-    statement = select(Device).where(match)
-    if lock_at is not None:
-        statement = statement.with_for_update().execution_options(populate_existing=True)
-    return session.scalar(statement)
+def device_by_secret(session: Session, secret: str) -> Device | None:
+    """The device holding this secret (reports find theirs in storage.ingest, in a batch)."""
+    return session.scalar(select(Device).where(Device.secret_hash == token_hash(secret)))

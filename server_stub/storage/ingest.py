@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -149,13 +149,14 @@ class _Candidate:
     """An authenticated report, evaluated, not yet known to be new."""
 
     index: int
+    item: Submission
     device: _Device
     report_id: str
     collected_at: str
     results: list[RuleResult]
     state: str
-    rule_rows: list[dict[str, Any]] = field(default_factory=list)
-    digest: str = ""
+    rule_rows: list[dict[str, Any]]
+    digest: str
 
 
 def _collected_at(report: dict[str, Any], now: datetime) -> str:
@@ -176,24 +177,22 @@ def _evaluate(
         last_seen_at=now,
     )
     results = evaluate_report(evaluator, item.report, facts, now)
-    candidate = _Candidate(
+    rows = rule_rows(device.id, results)
+    return _Candidate(
         index=index,
+        item=item,
         device=device,
         report_id=str(item.report["report_id"]),
         collected_at=_collected_at(item.report, now),
         results=results,
         state=device_state(results, revoked=False),
-        rule_rows=rule_rows(device.id, results),
+        rule_rows=rows,
+        digest=rules_digest(rows),
     )
-    candidate.digest = rules_digest(candidate.rule_rows)
-    return candidate
 
 
 def _insert_reports(
-    connection: Connection,
-    candidates: list[_Candidate],
-    bodies: list[tuple[dict[str, Any], str]],
-    now: datetime,
+    connection: Connection, candidates: list[_Candidate], now: datetime
 ) -> set[str]:
     """One INSERT for the batch; a report id already stored inserts nothing (deduplication).
     Returns the ids that were new."""
@@ -205,11 +204,11 @@ def _insert_reports(
             "device_id": c.device.id,
             "received_at": now,
             "collected_at": c.collected_at,
-            "source_ip": source_ip,
+            "source_ip": c.item.source_ip,
             "verdict": c.state,
-            "body": body,
+            "body": c.item.report,
         }
-        for c, (body, source_ip) in zip(candidates, bodies, strict=True)
+        for c in candidates
     ]
     # In id order: two collectors inserting the same ids in opposite orders could deadlock on
     # the primary key's index.
@@ -245,8 +244,7 @@ def ingest_batch(
     devices = _lock_devices(connection, {i.secret_hash for i in items if i.secret_hash})
     answers: list[Accepted | Refusal | None] = [None] * len(items)
     candidates: list[_Candidate] = []
-    bodies: list[tuple[dict[str, Any], str]] = []
-    first_of: dict[str, _Candidate] = {}  # a report id sent twice in one batch is stored once
+    first_ids: set[str] = set()  # a report id sent twice in one batch is stored once
     repeats: list[tuple[int, str, _Device]] = []
     for index, item in enumerate(items):
         checked = _authenticate(item, devices)
@@ -255,22 +253,20 @@ def ingest_batch(
             continue
         assert item.report is not None
         report_id = str(item.report["report_id"])
-        if report_id in first_of:
+        if report_id in first_ids:
             repeats.append((index, report_id, checked))
             continue
-        candidate = _evaluate(index, item, checked, evaluator, now)
-        first_of[report_id] = candidate
-        candidates.append(candidate)
-        bodies.append((item.report, item.source_ip))
+        first_ids.add(report_id)
+        candidates.append(_evaluate(index, item, checked, evaluator, now))
 
-    new_ids = _insert_reports(connection, candidates, bodies, now)
+    new_ids = _insert_reports(connection, candidates, now)
     duplicates = _refuse_taken_ids(connection, candidates, repeats, new_ids, answers)
     fresh = [c for c in candidates if c.report_id in new_ids]
     changed = {c.device.id for c in fresh if c.digest != c.device.rules_digest}
     changes = RuleChanges(stored_rules(connection, changed))
     for candidate in fresh:  # in arrival order; each answer is the state its report left
         device = candidate.device
-        _apply(candidate, items[candidate.index].source_ip, changes, now)
+        _apply(candidate, changes, now)
         device.last_seen_at, device.touched = now, True
         answers[candidate.index] = Accepted(False, device.state, list(device.failing_rules))
     for index, device in duplicates:
@@ -282,11 +278,11 @@ def ingest_batch(
     return [a for a in answers if a is not None]
 
 
-def _apply(candidate: _Candidate, source_ip: str, changes: RuleChanges, now: datetime) -> None:
+def _apply(candidate: _Candidate, changes: RuleChanges, now: datetime) -> None:
     """A new report on its device's row, in memory; rule and state changes become events."""
     device = candidate.device
     device.reports_received += 1
-    device.last_source_ip = source_ip
+    device.last_source_ip = candidate.item.source_ip
     # A late report (spooled while offline) joins the history but does not overwrite a newer one.
     if device.last_collected_at is not None and candidate.collected_at < device.last_collected_at:
         return
