@@ -1,5 +1,4 @@
-"""From request bodies to stored reports: each body is read and checked outside the database,
-then a whole batch is stored in one transaction (see group_commit)."""
+"""From request bodies to stored reports: bodies checked first, then one transaction a batch."""
 
 from __future__ import annotations
 
