@@ -186,6 +186,7 @@ def parse_catalogue(text: str) -> tuple[Rule, ...]:
                 remediation=entry["remediation"],
                 checks=tuple(_check(c) for c in entry["checks"]),
                 scope=entry.get("scope", "agent"),
+                device_state=entry.get("device_state"),
             )
         )
     return tuple(rules)

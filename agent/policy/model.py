@@ -34,6 +34,9 @@ class Rule:
     remediation: str
     checks: tuple[Check, ...]
     scope: Scope = "agent"
+    # The device state a failure of this rule puts the device in (collector rules: ADM-001
+    # "unapproved", ADM-002 "stale"); None for rules that only make it non-compliant.
+    device_state: str | None = None
 
 
 @dataclass(frozen=True)
