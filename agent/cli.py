@@ -63,18 +63,22 @@ def main(argv: list[str] | None = None) -> int:
     # The long-lived service imports only what it needs: the commands pull in requests, the
     # probes and the rule engine, which its child processes load and release per report.
     if args.command == "run" and not args.self_check:
-        from agent.service import run_service
+        from agent.service.run import run_service
 
         handlers = {"run": run_service}
     else:
-        from agent import commands
+        from agent.commands.enroll import enroll_command
+        from agent.commands.facts import facts
+        from agent.commands.self_check import self_check
+        from agent.commands.send import send
+        from agent.commands.status import status
 
         handlers = {
-            "facts": commands.facts,
-            "enroll": commands.enroll_command,
-            "send": commands.send,
-            "status": commands.status,
-            "self-check": commands.self_check,
+            "facts": facts,
+            "enroll": enroll_command,
+            "send": send,
+            "status": status,
+            "self-check": self_check,
         }
     try:
         config = load_config(args.config, env)

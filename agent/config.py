@@ -49,10 +49,6 @@ class AgentConfig:
     max_files: int = 200_000  # a developer's home passes 50,000 files easily
     time_budget_s: float = 60.0
 
-    @property
-    def cached_policy_file(self) -> Path:
-        return self.state_dir / "policy.toml"
-
 
 _KEYS: dict[str, dict[str, type]] = {
     "agent": {"server": str, "ca_file": str, "state_dir": str},

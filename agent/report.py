@@ -1,13 +1,15 @@
-"""THE report schema, version 1: the envelope every probe result travels in."""
+"""The report contract, schema version 1: the envelope every probe result travels in.
+
+This module is the bottom of the house: it imports nothing from `agent`, so the agent, the
+collector and the schema generator can all stand on it.
+"""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
-
-from agent.probes.base import fact
 
 SCHEMA_VERSION = 1
 UUID4 = "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
@@ -15,6 +17,24 @@ UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 RFC3339_UTC = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?Z$"
 
 ProbeStatus = Literal["ok", "error", "unsupported", "denied", "timeout"]
+
+Gaps = dict[str, str]
+"""Field name -> why that field is null. Unknown is a value, and it always says why."""
+
+
+def fact(doc: str, pattern: str | None = None) -> Any:
+    """A dataclass field carrying its catalogue description (kw_only models, no default) and,
+    for strings with a fixed shape, the pattern the report schema enforces."""
+    metadata = {"doc": doc} if pattern is None else {"doc": doc, "pattern": pattern}
+    return field(metadata=metadata)
+
+
+def gaps_field() -> Any:
+    """A probe's `gaps` map: empty unless some field could not be read."""
+    return field(
+        default_factory=dict,
+        metadata={"doc": "Field name -> why it is null (command missing, access denied, ...)."},
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,3 +100,12 @@ def new_report_id() -> str:
 def rfc3339(timestamp: float) -> str:
     """Seconds since the epoch -> '2026-11-21T21:30:44Z'."""
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(text: str) -> datetime:
+    """RFC 3339 -> an aware UTC datetime; ValueError for anything else, including times that
+    exist only in another zone ("0001-01-01T00:30:00+01:00" lies before year 1 in UTC)."""
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError(f"{text!r} is out of range") from exc

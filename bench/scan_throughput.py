@@ -197,10 +197,10 @@ def build(root: Path, megabytes: int, seed: int) -> dict[str, Any]:
 
 
 def child_agent(root: str) -> dict[str, Any]:
-    from agent.context import Context
-    from agent.probes.credentials.files import FINDERS
-    from agent.probes.credentials.scan import Home, ScanState
-    from agent.scan_settings import Organisation, ScanSettings
+    from agent.facts.context import Context
+    from agent.facts.probes.credentials.files import FINDERS
+    from agent.facts.probes.credentials.scan import Home, ScanState
+    from agent.facts.probes.credentials.settings import Organisation, ScanSettings
 
     org = Organisation(
         domains=("example.ac.uk",),
@@ -216,7 +216,7 @@ def child_agent(root: str) -> dict[str, Any]:
         max_files=1_000_000,
         time_budget_s=3600.0,
     )
-    ctx = Context(scan=settings)
+    ctx = Context()
     state = ScanState(settings=settings, homes=[Home(user="bench", path=root)])
     started = time.perf_counter()
     for finder in FINDERS[ctx.os_name]:
@@ -258,7 +258,7 @@ def child_detect_secrets(manifest: str) -> dict[str, Any]:
 
 def child(engine: str, root: str, manifest: str) -> None:
     if engine.startswith("floor"):
-        import agent.probes.credentials.files  # noqa: F401 - the import is what is measured
+        import agent.facts.probes.credentials.files  # noqa: F401 - the import is what is measured
 
         result: dict[str, Any] = {"wall": 0.0, "files": 0, "bytes": 0, "found": [], "leak": False}
     elif engine == "agent":
@@ -299,8 +299,8 @@ def row(name: str, result: dict[str, Any], manifest: dict[str, Any]) -> str:
 
 def content_rates() -> None:
     """The content stage alone, in this process, on 2 MB logs by how often they name the org."""
-    from agent.probes.credentials.files_rules import OrgIndex, find_in_text
-    from agent.scan_settings import Organisation
+    from agent.facts.probes.credentials.files_rules import OrgIndex, find_in_text
+    from agent.facts.probes.credentials.settings import Organisation
 
     index = OrgIndex(Organisation(domains=("example.ac.uk",)))
     rng = random.Random(1)

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from agent.policy import Evaluator
-from agent.policy.operations import parse_timestamp
+from agent.report import parse_timestamp
 from server_stub.bodies import decompress, parse_json_object
 from server_stub.security import token_hash
 from server_stub.state import ReportValidator

@@ -15,7 +15,8 @@ time.tzset()
 
 @pytest.fixture(scope="session")
 def linux_report() -> dict[str, Any]:
-    from agent.collect import collect_report
-    from agent.context import Context
+    from agent.facts.collect import collect_report
+    from agent.facts.context import Context
+    from agent.facts.probes import PROBES
 
-    return collect_report(Context()).to_dict()
+    return collect_report(Context(), PROBES).to_dict()

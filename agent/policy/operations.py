@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import functools
-import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from agent.matching import domain_matches, network_containing
 from agent.policy.model import RuleStatus
 from agent.policy.selector import Item
+from agent.report import parse_timestamp
 
 MAX_EVIDENCE = 20
 MAX_DETAIL = 10
@@ -55,47 +55,18 @@ def _fail_or_pass(failures: list[str], passed: str) -> Outcome:
     return Outcome("pass", [passed])
 
 
-@functools.lru_cache(maxsize=4096)  # a fleet reports the same few addresses again and again
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """An IP address (a zone such as %eth0 dropped), or None for anything else."""
-    try:
-        return ipaddress.ip_address(text.split("%", 1)[0])
-    except ValueError:
-        return None
-
-
 def none_in_cidrs(items: list[Item], inputs: Inputs) -> Outcome:
-    """Fail for each IP address inside one of the ranges; names that are not IPs never match."""
+    """Fail for each IP address inside one of the ranges; names that are not IPs never match
+    (a share's server name, say: NET-007's domain check covers it)."""
     networks = inputs.param
     if not networks:
         return Outcome("not_applicable", ["the policy lists no ranges"])
     failures = []
     for item in items:
-        address = _address(str(item.value))
-        if address is None:
-            continue  # a host name, e.g. a share's server: NET-007's domain check covers it
-        for network in networks:
-            if address.version == network.version and address in network:
-                failures.append(f"{_where(item)} is in {network}")
-                break
+        network = network_containing(str(item.value), networks)
+        if network is not None:
+            failures.append(f"{_where(item)} is in {network}")
     return _fail_or_pass(failures, f"none of {len(items)} in the internal ranges")
-
-
-@functools.lru_cache(maxsize=4096)
-def host_of(value: str) -> str:
-    """The host or domain part of an e-mail, URL, UNC path, realm or host name."""
-    text = value.strip().lower()
-    text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", text)  # URL scheme
-    text = text.lstrip("\\/")
-    text = re.split(r"[/\\:]", text, maxsplit=1)[0]  # path, port
-    return text.rsplit("@", 1)[-1].rstrip(".")
-
-
-def domain_matches(value: str, domain: str) -> bool:
-    """Equal to the domain or a subdomain of it (a.example.org matches example.org, not
-    example.org.evil.com or badexample.org)."""
-    host, domain = host_of(value), domain.lower().strip(".")
-    return host == domain or host.endswith("." + domain)
 
 
 def none_match_domains(items: list[Item], inputs: Inputs) -> Outcome:
@@ -169,15 +140,6 @@ def at_most(items: list[Item], inputs: Inputs) -> Outcome:
         return Outcome("unknown", ["no value reported"])
     text = _with_detail(f"{item.value} (at most {inputs.param} allowed)", inputs)
     return Outcome("pass" if int(item.value) <= int(inputs.param) else "fail", [text])
-
-
-def parse_timestamp(text: str) -> datetime:
-    """RFC 3339 -> an aware UTC datetime; ValueError for anything else, including times that
-    exist only in another zone ("0001-01-01T00:30:00+01:00" lies before year 1 in UTC)."""
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-    except OverflowError as exc:
-        raise ValueError(f"{text!r} is out of range") from exc
 
 
 def _within(items: list[Item], inputs: Inputs, limit: timedelta, unit: str) -> Outcome:

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from agent.policy import Evaluator, RuleResult
-from agent.policy.operations import parse_timestamp
+from agent.report import parse_timestamp
 from server_stub.evaluation import CollectorFacts, device_state, evaluate_report
 from server_stub.storage.clock import iso
 from server_stub.storage.rule_changes import RuleChanges, rule_rows, rules_digest, stored_rules

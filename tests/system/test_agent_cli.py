@@ -16,7 +16,7 @@ import jsonschema
 import psutil
 import pytest
 
-from agent.schema import report_schema
+from agent.facts.schema import report_schema
 
 pytestmark = pytest.mark.system
 
@@ -170,9 +170,9 @@ def test_facts_json_is_one_valid_report() -> None:
 
 
 def test_facts_record_writes_a_replayable_recording(tmp_path: Path) -> None:
-    from agent.probes import PROBES
-    from agent.recorded import ReplayContext
-    from agent.runner import run_probe
+    from agent.facts.probes import PROBES
+    from agent.facts.runner import run_probe
+    from tests.replay import ReplayContext
 
     out = tmp_path / "machine.json"
     assert run_agent("facts", "--record", str(out)).returncode == 0

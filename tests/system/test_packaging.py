@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from agent.schema import report_schema
+from agent.facts.schema import report_schema
 
 pytestmark = pytest.mark.system
 

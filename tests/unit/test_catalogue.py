@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from agent.catalogue import render_markdown
-from agent.probes import PROBES
+from agent.facts.probe_docs import render_markdown
+from agent.facts.probes import PROBES
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 START, END = "<!-- probe-catalogue:start -->", "<!-- probe-catalogue:end -->"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from agent.config import ConfigError, load_config
+from agent.commands.machine import scan_settings_for
 from agent.policy import default_policy
-from agent.scan_settings import scan_settings_for
 
 
 def test_values_reach_the_credential_scan(tmp_path: Path) -> None:

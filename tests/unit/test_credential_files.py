@@ -14,23 +14,23 @@ from typing import Any
 
 import pytest
 
-from agent.context import Context
-from agent.probes import credentials
-from agent.probes.credentials import stores
-from agent.probes.credentials.files import FINDERS, find_files_linux, scan_homes
-from agent.probes.credentials.files_rules import (
+from agent.facts.context import Context
+from agent.facts.probes import credentials
+from agent.facts.probes.credentials import stores
+from agent.facts.probes.credentials.files import FINDERS, find_files_linux, scan_homes
+from agent.facts.probes.credentials.files_rules import (
     OrgIndex,
     as_text,
     find_in_text,
     is_binary,
     is_placeholder,
 )
-from agent.probes.credentials.files_walk import RULES
-from agent.probes.credentials.homes import list_homes
-from agent.probes.credentials.scan import Home, ScanState
-from agent.recorded import ReplayContext
-from agent.runner import run_probe
-from agent.scan_settings import ScanSettings
+from agent.facts.probes.credentials.files_walk import RULES
+from agent.facts.probes.credentials.homes import list_homes
+from agent.facts.probes.credentials.scan import Home, ScanState
+from agent.facts.probes.credentials.settings import ScanSettings
+from agent.facts.runner import run_probe
+from tests.replay import ReplayContext
 from tests.unit.test_probe_fixtures import (
     FIXTURES,
     TEST_ORGANISATION,
@@ -54,8 +54,8 @@ def only_file_scan(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stores, "finders_for", lambda os_name: FINDERS[os_name])
 
 
-def probe_result(ctx: Context) -> dict[str, Any]:
-    result = run_probe(ctx, credentials.PROBE)
+def probe_result(ctx: Context, settings: ScanSettings) -> dict[str, Any]:
+    result = run_probe(ctx, credentials.probe(settings))
     got: dict[str, Any] = {"status": result.status, "data": result.data, "error": None}
     if result.error is not None:
         got["error"] = asdict(result.error)
@@ -252,17 +252,17 @@ def test_file_type_rules() -> None:
 def test_recorded_case(case: Path, only_file_scan: None) -> None:
     spec = json.loads(case.read_text(encoding="utf-8"))
     assert "CANARY-files-" in json.dumps(spec["context"]), "every case plants canaries"
-    ctx = ReplayContext(spec["context"], scan=scan_settings(spec.get("scan", {})))
-    got = probe_result(ctx)
+    ctx = ReplayContext(spec["context"])
+    got = probe_result(ctx, scan_settings(spec.get("scan", {})))
     assert_matches(got, spec["expect"])
     assert "CANARY" not in json.dumps(got)
 
 
 def test_direct_call_on_a_recorded_home() -> None:
     spec = json.loads((FIXTURES / "credentials/linux/files_match.json").read_text())
-    ctx = ReplayContext(spec["context"], scan=scan_settings(spec["scan"]))
-    assert ctx.scan is not None
-    state = ScanState(settings=ctx.scan, homes=list_homes(ctx))
+    ctx = ReplayContext(spec["context"])
+    settings = scan_settings(spec["scan"])
+    state = ScanState(settings=settings, homes=list_homes(ctx, settings.homes))
     find_files_linux(ctx, state)
     assert state.files_scanned == 9 and not state.budget_exhausted and not state.not_inspected
     assert {f.location for f in state.findings} >= {"~/.env", "~/projects/app/.git/config"}
@@ -296,7 +296,7 @@ def test_windows_home_skip_rules(only_file_scan: None) -> None:
         },
         "files": {home + "\\Documents\\vpn.txt": vpn},
     }
-    got = probe_result(ReplayContext(recording, scan=scan_settings({"homes": [home]})))
+    got = probe_result(ReplayContext(recording), scan_settings({"homes": [home]}))
     assert_matches(
         got,
         {
@@ -334,7 +334,7 @@ def test_darwin_home_skip_rules(only_file_scan: None) -> None:
         },
         "files": {home + "/Desktop/notes.md": notes},
     }
-    got = probe_result(ReplayContext(recording, scan=scan_settings({"homes": [home]})))
+    got = probe_result(ReplayContext(recording), scan_settings({"homes": [home]}))
     assert_matches(
         got,
         {
@@ -426,7 +426,7 @@ def build_home(home: Path) -> dict[str, tuple[str, str]]:
 def test_real_home_tree(tmp_path: Path, only_file_scan: None) -> None:
     home = tmp_path / "alice"
     planted = build_home(home)
-    got = probe_result(Context(scan=settings_for(home)))
+    got = probe_result(Context(), settings_for(home))
     assert got["status"] == "ok", got
     data = got["data"]
     found = {f["location"]: (f["kind"], f["identity"]) for f in data["findings"]}
@@ -447,13 +447,13 @@ def test_real_home_tree(tmp_path: Path, only_file_scan: None) -> None:
 
 CHILD = """
 import json, sys
-from agent.context import Context
-from agent.probes import credentials
-from agent.probes.credentials import files, stores
-from agent.runner import run_probe
+from agent.facts.context import Context
+from agent.facts.probes import credentials
+from agent.facts.probes.credentials import files, stores
+from agent.facts.runner import run_probe
 from tests.unit.test_probe_fixtures import scan_settings
 stores.finders_for = lambda os_name: files.FINDERS[os_name]
-result = run_probe(Context(scan=scan_settings({"homes": [sys.argv[1]]})), credentials.PROBE)
+result = run_probe(Context(), credentials.probe(scan_settings({"homes": [sys.argv[1]]})))
 print(json.dumps({"status": result.status, "data": result.data}))
 """
 
@@ -502,7 +502,7 @@ def test_file_budget_stops_the_scan(tmp_path: Path, only_file_scan: None) -> Non
     for number in range(6):
         write(home / f"f{number}.env", f"DB_HOST=db.example.ac.uk\nDB_PASSWORD={canary()}\n")
     write(home / "sub" / "g.env", "nothing\n")
-    got = probe_result(Context(scan=settings_for(home, max_files=3)))
+    got = probe_result(Context(), settings_for(home, max_files=3))
     data = got["data"]
     assert data["files_scanned"] == 3 and data["complete"] is False
     assert len(data["findings"]) == 3
@@ -538,7 +538,7 @@ def test_time_budget_stops_the_scan_and_names_what_is_left(tmp_path: Path) -> No
     state = ExpiringScan(
         settings=settings, homes=[Home("alice", str(first)), Home("bob", str(second))]
     )
-    scan_homes(Context(scan=settings), state, RULES["linux"])
+    scan_homes(Context(), state, RULES["linux"])
     assert state.budget_exhausted and state.findings == []
     assert state.files_scanned == 3
     assert [(n.location, n.reason) for n in state.not_inspected] == [

@@ -12,23 +12,24 @@ from typing import Any
 
 import pytest
 
-from agent.context import Context, FactUnavailable, ParseError
-from agent.probes.credentials.homes import list_homes
-from agent.probes.credentials.scan import ScanState
-from agent.probes.credentials.stores import browsers, mail, os_stores
-from agent.probes.credentials.stores.appdata import (
+from agent.facts.context import Context, FactUnavailable, ParseError
+from agent.facts.probes.credentials.homes import list_homes
+from agent.facts.probes.credentials.scan import ScanState
+from agent.facts.probes.credentials.settings import Organisation, ScanSettings
+from agent.facts.probes.credentials.stores import browsers, mail, os_stores
+from agent.facts.probes.credentials.stores.appdata import (
     Finder,
     org_token,
     parse_mozilla_logins,
     parse_profiles_ini,
     site_hits,
 )
-from agent.probes.credentials.stores.browsers import (
+from agent.facts.probes.credentials.stores.browsers import (
     chromium_login_hits,
     cookie_hits,
     parse_local_state,
 )
-from agent.probes.credentials.stores.mail import (
+from agent.facts.probes.credentials.stores.mail import (
     goa_hits,
     home_sids,
     mac_account_hits,
@@ -37,7 +38,7 @@ from agent.probes.credentials.stores.mail import (
     registry_hits,
     thunderbird_hits,
 )
-from agent.probes.credentials.stores.os_stores_parse import (
+from agent.facts.probes.credentials.stores.os_stores_parse import (
     KeychainItem,
     credential_hits,
     keychain_hits,
@@ -47,8 +48,7 @@ from agent.probes.credentials.stores.os_stores_parse import (
     parse_keychain_dump,
     secret_item_hits,
 )
-from agent.recorded import ReplayContext
-from agent.scan_settings import Organisation
+from tests.replay import ReplayContext
 from tests.unit.test_probe_fixtures import TEST_ORGANISATION, assert_matches, scan_settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "credentials"
@@ -67,9 +67,11 @@ def finders_a(os_name: str) -> tuple[Finder, ...]:
     return tuple(finder for module in MODULES for finder in module.FINDERS[os_name])
 
 
-def run_finders(ctx: Context, finders: tuple[Finder, ...]) -> dict[str, Any]:
+def run_finders(
+    ctx: Context, settings: ScanSettings, finders: tuple[Finder, ...]
+) -> dict[str, Any]:
     """What the credentials probe would report from these finders alone, as JSON data."""
-    state = ScanState(settings=ctx.scan, homes=list_homes(ctx))  # type: ignore[arg-type]
+    state = ScanState(settings=settings, homes=list_homes(ctx, settings.homes))
     for finder in finders:
         finder(ctx, state)
     findings = sorted(state.findings, key=lambda f: (f.store, f.location, f.identity or ""))
@@ -87,8 +89,8 @@ def test_recorded_case_with_part_a_finders(case: Path) -> None:
     recording = spec["context"]
     assert recording["os"] == case.parent.name
     assert "CANARY-" in text, "every case plants canary secrets"
-    ctx = ReplayContext(recording, scan=scan_settings(spec.get("scan", {})))
-    data = run_finders(ctx, finders_a(recording["os"]))
+    ctx = ReplayContext(recording)
+    data = run_finders(ctx, scan_settings(spec.get("scan", {})), finders_a(recording["os"]))
     assert "CANARY" not in json.dumps(data), "a canary secret reached the report"
     assert_matches(data, spec["expect"]["data"])
     for finding in data["findings"]:
@@ -501,8 +503,8 @@ class WatchedContext(Context):
     """A real Context that keeps every SQL statement and every row it handed out."""
 
     def __init__(self, home: Path, org: Organisation) -> None:
-        settings = replace(scan_settings({"homes": [str(home)]}), organisation=org)
-        super().__init__(scan=settings)
+        self.settings = replace(scan_settings({"homes": [str(home)]}), organisation=org)
+        super().__init__()
         self.queries: list[tuple[str, str, list[tuple[object, ...]]]] = []
 
     def sqlite_rows(
@@ -578,7 +580,7 @@ def test_real_sqlite_never_selects_secret_columns(tmp_path: Path) -> None:
 
     org = Organisation(domains=("example.ac.uk", "example-uni.ac.uk"))
     ctx = WatchedContext(home, org)
-    data = run_finders(ctx, browsers.FINDERS["linux"])
+    data = run_finders(ctx, ctx.settings, browsers.FINDERS["linux"])
 
     assert login_data.read_bytes() == before, "the browser database was changed"
     assert {q[1] for q in ctx.queries} == {
@@ -630,8 +632,8 @@ def test_real_sqlite_never_selects_secret_columns(tmp_path: Path) -> None:
 
 
 # -- small replays: stores that exist but cannot be read are said so ---------------------------
-def _replay(os_name: str, homes: list[str], **sections: Any) -> ReplayContext:
-    return ReplayContext({"os": os_name, **sections}, scan=scan_settings({"homes": homes}))
+def _replay(os_name: str, homes: list[str], **sections: Any) -> tuple[ReplayContext, ScanSettings]:
+    return ReplayContext({"os": os_name, **sections}), scan_settings({"homes": homes})
 
 
 def test_a_locked_keepassxc_database_is_not_inspected() -> None:
@@ -641,7 +643,7 @@ def test_a_locked_keepassxc_database_is_not_inspected() -> None:
         f"{' '.join(os_stores.BUSCTL)} {service}/collection/passwords"
         " org.freedesktop.DBus.Properties GetAll s"
     )
-    ctx = _replay(
+    ctx, settings = _replay(
         "linux",
         ["/home/alice"],
         env={"HOME": "/home/alice"},
@@ -657,7 +659,7 @@ def test_a_locked_keepassxc_database_is_not_inspected() -> None:
             },
         },
     )
-    assert run_finders(ctx, (os_stores.find_secret_service,)) == {
+    assert run_finders(ctx, settings, (os_stores.find_secret_service,)) == {
         "findings": [],
         "not_inspected": [
             {
@@ -670,7 +672,7 @@ def test_a_locked_keepassxc_database_is_not_inspected() -> None:
 
 
 def test_credential_manager_unreadable_by_both_routes() -> None:
-    ctx = _replay(
+    ctx, settings = _replay(
         "windows",
         ["C:\\Users\\alice"],
         env={"USERPROFILE": "C:\\Users\\alice"},
@@ -679,7 +681,7 @@ def test_credential_manager_unreadable_by_both_routes() -> None:
             "cmdkey /list": {"fails": "missing", "message": "cmdkey is not installed"},
         },
     )
-    data = run_finders(ctx, (os_stores.find_credential_manager,))
+    data = run_finders(ctx, settings, (os_stores.find_credential_manager,))
     assert data["not_inspected"] == [
         {
             "store": "credential_manager",
@@ -691,12 +693,12 @@ def test_credential_manager_unreadable_by_both_routes() -> None:
 
 
 def test_windows_accounts_script_failure_is_not_inspected() -> None:
-    ctx = _replay(
+    ctx, settings = _replay(
         "windows",
         ["C:\\Users\\alice"],
         commands={"powershell credentials-mail": {"rc": 0, "stdout": "not json"}},
     )
-    data = run_finders(ctx, (mail.find_windows_accounts,))
+    data = run_finders(ctx, settings, (mail.find_windows_accounts,))
     assert data["not_inspected"] == [
         {
             "store": "outlook",

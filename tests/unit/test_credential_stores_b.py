@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.context import Context, ParseError
-from agent.probes.credentials import PROBE, stores
-from agent.probes.credentials.stores import developer, networkmanager, vpn, wifi
-from agent.probes.credentials.stores.developer_cli import (
+from agent.facts.context import Context, ParseError
+from agent.facts.probes.credentials import probe, stores
+from agent.facts.probes.credentials.stores import developer, networkmanager, vpn, wifi
+from agent.facts.probes.credentials.stores.developer_cli import (
     domains_in,
     parse_aws_config,
     parse_azure_profile,
@@ -28,13 +28,13 @@ from agent.probes.credentials.stores.developer_cli import (
     parse_git_credentials,
     parse_netrc,
 )
-from agent.probes.credentials.stores.developer_kerberos import (
+from agent.facts.probes.credentials.stores.developer_kerberos import (
     TicketCache,
     parse_keytab_principals,
     parse_klist,
     ticket_findings,
 )
-from agent.probes.credentials.stores.developer_ssh import (
+from agent.facts.probes.credentials.stores.developer_ssh import (
     hashed_host_is,
     host_block_match,
     host_candidates,
@@ -42,12 +42,12 @@ from agent.probes.credentials.stores.developer_ssh import (
     parse_known_hosts,
     parse_ssh_config,
 )
-from agent.probes.credentials.stores.networkmanager import (
+from agent.facts.probes.credentials.stores.networkmanager import (
     parse_nm_keyfile,
     parse_nmcli_connections,
     parse_nmcli_details,
 )
-from agent.probes.credentials.stores.vpn_parse import (
+from agent.facts.probes.credentials.stores.vpn_parse import (
     host_matches,
     parse_anyconnect_hosts,
     parse_gp_registry,
@@ -58,8 +58,8 @@ from agent.probes.credentials.stores.vpn_parse import (
     parse_xml_hosts,
     plist_strings,
 )
-from agent.probes.credentials.stores.wifi import parse_wlan_details, parse_wlan_list, ps_quote
-from agent.probes.credentials.stores.wifi_parse import (
+from agent.facts.probes.credentials.stores.wifi import parse_wlan_details, parse_wlan_list, ps_quote
+from agent.facts.probes.credentials.stores.wifi_parse import (
     WifiProfile,
     decode_nm_ssid,
     iwd_ssid,
@@ -71,8 +71,8 @@ from agent.probes.credentials.stores.wifi_parse import (
     wifi_matches,
     yaml_leaves,
 )
-from agent.recorded import ReplayContext
-from agent.runner import run_probe
+from agent.facts.runner import run_probe
+from tests.replay import ReplayContext
 from tests.unit.test_probe_fixtures import TEST_ORGANISATION, assert_matches, scan_settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "credentials"
@@ -121,8 +121,8 @@ def test_recorded_case(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     os_name = case.parent.name
     assert spec["context"]["os"] == os_name
     monkeypatch.setattr(stores, "finders_for", lambda name: module.FINDERS[name])
-    ctx = ReplayContext(spec["context"], scan=scan_settings(spec.get("scan", {})))
-    result = run_probe(ctx, PROBE)
+    ctx = ReplayContext(spec["context"])
+    result = run_probe(ctx, probe(scan_settings(spec.get("scan", {}))))
     got: dict[str, Any] = {"status": result.status, "data": result.data, "error": result.error}
     assert result.error is None, result.error
     assert_matches(got, spec["expect"])
@@ -153,7 +153,7 @@ def test_real_home_on_this_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         (home / name).write_text(text, encoding="utf-8")
     linux = tuple(f for m in MODULES.values() for f in m.FINDERS.get("linux", ()))
     monkeypatch.setattr(stores, "finders_for", lambda name: linux)
-    result = run_probe(Context(scan=scan_settings({"homes": [str(home)]})), PROBE)
+    result = run_probe(Context(), probe(scan_settings({"homes": [str(home)]})))
     assert result.status == "ok", result.error
     assert result.data is not None
     mine = {(f["store"], f["identity"]) for f in result.data["findings"] if f["location"][0] == "~"}

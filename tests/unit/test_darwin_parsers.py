@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.context import FactUnavailable, ParseError
-from agent.host.darwin import parse_platform_uuid, read_hardware_id
-from agent.probes.accounts.darwin import domain_join, local_account, work_accounts
-from agent.probes.accounts.darwin_parse import (
+from agent.facts.context import FactUnavailable, ParseError
+from agent.facts.host.darwin import parse_platform_uuid, read_hardware_id
+from agent.facts.probes.accounts.darwin import domain_join, local_account, work_accounts
+from agent.facts.probes.accounts.darwin_parse import (
     AdBinding,
     AdminGroup,
     PlatformSso,
@@ -29,28 +29,28 @@ from agent.probes.accounts.darwin_parse import (
     parse_dsconfigad,
     platform_sso_identities,
 )
-from agent.probes.device_security.darwin import (
+from agent.facts.probes.device_security.darwin import (
     parse_fdesetup_status,
     parse_screenlock_status,
     parse_socketfilterfw_state,
     parse_sp_firewall,
 )
-from agent.probes.network.darwin import port_kind
-from agent.probes.network.darwin_parse import (
+from agent.facts.probes.network.darwin import port_kind
+from agent.facts.probes.network.darwin_parse import (
     parse_mount,
     parse_route_get,
     parse_scutil_dns,
     parse_scutil_nc_list,
 )
-from agent.probes.network.darwin_wifi import (
+from agent.facts.probes.network.darwin_wifi import (
     WifiState,
     parse_hardware_ports,
     parse_ipconfig_summary,
     parse_preferred_networks,
     parse_system_profiler_airport,
 )
-from agent.probes.patch_level.darwin import parse_sw_vers, read_os_identity
-from agent.probes.patch_level.darwin_updates import (
+from agent.facts.probes.patch_level.darwin import parse_sw_vers, read_os_identity
+from agent.facts.probes.patch_level.darwin_updates import (
     AvailableUpdate,
     InstallRecord,
     auto_updates_from_prefs,
@@ -61,7 +61,7 @@ from agent.probes.patch_level.darwin_updates import (
     parse_software_update_prefs,
     parse_softwareupdate_list,
 )
-from agent.recorded import ReplayContext
+from tests.replay import ReplayContext
 
 # -- patch_level ----------------------------------------------------------------------------
 

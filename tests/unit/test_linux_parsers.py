@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.context import (
+from agent.facts.context import (
     Context,
     FactUnavailable,
     FileMissing,
@@ -27,8 +27,8 @@ from agent.context import (
     NetStats,
     ParseError,
 )
-from agent.host.linux import read_hardware_id
-from agent.probes.accounts.linux import (
+from agent.facts.host.linux import read_hardware_id
+from agent.facts.probes.accounts.linux import (
     parse_group_members,
     parse_login_defs,
     parse_loginctl_show,
@@ -36,15 +36,15 @@ from agent.probes.accounts.linux import (
     parse_realm_list,
     parse_sssd_domains,
 )
-from agent.probes.device_security.linux import (
+from agent.facts.probes.device_security.linux import (
     parse_gsettings_lock,
     parse_lsblk_root_encryption,
     parse_nft_ruleset,
     parse_ufw_conf,
 )
-from agent.probes.network import common
-from agent.probes.network import linux as network_linux
-from agent.probes.network.linux import (
+from agent.facts.probes.network import common
+from agent.facts.probes.network import linux as network_linux
+from agent.facts.probes.network.linux import (
     classify,
     parse_ip_link,
     parse_iw_dev_ssids,
@@ -54,8 +54,8 @@ from agent.probes.network.linux import (
     parse_vpn_gateway,
     split_nmcli_terse,
 )
-from agent.probes.patch_level import linux as patch_linux
-from agent.probes.patch_level.linux import (
+from agent.facts.probes.patch_level import linux as patch_linux
+from agent.facts.probes.patch_level.linux import (
     parse_apt_history,
     parse_apt_periodic,
     parse_apt_upgradable,
@@ -63,14 +63,14 @@ from agent.probes.patch_level.linux import (
     parse_os_release,
     read_os_identity,
 )
-from agent.probes.patch_level.linux_dnf import (
+from agent.facts.probes.patch_level.linux_dnf import (
     parse_advisory_json,
     parse_check_update,
     parse_rpm_install_times,
     parse_updateinfo_security,
 )
-from agent.probes.patch_level.linux_reboot import kernel_reboot_pending
-from agent.recorded import ReplayContext
+from agent.facts.probes.patch_level.linux_reboot import kernel_reboot_pending
+from tests.replay import ReplayContext
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 ALLOWED = (ParseError, FactUnavailable)

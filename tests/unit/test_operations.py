@@ -10,13 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agent.policy.operations import (
-    OPERATIONS,
-    Inputs,
-    domain_matches,
-    host_of,
-    version_tuple,
-)
+from agent.matching import domain_matches, host_of
+from agent.policy.operations import OPERATIONS, Inputs, version_tuple
 from agent.policy.selector import Item, select
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

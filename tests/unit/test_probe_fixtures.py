@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from agent.probes import PROBES
-from agent.probes.credentials import stores
-from agent.recorded import ReplayContext
-from agent.runner import run_probe
-from agent.scan_settings import Organisation, ScanSettings
+from agent.facts.probes import PROBES, credentials
+from agent.facts.probes.credentials import stores
+from agent.facts.probes.credentials.settings import Organisation, ScanSettings
+from agent.facts.runner import run_probe
+from tests.replay import ReplayContext
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PROBES_BY_NAME = {probe.name: probe for probe in PROBES}
@@ -80,9 +80,10 @@ def test_recorded_case(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     probe = PROBES_BY_NAME[case.parent.parent.name]
     if probe.name == "credentials":
         monkeypatch.setattr(stores, "STORE_MODULES", store_modules_for(case))
+        probe = credentials.probe(scan_settings(spec.get("scan", {})))
     recording = spec["context"]
     assert recording["os"] == case.parent.name, "fixture folder and recorded OS disagree"
-    result = run_probe(ReplayContext(recording, scan=scan_settings(spec.get("scan", {}))), probe)
+    result = run_probe(ReplayContext(recording), probe)
     expect = spec["expect"]
     if "error_contains" in expect:
         assert result.error is not None, f"expected an error, got {result.data!r}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from agent.probes.credentials.remedies import DEFAULT_REMEDY, REMEDIES, remedy_for
+from agent.facts.probes.credentials.remedies import DEFAULT_REMEDY, REMEDIES, remedy_for
 
 CREDENTIALS = Path(__file__).resolve().parents[2] / "agent" / "probes" / "credentials"
 

@@ -10,14 +10,15 @@ from typing import Any
 import jsonschema
 import pytest
 
-from agent.schema import render, report_schema
+from agent.facts.schema import render, report_schema
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "agent" / "report.schema.json"
 
 
 def test_committed_schema_is_generated_from_the_dataclasses() -> None:
     assert SCHEMA_FILE.read_text(encoding="utf-8") == render(), (
-        "agent/report.schema.json is stale: run `python -m agent.schema > agent/report.schema.json`"
+        "agent/report.schema.json is stale: "
+        "run `python -m agent.facts.schema > agent/report.schema.json`"
     )
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from agent.recorded import ReplayContext
-from agent.service_check import service_state
+from agent.service.installed import service_state
+from tests.replay import ReplayContext
 
 
 def ok(stdout: str, rc: int = 0, stderr: str = "") -> dict[str, Any]:

@@ -6,7 +6,7 @@ import stat
 import uuid
 from pathlib import Path
 
-from agent.spool import Spool
+from agent.delivery.spool import Spool
 
 
 def report(n: int) -> dict[str, object]:

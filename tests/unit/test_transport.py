@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.secret_store import SecretMissing, load_secret, store_secret
-from agent.transport import Collector, TransportError, check_server_url
+from agent.delivery.secret_store import SecretMissing, load_secret, store_secret
+from agent.delivery.transport import Collector, TransportError, check_server_url
 
 
 @pytest.mark.parametrize(

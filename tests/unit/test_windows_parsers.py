@@ -11,15 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.context import AccessDenied, FactUnavailable, ParseError
-from agent.host.windows import read_hardware_id
-from agent.probes.accounts import windows as accounts
-from agent.probes.device_security import windows as security
-from agent.probes.network import windows_parse as net
-from agent.probes.network import windows_wifi as wifi
-from agent.probes.patch_level import windows as patch
-from agent.probes.windows_common import part, ps_date, ps_list, ps_text
-from agent.recorded import ReplayContext
+from agent.facts.context import AccessDenied, FactUnavailable, ParseError
+from agent.facts.host.windows import read_hardware_id
+from agent.facts.probes.accounts import windows as accounts
+from agent.facts.probes.device_security import windows as security
+from agent.facts.probes.network import windows_parse as net
+from agent.facts.probes.network import windows_wifi as wifi
+from agent.facts.probes.patch_level import windows as patch
+from agent.facts.probes.windows_common import part, ps_date, ps_list, ps_text
+from tests.replay import ReplayContext
 
 SEC = "0fa1201d-4330-4fa8-8ae9-b877473b6441"
 DEF = "e0789628-ce08-4437-be74-2495b842f43b"

@@ -1,0 +1,203 @@
+"""`agent --self-check`: collect, evaluate, check the agent itself; print for a person or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, TextIO
+
+from agent.commands.machine import probes_for
+from agent.config import AgentConfig
+from agent.delivery.enrolment import NotEnrolled, load_enrolment
+from agent.delivery.policy_cache import choose_policy
+from agent.delivery.secret_store import SecretMissing
+from agent.delivery.send import collector_for
+from agent.delivery.transport import TransportError
+from agent.facts.collect import collect_report
+from agent.facts.context import Context
+from agent.facts.probes.credentials.remedies import remedy_for
+from agent.policy import Evaluator, Policy, RuleResult, load_catalogue, verdict
+from agent.report import SCHEMA_VERSION, Report
+from agent.service.installed import service_state
+
+CheckStatus = Literal["pass", "fail", "unknown"]
+EXIT_CODES = {"compliant": 0, "non_compliant": 1, "unknown": 3}
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """One check of the agent itself (configuration, enrolment, collector)."""
+
+    name: str
+    status: CheckStatus
+    detail: str
+
+
+@dataclass(frozen=True)
+class SelfCheck:
+    """Everything the self-check found."""
+
+    verdict: str
+    rules: list[RuleResult]
+    checks: list[HealthCheck]
+    report: Report
+    policy_source: str
+    organisation: str
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.verdict]
+
+
+def _collector_checks(config: AgentConfig) -> list[HealthCheck]:
+    try:
+        enrolment = load_enrolment(config.state_dir)
+    except NotEnrolled as exc:
+        remedy = (
+            "run `agent enroll --server URL --token TOKEN` with the token from your security team"
+        )
+        return [HealthCheck("enrolment", "fail", f"{exc}: {remedy}")]
+    checks = [
+        HealthCheck(
+            "enrolment",
+            "pass",
+            f"device {enrolment.device_id} of {enrolment.server}; "
+            f"secret in {enrolment.secret_store.split(':', 1)[0]}",
+        )
+    ]
+    try:
+        collector = collector_for(enrolment)
+    except SecretMissing as exc:
+        return [*checks, HealthCheck("device secret", "fail", f"{exc}: enrol again")]
+    collector.attempts = 1  # the person at the laptop is waiting: no retries
+    try:
+        collector.healthy()
+        tls = "TLS verified" if enrolment.server.startswith("https") else "loopback HTTP"
+        checks.append(HealthCheck("collector", "pass", f"reachable ({tls})"))
+        collector.fetch_policy(None)
+        checks.append(HealthCheck("device secret", "pass", "accepted by the collector"))
+    except TransportError as exc:
+        name = "device secret" if exc.status in (401, 403) else "collector"
+        advice = {401: "enrol again", 403: "this device was revoked: ask your security team"}
+        detail = f"{exc}: {advice[exc.status]}" if exc.status in advice else str(exc)
+        checks.append(HealthCheck(name, "fail", detail))
+    return checks
+
+
+def agent_health(ctx: Context, config: AgentConfig, policy: Policy) -> list[HealthCheck]:
+    return [
+        HealthCheck("configuration", "pass", f"read from {config.source}"),
+        HealthCheck("policy", "pass", f"{policy.organisation_name} ({policy.source})"),
+        *_collector_checks(config),
+        HealthCheck("service", *service_state(ctx)),
+    ]
+
+
+def run_self_check(ctx: Context, config: AgentConfig, policy: Policy) -> SelfCheck:
+    report = collect_report(ctx, probes_for(config, policy))
+    now = datetime.fromtimestamp(ctx.now(), UTC)
+    rules = Evaluator(policy, load_catalogue()).evaluate(report.to_dict(), now)
+    return SelfCheck(
+        verdict=verdict(rules),
+        rules=rules,
+        checks=agent_health(ctx, config, policy),
+        report=report,
+        policy_source=policy.source,
+        organisation=policy.organisation_name,
+    )
+
+
+def credential_findings(report: Report) -> list[dict[str, Any]]:
+    """The credentials probe's findings, each with what to do about it."""
+    result = report.probes.get("credentials")
+    if result is None or result.data is None:
+        return []
+    return [
+        {**finding, "remedy": remedy_for(str(finding["kind"]), str(finding["store"]))}
+        for finding in result.data.get("findings", [])
+    ]
+
+
+def to_json(result: SelfCheck) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "verdict": result.verdict,
+        "policy": {"source": result.policy_source, "organisation": result.organisation},
+        "rules": [
+            {k: v for k, v in asdict(r).items() if k not in ("guidance", "scope")}
+            for r in result.rules
+        ],
+        "probes": {
+            name: {"status": p.status, "duration_ms": p.duration_ms}
+            for name, p in result.report.probes.items()
+        },
+        "checks": [asdict(c) for c in result.checks],
+        "credential_findings": credential_findings(result.report),
+        "report": result.report.to_dict(),
+    }
+
+
+_COLOURS = {"pass": "32", "fail": "31", "unknown": "33", "not_applicable": "90"}
+_LABELS = {"pass": "PASS", "fail": "FAIL", "unknown": "UNKNOWN", "not_applicable": "N/A"}
+
+
+def _paint(text: str, status: str, colour: bool) -> str:
+    return f"\033[{_COLOURS[status]}m{text}\033[0m" if colour else text
+
+
+def wants_colour(stream: TextIO) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def render_text(result: SelfCheck, colour: bool) -> str:
+    lines = [f"Outpost self-check: {result.organisation} policy ({result.policy_source})", ""]
+    for rule in result.rules:
+        label = _paint(f"{_LABELS[rule.status]:<7}", rule.status, colour)
+        lines.append(f"{label} {rule.id:<9} {rule.title}  [{rule.severity}]")
+        evidence = "; ".join(rule.evidence)
+        if rule.status in ("fail", "unknown"):
+            lines.append(f"{'':16} {evidence}")
+            lines.append(f"{'':16} Fix: {rule.remediation}")
+        elif evidence:
+            lines.append(f"{'':16} {evidence}")
+    findings = credential_findings(result.report)
+    if findings:
+        lines += ["", f"Organisation credentials on this device ({len(findings)})"]
+        for finding in findings:
+            identity = f" [{finding['identity']}]" if finding.get("identity") else ""
+            lines.append(
+                f"  {finding['kind']} in {finding['store']}: {finding['location']}{identity}"
+            )
+            lines.append(f"{'':16} Fix: {finding['remedy']}")
+    lines += ["", "Agent"]
+    for check in result.checks:
+        label = _paint(f"{_LABELS[check.status]:<7}", check.status, colour)
+        lines.append(f"{label} {check.name:<13} {check.detail}")
+    failing = sum(r.status == "fail" for r in result.rules)
+    unknown = sum(r.status == "unknown" for r in result.rules)
+    summary = {
+        "compliant": "COMPLIANT: every rule passes.",
+        "non_compliant": f"NOT COMPLIANT: {failing} rule(s) fail, {unknown} unknown.",
+        "unknown": f"UNKNOWN: nothing fails, but {unknown} rule(s) could not be checked.",
+    }[result.verdict]
+    status = {"compliant": "pass", "non_compliant": "fail", "unknown": "unknown"}[result.verdict]
+    lines += ["", _paint(summary, status, colour)]
+    return "\n".join(lines) + "\n"
+
+
+def render_json(result: SelfCheck) -> str:
+    return json.dumps(to_json(result), indent=2) + "\n"
+
+
+def self_check(args: argparse.Namespace, config: AgentConfig) -> int:
+    policy = choose_policy(args.policy, config)
+    result = run_self_check(Context(), config, policy)
+    if args.json:
+        sys.stdout.write(render_json(result))
+    else:
+        sys.stdout.write(render_text(result, colour=wants_colour(sys.stdout)))
+    return result.exit_code

@@ -1,0 +1,22 @@
+"""The probe catalogue: an explicit tuple, in report order; no folder scanning."""
+
+from __future__ import annotations
+
+from agent.facts.probes import accounts, credentials, device_security, network, patch_level
+from agent.facts.probes.base import Probe
+from agent.facts.probes.credentials.settings import ScanSettings
+
+
+def all_probes(scan: ScanSettings | None) -> tuple[Probe, ...]:
+    """Every probe in report order; the credential scan looks for what `scan` names."""
+    return (
+        patch_level.PROBE,
+        network.PROBE,
+        accounts.PROBE,
+        device_security.PROBE,
+        credentials.probe(scan),
+    )
+
+
+# The probes' names and shapes, for the catalogue and the schema (no scan settings needed).
+PROBES: tuple[Probe, ...] = all_probes(None)

@@ -1,0 +1,173 @@
+"""`agent run`: scheduled reports with jitter, an immediate report on network change, signals.
+
+The service itself stays small: it watches the network and keeps time. Each report is made by
+a fresh `agent send` child process, so the libraries a report needs (requests, the probes'
+parsers) and whatever a report allocates leave memory when it is done, and a fault in one
+report cannot take the service down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from types import FrameType
+
+from agent.config import AgentConfig
+from agent.delivery.enrolment import NotEnrolled, load_enrolment
+from agent.delivery.policy_cache import choose_policy
+from agent.delivery.spool import Spool
+from agent.facts.context import Context
+from agent.service.netwatch import Watcher, fingerprint, make_watcher
+from agent.state_dir import LOGS, SPOOL
+
+log = logging.getLogger(__name__)
+SETTLE_S = 2.0  # let DHCP and DNS finish before looking at a changed network
+RETRY_MIN_S = 15.0
+CHILD_TIMEOUT_S = 300.0
+
+
+@dataclass
+class Schedule:
+    """When the next scheduled report and the next spool retry are due (monotonic seconds)."""
+
+    interval_s: float
+    jitter_s: float
+    next_report: float = 0.0
+    next_retry: float = float("inf")
+    retry_delay: float = RETRY_MIN_S
+
+    def report_sent(self, now: float) -> None:
+        self.next_report = now + self.interval_s + random.uniform(0, self.jitter_s)
+
+    def flush_failed(self, now: float) -> None:
+        self.next_retry = now + self.retry_delay + random.uniform(0, self.retry_delay / 2)
+        self.retry_delay = min(self.retry_delay * 2, self.interval_s)
+
+    def flush_succeeded(self) -> None:
+        self.next_retry, self.retry_delay = float("inf"), RETRY_MIN_S
+
+
+def agent_command() -> list[str]:
+    """How to start this agent again: the frozen binary itself, or this Python with the CLI."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable]
+    return [sys.executable, "-m", "agent.cli"]
+
+
+class Service:
+    """The background agent: one report at a time, each in a child process."""
+
+    def __init__(
+        self,
+        global_args: list[str],
+        interval_s: float,
+        pending: Callable[[], int],
+        watcher: Watcher | None = None,
+    ) -> None:
+        self.global_args = global_args
+        self.context = Context()
+        self.watcher = watcher or make_watcher(self.context.os_name)
+        self.schedule = Schedule(interval_s=interval_s, jitter_s=min(interval_s / 10, 60.0))
+        self.pending = pending
+        self.stop = threading.Event()
+
+    def _child(self, *command: str) -> None:
+        argv = [*agent_command(), *self.global_args, *command]
+        # Its own session: a Ctrl-C in the terminal stops the service, which lets the report
+        # in hand finish instead of killing it half-way.
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S, start_new_session=True,
+            check=False,
+        )  # fmt: skip
+        for line in (done.stdout + done.stderr).splitlines():
+            log.log(logging.INFO if done.returncode == 0 else logging.ERROR, "%s", line)
+        if self.pending() > 0:
+            self.schedule.flush_failed(time.monotonic())
+        else:
+            self.schedule.flush_succeeded()
+
+    def tick(self, fingerprint_before: str) -> str:
+        """One wake-up: report if the network changed or a report is due, else retry the spool."""
+        current = fingerprint(self.context)
+        now = time.monotonic()
+        try:
+            if current != fingerprint_before:
+                log.info("network changed: reporting now")
+                self._child("send")
+                self.schedule.report_sent(now)
+            elif now >= self.schedule.next_report:
+                self._child("send")
+                self.schedule.report_sent(now)
+            elif now >= self.schedule.next_retry:
+                self._child("send", "--flush-only")
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            # The agent binary vanished (an upgrade) or a report hung: log, try again later.
+            log.error("report cycle failed (%s: %s); retrying later", type(exc).__name__, exc)
+            self.schedule.flush_failed(now)
+        return current
+
+    def run(self) -> int:
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, self._on_signal)
+        log.info("agent service started (report every %.0f s)", self.schedule.interval_s)
+        # First report soon after start, spread so a fleet booting together does not stampede.
+        first_in = random.uniform(0, min(30.0, self.schedule.jitter_s))
+        self.schedule.next_report = time.monotonic() + first_in
+        last = fingerprint(self.context)
+        while not self.stop.is_set():
+            due = min(self.schedule.next_report, self.schedule.next_retry) - time.monotonic()
+            changed = self.watcher.wait(max(0.0, min(due, self.watcher.check_every_s)))
+            if self.stop.is_set():
+                break
+            if changed:
+                self.stop.wait(SETTLE_S)
+            last = self.tick(last)
+        self.watcher.close()
+        log.info("agent service stopped")
+        return 0
+
+    def _on_signal(self, number: int, _frame: FrameType | None) -> None:
+        log.info("signal %d: stopping after the report in hand", number)
+        self.stop.set()
+        self.watcher.wake()
+
+
+def _service_logging(config: AgentConfig, log_file: str | None) -> None:
+    """Under systemd, stderr goes to the journal; elsewhere a rotated file in the state dir."""
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    if log_file is None and os.environ.get("JOURNAL_STREAM"):
+        return  # basicConfig's stderr handler already feeds the journal
+    path = Path(log_file) if log_file else config.state_dir / LOGS / "agent.log"
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handler = RotatingFileHandler(path, maxBytes=1024 * 1024, backupCount=3, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+
+
+def run_service(args: argparse.Namespace, config: AgentConfig) -> int:
+    try:
+        load_enrolment(config.state_dir)
+    except NotEnrolled as exc:
+        print(f"agent: {exc}: enrol first with agent enroll", file=sys.stderr)
+        return 1
+    _service_logging(config, args.log_file)
+    interval = args.interval or choose_policy(args.policy, config).interval_minutes * 60.0
+    global_args = ["--state-dir", str(config.state_dir)]
+    if args.config:
+        global_args += ["--config", args.config]
+    if args.policy:
+        global_args += ["--policy", args.policy]
+    spool = Spool(config.state_dir / SPOOL)
+    return Service(global_args, interval_s=interval, pending=lambda: spool.depth).run()
