@@ -1,6 +1,6 @@
 """The policy: organisation values, the rule catalogue and the engine that evaluates it."""
 
-from agent.policy.engine import Evaluator, evaluate
+from agent.policy.engine import Evaluator
 from agent.policy.loader import (
     PolicyError,
     default_policy,
@@ -17,7 +17,6 @@ __all__ = [
     "Rule",
     "RuleResult",
     "default_policy",
-    "evaluate",
     "load_catalogue",
     "load_policy_file",
     "parse_policy",

@@ -8,7 +8,9 @@ from typing import Any
 
 from agent.policy.model import Check, Policy, Rule, RuleResult, RuleStatus, Scope, Severity
 from agent.policy.operations import OPERATIONS, Inputs, Operation, Outcome
-from agent.policy.selector import chained, segments_of, select
+from agent.policy.selector import select
+
+_PRECEDENCE: tuple[RuleStatus, ...] = ("fail", "unknown", "pass", "not_applicable")
 
 
 def _param(policy: Policy, check: Check) -> Any:
@@ -21,24 +23,20 @@ def _param(policy: Policy, check: Check) -> Any:
 
 
 def _scalar(facts: dict[str, Any], path: str | None) -> Any:
+    """A key or detail fact: its value, a list of values where the path walks a list, or None
+    (only the value matters here, not why it is missing)."""
     if path is None:
         return None
-    if "[*]" not in path:  # only the value matters here, not why it is missing
-        return chained(facts, segments_of(path))
     items = select(facts, path).items
     if not items:
         return None
     return [i.value for i in items] if len(items) > 1 or "[*]" in path else items[0].value
 
 
-def run_check(check: Check, policy: Policy, facts: dict[str, Any], now: datetime) -> Outcome:
-    """One check: select the fact, run the operation, fold in what could not be read."""
-    return _run(check, OPERATIONS[check.op], _param(policy, check), facts, now)
-
-
 def _run(
     check: Check, operation: Operation, param: Any, facts: dict[str, Any], now: datetime
 ) -> Outcome:
+    """One check: select the fact, run the operation, fold in what could not be read."""
     selection = select(facts, check.fact)
     inputs = Inputs(
         param=param,
@@ -52,13 +50,8 @@ def _run(
     return Outcome("unknown", list(dict.fromkeys(selection.unknown)))
 
 
-_PRECEDENCE: tuple[RuleStatus, ...] = ("fail", "unknown", "pass", "not_applicable")
-
-
 def _combine(outcomes: list[Outcome]) -> tuple[RuleStatus, list[str]]:
     """A rule takes its checks' worst status, with the evidence of the checks that gave it."""
-    if len(outcomes) == 1:  # most rules have one check
-        return outcomes[0].status, list(dict.fromkeys(outcomes[0].evidence))
     statuses = {o.status for o in outcomes}
     status = next(s for s in _PRECEDENCE if s in statuses)
     evidence = [e for o in outcomes if o.status == status for e in o.evidence]
@@ -84,14 +77,9 @@ def _result(rule: Rule, severity: Severity, outcomes: list[Outcome]) -> RuleResu
     )
 
 
-def evaluate_rule(rule: Rule, policy: Policy, facts: dict[str, Any], now: datetime) -> RuleResult:
-    outcomes = [run_check(c, policy, facts, now) for c in rule.checks]
-    return _result(rule, _severity(rule, policy), outcomes)
-
-
 class Evaluator:
-    """A policy's enabled rules with their operations and policy values looked up once: the
-    collector evaluates every report it receives with one of these."""
+    """A policy's enabled rules of some scopes, with their operations and policy values looked
+    up once: the agent builds one per self-check, the collector one per policy it serves."""
 
     def __init__(
         self, policy: Policy, rules: Iterable[Rule], scopes: tuple[Scope, ...] = ("agent",)
@@ -113,14 +101,3 @@ class Evaluator:
             _result(rule, severity, [_run(c, op, param, facts, now) for c, op, param in checks])
             for rule, severity, checks in self._rules
         ]
-
-
-def evaluate(
-    policy: Policy,
-    rules: Iterable[Rule],
-    facts: dict[str, Any],
-    now: datetime,
-    scopes: tuple[Scope, ...] = ("agent",),
-) -> list[RuleResult]:
-    """Every enabled rule of the given scopes, in catalogue order."""
-    return Evaluator(policy, rules, scopes).evaluate(facts, now)

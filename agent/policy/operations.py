@@ -152,9 +152,9 @@ def _within(items: list[Item], inputs: Inputs, limit: timedelta, unit: str) -> O
         return Outcome("unknown", [f"unreadable time {item.value!r}"])
     age = inputs.now - when
     amount = age / timedelta(**{unit: 1})
-    # For hours (ADM-002: the time a report arrived) only the date: evidence that changed with
-    # every report would make the collector rewrite the rule's stored row each time (see
-    # storage/ingest.rules_digest). A last-update time (days) is stable between reports.
+    # Evidence changes only when what it says changes, so that a device's history shows real
+    # changes: a last update (days) is a fixed moment, shown to the minute; a last report's
+    # arrival (hours, ADM-002) moves with every report, so its day and age are what it says.
     shown = f"{when:%Y-%m-%d %H:%M} UTC" if unit == "days" else f"{when:%Y-%m-%d}"
     text = f"{shown}, {int(amount)} {unit} ago (at most {inputs.param})"
     return Outcome("pass" if age <= limit else "fail", [text])

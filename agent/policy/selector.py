@@ -45,37 +45,9 @@ def _why_null(parent: dict[str, Any], key: str, path: str) -> str | None:
 
 def select(facts: dict[str, Any], path: str) -> Selection:
     """Walk the path; nulls become unknowns (with the probe's reason) or absences."""
-    segments = segments_of(path)
-    if "[*]" not in path:  # the common case: a chain of keys, each present and not null
-        value = chained(facts, segments)
-        if value is not None:
-            return Selection([Item(value, "")], [])
-    return _walk(facts, path, segments)
-
-
-def chained(facts: dict[str, Any], segments: tuple[tuple[str, bool], ...]) -> Any:
-    """The value at the end of a path without [*], or None if any step is missing or null."""
-    node: Any = facts
-    for key, _ in segments:
-        node = node.get(key) if isinstance(node, dict) else None
-        if node is None:
-            return None
-    return node
-
-
-def _walk(facts: dict[str, Any], path: str, segments: tuple[tuple[str, bool], ...]) -> Selection:
     selection = Selection()
-    # Plain keys at the front ("probes.network.data") lead to one node: step through them
-    # directly; the general loop below takes over at the first [*], null or missing key.
-    node: Any = facts
-    start = 0
-    for key, iterate in segments:
-        value = node.get(key) if not iterate and isinstance(node, dict) else None
-        if value is None:
-            break
-        node, start = value, start + 1
-    nodes: list[tuple[Any, str]] = [(node, "")]  # a value and its label so far
-    for key, iterate in segments[start:]:
+    nodes: list[tuple[Any, str]] = [(facts, "")]  # a value and its label so far
+    for key, iterate in segments_of(path):
         next_nodes: list[tuple[Any, str]] = []
         for node, trail in nodes:
             if not isinstance(node, dict) or key not in node:

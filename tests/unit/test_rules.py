@@ -9,12 +9,31 @@ from typing import Any
 
 import pytest
 
-from agent.policy import default_policy, evaluate, load_catalogue, parse_policy, verdict
-from agent.policy.engine import evaluate_rule
+from agent.policy import (
+    Evaluator,
+    Policy,
+    RuleResult,
+    default_policy,
+    load_catalogue,
+    parse_policy,
+    verdict,
+)
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 POLICY = default_policy()
 RULES = {rule.id: rule for rule in load_catalogue()}
+BOTH_SCOPES = ("agent", "collector")
+
+
+def evaluate_rule(rule_id: str, policy: Policy, facts: dict[str, Any]) -> RuleResult:
+    """One rule of either scope, evaluated as the collector would."""
+    [result] = Evaluator(policy, [RULES[rule_id]], BOTH_SCOPES).evaluate(facts, NOW)
+    return result
+
+
+def evaluate(policy: Policy, facts: dict[str, Any]) -> list[RuleResult]:
+    """Every agent rule, as the self-check evaluates them."""
+    return Evaluator(policy, load_catalogue()).evaluate(facts, NOW)
 
 
 def ok(data: dict[str, Any]) -> dict[str, Any]:
@@ -507,7 +526,7 @@ def test_rule(
     facts = clean_facts()
     if mutation is not None:
         mutation(facts)
-    result = evaluate_rule(RULES[rule_id], POLICY, facts, NOW)
+    result = evaluate_rule(rule_id, POLICY, facts)
     assert result.status == expected, result.evidence
     assert evidence in " ".join(result.evidence)
 
@@ -521,24 +540,24 @@ def test_every_rule_has_a_pass_a_fail_and_an_unknown_case() -> None:
 
 
 def test_clean_device_is_compliant_and_agent_scope_skips_collector_rules() -> None:
-    results = evaluate(POLICY, load_catalogue(), clean_facts(), NOW)
+    results = evaluate(POLICY, clean_facts())
     assert verdict(results) == "compliant", [(r.id, r.status) for r in results]
     assert not {"NET-008", "ADM-001", "ADM-002"} & {r.id for r in results}
-    everything = evaluate(POLICY, load_catalogue(), clean_facts(), NOW, ("agent", "collector"))
+    everything = Evaluator(POLICY, load_catalogue(), BOTH_SCOPES).evaluate(clean_facts(), NOW)
     assert {"NET-008", "ADM-001", "ADM-002"} <= {r.id for r in everything}
 
 
 def test_disabled_rule_is_left_out_and_severity_override_applies() -> None:
     text = "[rules.NET-005]\nenabled = false\n[rules.SEC-002]\nseverity = 'low'\n"
     policy = parse_policy(text)
-    results = {r.id: r for r in evaluate(policy, load_catalogue(), clean_facts(), NOW)}
+    results = {r.id: r for r in evaluate(policy, clean_facts())}
     assert "NET-005" not in results
     assert results["SEC-002"].severity == "low"
 
 
 def test_an_empty_organisation_list_makes_the_rule_not_applicable() -> None:
     policy = parse_policy("[network]\nssids = []\n")
-    result = evaluate_rule(RULES["NET-004"], policy, clean_facts(), NOW)
+    result = evaluate_rule("NET-004", policy, clean_facts())
     assert result.status == "not_applicable"
 
 
@@ -546,22 +565,22 @@ def test_a_failure_outranks_unknowns_in_other_checks() -> None:
     facts = clean_facts()
     unreadable("network", "dns_servers")(facts)
     setting(f"{NET}.dns_search_domains", ["example.ac.uk"])(facts)
-    result = evaluate_rule(RULES["NET-003"], POLICY, facts, NOW)
+    result = evaluate_rule("NET-003", POLICY, facts)
     assert result.status == "fail"
 
 
 def test_verdict_order() -> None:
     facts = clean_facts()
     unreadable("device_security", "firewall_enabled")(facts)
-    results = evaluate(POLICY, load_catalogue(), facts, NOW)
+    results = evaluate(POLICY, facts)
     assert verdict(results) == "unknown"
     setting(f"{PATCH}.reboot_pending", True)(facts)
-    assert verdict(evaluate(POLICY, load_catalogue(), facts, NOW)) == "non_compliant"
+    assert verdict(evaluate(POLICY, facts)) == "non_compliant"
 
 
 def test_evaluation_is_pure() -> None:
     facts = clean_facts()
     before = copy.deepcopy(facts)
-    first = evaluate(POLICY, load_catalogue(), facts, NOW)
+    first = evaluate(POLICY, facts)
     assert facts == before
-    assert evaluate(POLICY, load_catalogue(), facts, NOW) == first
+    assert evaluate(POLICY, facts) == first
