@@ -78,7 +78,7 @@ class AgentRun:
 
 
 @dataclass(frozen=True)
-class AgentSetup:
+class Sandbox:
     """The agent's private surroundings for this module: state, config, a scanned home."""
 
     workdir: Path
@@ -94,9 +94,9 @@ def _decode(data: bytes, stream: str, args: tuple[str, ...]) -> str:
         pytest.fail(f"`agent {' '.join(args)}` wrote {stream} that is not UTF-8: {exc}")
 
 
-def run_agent(setup: AgentSetup, *args: str) -> AgentRun:
+def run_agent(sandbox: Sandbox, *args: str) -> AgentRun:
     """The installed agent as a separate process, as a person or a service would start it."""
-    full = ("--config", str(setup.config_file), "--state-dir", str(setup.state_dir), *args)
+    full = ("--config", str(sandbox.config_file), "--state-dir", str(sandbox.state_dir), *args)
     # A developer's OUTPOST_* settings (server, state dir, config) must not reach this agent.
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("OUTPOST_")}
     env["NO_COLOR"] = "1"
@@ -105,7 +105,7 @@ def run_agent(setup: AgentSetup, *args: str) -> AgentRun:
         done = subprocess.run(
             [sys.executable, "-m", "agent.cli", *full],
             # Outside the checkout, so `-m agent.cli` is the installed package.
-            cwd=setup.workdir,
+            cwd=sandbox.workdir,
             env=env,
             stdin=subprocess.DEVNULL,
             capture_output=True,
@@ -125,7 +125,7 @@ def run_agent(setup: AgentSetup, *args: str) -> AgentRun:
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> AgentSetup:
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
     root = tmp_path_factory.mktemp("live-agent")
     home = root / "home"
     home.mkdir()
@@ -135,14 +135,12 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> AgentSetup:
     # fast and away from the runner's own files. json.dumps gives a valid TOML string for a
     # Windows path too (backslashes escaped).
     config.write_text(f"[credentials]\nhomes = [{json.dumps(str(home))}]\n", encoding="utf-8")
-    return AgentSetup(
-        workdir=root / "work", state_dir=root / "state", config_file=config, home=home
-    )
+    return Sandbox(workdir=root / "work", state_dir=root / "state", config_file=config, home=home)
 
 
 @pytest.fixture(scope="module")
-def facts_run(setup: AgentSetup) -> AgentRun:
-    run = run_agent(setup, "facts", "--json")
+def facts_run(sandbox: Sandbox) -> AgentRun:
+    run = run_agent(sandbox, "facts", "--json")
     artifacts = os.environ.get(ARTIFACT_DIR_ENV)
     if artifacts:
         # Kept before any check, so a broken report reaches the CI artifact too.
@@ -162,8 +160,8 @@ def report(facts_run: AgentRun) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def self_check_run(setup: AgentSetup) -> AgentRun:
-    return run_agent(setup, "--self-check", "--json")
+def self_check_run(sandbox: Sandbox) -> AgentRun:
+    return run_agent(sandbox, "--self-check", "--json")
 
 
 def expected_os_id() -> str:
@@ -266,7 +264,7 @@ def test_credential_scan_covered_only_the_configured_home(report: dict[str, Any]
     assert len(data["homes"]) == 1, f"the scan ignored [credentials] homes: {data['homes']}"
     reasons = [entry for entry in data["not_inspected"] if not str(entry.get("reason")).strip()]
     assert not reasons, f"stores not inspected without a reason: {reasons}"
-    # complete means every store and file was inspected, so nothing may be listed as skipped.
+    # complete means every store and file was inspected, so none may be listed as not inspected.
     if data["complete"]:
         assert not data["not_inspected"], f"complete, yet not inspected: {data['not_inspected']}"
 
@@ -323,9 +321,9 @@ def catalogue_sections(markdown: str) -> dict[str, set[str]]:
 
 
 def test_markdown_catalogue_lists_every_probe_and_field_of_the_report(
-    setup: AgentSetup, report: dict[str, Any]
+    sandbox: Sandbox, report: dict[str, Any]
 ) -> None:
-    run = run_agent(setup, "facts", "--markdown")
+    run = run_agent(sandbox, "facts", "--markdown")
     assert run.returncode == 0, run.describe()
     sections = catalogue_sections(run.stdout)
     missing = sorted(set(report["probes"]) - set(sections))
