@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import ConfigError, load_config
 from agent.commands.machine import scan_settings_for
+from agent.config import ConfigError, load_config
 from agent.policy import default_policy
 
 

@@ -18,7 +18,8 @@ from agent.facts.probes.device_security import windows as security
 from agent.facts.probes.network import windows_parse as net
 from agent.facts.probes.network import windows_wifi as wifi
 from agent.facts.probes.patch_level import windows as patch
-from agent.facts.probes.windows_common import part, ps_date, ps_list, ps_text
+from agent.facts.probes.powershell import ps_text
+from agent.facts.probes.powershell_parse import part, ps_date, ps_list
 from tests.replay import ReplayContext
 
 SEC = "0fa1201d-4330-4fa8-8ae9-b877473b6441"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from agent.facts.context import Context, FactUnavailable, ParseError
-from agent.facts.probes.windows_common import parse_json, ps_text
+from agent.facts.probes.powershell import ps_text
+from agent.facts.probes.powershell_parse import parse_json
 
 # HKLM\SOFTWARE\Microsoft\Cryptography is readable by every user (64-bit view: Context.powershell
 # starts the 64-bit PowerShell, so no WOW6432Node redirection).

@@ -14,18 +14,9 @@ from agent.facts.probes.accounts.model import (
     Session,
     WorkAccount,
 )
-from agent.facts.probes.base import attempt
-from agent.facts.probes.windows_common import (
-    PS_PART,
-    first_line,
-    list_field,
-    obj,
-    opt_bool,
-    opt_str,
-    parse_json,
-    part,
-    ps_text,
-)
+from agent.facts.probes.base import attempt, first_line
+from agent.facts.probes.powershell import PS_PART, ps_text
+from agent.facts.probes.powershell_parse import list_field, obj, opt_bool, opt_str, parse_json, part
 from agent.report import Gaps, rfc3339
 
 # Group names are localised ("Administratoren"): the group is found by its SID, and its members

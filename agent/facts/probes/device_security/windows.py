@@ -7,8 +7,8 @@ from typing import Any
 from agent.facts.context import Context, FactUnavailable, ParseError
 from agent.facts.probes.base import attempt
 from agent.facts.probes.device_security.model import DeviceSecurityData, device_security
-from agent.facts.probes.windows_common import (
-    PS_PART,
+from agent.facts.probes.powershell import PS_PART, ps_text
+from agent.facts.probes.powershell_parse import (
     list_field,
     obj,
     opt_bool,
@@ -16,7 +16,6 @@ from agent.facts.probes.windows_common import (
     opt_str,
     parse_json,
     part,
-    ps_text,
 )
 from agent.report import Gaps
 

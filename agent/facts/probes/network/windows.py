@@ -14,7 +14,8 @@ from agent.facts.probes.network.windows_parse import (
     parse_vpn_connections,
 )
 from agent.facts.probes.network.windows_wifi import parse_saved_wifi_profiles, parse_wifi_ssids
-from agent.facts.probes.windows_common import PS_PART, parse_json, ps_text
+from agent.facts.probes.powershell import PS_PART, ps_text
+from agent.facts.probes.powershell_parse import parse_json
 from agent.report import Gaps
 
 # Friendly names ("WLAN", "Ethernet 2") are localised: kinds come from InterfaceDescription,

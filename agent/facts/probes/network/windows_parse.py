@@ -17,7 +17,7 @@ from agent.facts.probes.network.model import (
     NetworkShare,
     VpnConnection,
 )
-from agent.facts.probes.windows_common import (
+from agent.facts.probes.powershell_parse import (
     list_field,
     obj,
     opt_bool,

@@ -6,9 +6,9 @@ import re
 from typing import Any
 
 from agent.facts.context import FactUnavailable, ParseError
-from agent.facts.probes.base import attempt
+from agent.facts.probes.base import attempt, first_line
 from agent.facts.probes.network.windows_parse import network_doc, read_adapters
-from agent.facts.probes.windows_common import first_line, list_field, obj, opt_int, opt_str, part
+from agent.facts.probes.powershell_parse import list_field, obj, opt_int, opt_str, part
 
 
 def parse_netsh_ssids(text: str) -> list[str]:

@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 from agent.facts.context import Context, FactUnavailable, ParseError
 from agent.facts.probes.base import attempt
 from agent.facts.probes.patch_level.model import OsIdentity, PatchLevelData
-from agent.facts.probes.windows_common import (
-    PS_PART,
+from agent.facts.probes.powershell import PS_PART, ps_text
+from agent.facts.probes.powershell_parse import (
     list_field,
     obj,
     opt_bool,
@@ -21,7 +21,6 @@ from agent.facts.probes.windows_common import (
     part,
     ps_date,
     ps_list,
-    ps_text,
 )
 from agent.report import Gaps, rfc3339
 

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from agent.facts.context import CommandNotFound, Context, FactUnavailable
+from agent.facts.probes.base import first_line
 from agent.facts.probes.credentials.scan import ScanState
 from agent.facts.probes.credentials.stores.appdata import Finder, listing, under
 from agent.facts.probes.credentials.stores.os_stores_parse import (
@@ -18,7 +19,7 @@ from agent.facts.probes.credentials.stores.os_stores_parse import (
     parse_keychain_dump,
     secret_item_hits,
 )
-from agent.facts.probes.windows_common import PS_PART, first_line, ps_json
+from agent.facts.probes.powershell import PS_PART, ps_json
 
 # CredEnumerateW through P/Invoke: locale-proof, and only TargetName and UserName are copied
 # out of each CREDENTIAL; its CredentialBlob pointer is never followed. `cmdkey /list` (localised

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from agent.facts.context import CommandNotFound, Context, FactUnavailable, ParseError
+from agent.facts.probes.base import first_line
 from agent.facts.probes.credentials.scan import ScanState
 from agent.facts.probes.credentials.stores.storefiles import (
     Finder,
@@ -24,7 +25,7 @@ from agent.facts.probes.credentials.stores.wifi_parse import (
 from agent.facts.probes.network.darwin import port_kind
 from agent.facts.probes.network.darwin_wifi import parse_hardware_ports, parse_preferred_networks
 from agent.facts.probes.network.windows_wifi import parse_netsh_profiles
-from agent.facts.probes.windows_common import first_line, parse_json
+from agent.facts.probes.powershell_parse import parse_json
 
 
 def report_profiles(
