@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.facts.context import FactUnavailable, ParseError
-from agent.facts.host.darwin import parse_platform_uuid, read_hardware_id
+from agent.facts.host.darwin import read_hardware_id
+from agent.facts.host.darwin_parse import parse_platform_uuid
 from agent.facts.probes.accounts.darwin import domain_join, local_account, work_accounts
 from agent.facts.probes.accounts.darwin_parse import (
     AdBinding,
@@ -29,6 +30,7 @@ from agent.facts.probes.accounts.darwin_parse import (
     parse_dsconfigad,
     platform_sso_identities,
 )
+from agent.facts.probes.base import Reading
 from agent.facts.probes.device_security.darwin import (
     parse_fdesetup_status,
     parse_screenlock_status,
@@ -49,8 +51,8 @@ from agent.facts.probes.network.darwin_wifi import (
     parse_preferred_networks,
     parse_system_profiler_airport,
 )
-from agent.facts.probes.patch_level.darwin import parse_sw_vers, read_os_identity
-from agent.facts.probes.patch_level.darwin_updates import (
+from agent.facts.probes.patch_level.darwin import read_os_identity
+from agent.facts.probes.patch_level.darwin_parse import (
     AvailableUpdate,
     InstallRecord,
     auto_updates_from_prefs,
@@ -60,6 +62,7 @@ from agent.facts.probes.patch_level.darwin_updates import (
     parse_install_history,
     parse_software_update_prefs,
     parse_softwareupdate_list,
+    parse_sw_vers,
 )
 from tests.replay import ReplayContext
 
@@ -250,7 +253,7 @@ def test_read_os_identity_never_raises() -> None:
             "calls": {"kernel_release": "23.6.0"},
         }
     )
-    identity = read_os_identity(ctx)
+    identity = read_os_identity(Reading(ctx))
     assert (identity.os_id, identity.os_version, identity.kernel) == ("macos", None, "23.6.0")
 
 

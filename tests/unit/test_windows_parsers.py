@@ -17,7 +17,7 @@ from agent.facts.probes.accounts import windows as accounts
 from agent.facts.probes.device_security import windows as security
 from agent.facts.probes.network import windows_parse as net
 from agent.facts.probes.network import windows_wifi as wifi
-from agent.facts.probes.patch_level import windows as patch
+from agent.facts.probes.patch_level import windows_parse as patch
 from agent.facts.probes.powershell import ps_text
 from agent.facts.probes.powershell_parse import part, ps_date, ps_list
 from tests.replay import ReplayContext
