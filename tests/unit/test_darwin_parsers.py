@@ -31,7 +31,7 @@ from agent.facts.probes.accounts.darwin_parse import (
     platform_sso_identities,
 )
 from agent.facts.probes.base import Reading
-from agent.facts.probes.device_security.darwin import (
+from agent.facts.probes.device_security.darwin_parse import (
     parse_fdesetup_status,
     parse_screenlock_status,
     parse_socketfilterfw_state,

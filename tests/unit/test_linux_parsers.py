@@ -38,7 +38,7 @@ from agent.facts.probes.accounts.linux import (
     parse_sssd_domains,
 )
 from agent.facts.probes.base import Reading
-from agent.facts.probes.device_security.linux import (
+from agent.facts.probes.device_security.linux_parse import (
     parse_gsettings_lock,
     parse_lsblk_root_encryption,
     parse_nft_ruleset,

@@ -127,7 +127,12 @@ def parse_realm_list(text: str) -> DomainJoin:
 
 
 def parse_sssd_domains(text: str) -> list[str]:
-    """`domains = ...` from the [sssd] section of /etc/sssd/sssd.conf."""
+    """`domains = ...` from the [sssd] section of /etc/sssd/sssd.conf.
+
+    Sample:
+        [sssd]
+        domains = corp.example.com, lab.example.com
+    """
     match = re.search(r"^\s*domains\s*=\s*(.+)$", text, re.MULTILINE)
     return [d.strip() for d in match[1].split(",") if d.strip()] if match else []
 
