@@ -16,19 +16,21 @@ from hypothesis import strategies as st
 from agent.facts.context import FactUnavailable, ParseError
 from agent.facts.host.darwin import read_hardware_id
 from agent.facts.host.darwin_parse import parse_platform_uuid
-from agent.facts.probes.accounts.darwin import domain_join, local_account, work_accounts
 from agent.facts.probes.accounts.darwin_parse import (
     AdBinding,
     AdminGroup,
     PlatformSso,
     admin_group,
+    domain_join,
     is_human,
+    local_account,
     parse_app_sso_platform,
     parse_console_user,
     parse_dscl_record,
     parse_dscl_uids,
     parse_dsconfigad,
     platform_sso_identities,
+    work_accounts,
 )
 from agent.facts.probes.base import Reading
 from agent.facts.probes.device_security.darwin_parse import (

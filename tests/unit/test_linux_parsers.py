@@ -29,7 +29,7 @@ from agent.facts.context import (
 )
 from agent.facts.host.linux import read_hardware_id
 from agent.facts.probes import patch_level
-from agent.facts.probes.accounts.linux import (
+from agent.facts.probes.accounts.linux_parse import (
     parse_group_members,
     parse_login_defs,
     parse_loginctl_show,

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from agent.facts.context import AccessDenied, FactUnavailable, ParseError
 from agent.facts.host.windows import read_hardware_id
-from agent.facts.probes.accounts import windows as accounts
+from agent.facts.probes.accounts import windows_parse as accounts
 from agent.facts.probes.device_security import windows_parse as security
 from agent.facts.probes.network import windows_parse as net
 from agent.facts.probes.network import windows_wifi as wifi
