@@ -58,7 +58,6 @@ from agent.facts.probes.credentials.stores.vpn_parse import (
     parse_xml_hosts,
     plist_strings,
 )
-from agent.facts.probes.credentials.stores.wifi import parse_wlan_details, parse_wlan_list, ps_quote
 from agent.facts.probes.credentials.stores.wifi_parse import (
     WifiProfile,
     decode_nm_ssid,
@@ -67,7 +66,10 @@ from agent.facts.probes.credentials.stores.wifi_parse import (
     parse_keyfile,
     parse_netplan_wifis,
     parse_netsh_profile_ssids,
+    parse_wlan_details,
+    parse_wlan_list,
     parse_wpa_supplicant,
+    ps_quote,
     wifi_matches,
     yaml_leaves,
 )

@@ -39,19 +39,17 @@ from agent.facts.probes.device_security.darwin_parse import (
     parse_socketfilterfw_state,
     parse_sp_firewall,
 )
-from agent.facts.probes.network.darwin import port_kind
 from agent.facts.probes.network.darwin_parse import (
-    parse_mount,
-    parse_route_get,
-    parse_scutil_dns,
-    parse_scutil_nc_list,
-)
-from agent.facts.probes.network.darwin_wifi import (
     WifiState,
     parse_hardware_ports,
     parse_ipconfig_summary,
+    parse_mount,
     parse_preferred_networks,
+    parse_route_get,
+    parse_scutil_dns,
+    parse_scutil_nc_list,
     parse_system_profiler_airport,
+    port_kind,
 )
 from agent.facts.probes.patch_level.darwin import read_os_identity
 from agent.facts.probes.patch_level.darwin_parse import (

@@ -28,7 +28,7 @@ from agent.facts.context import (
     ParseError,
 )
 from agent.facts.host.linux import read_hardware_id
-from agent.facts.probes import patch_level
+from agent.facts.probes import network, patch_level
 from agent.facts.probes.accounts.linux_parse import (
     parse_group_members,
     parse_login_defs,
@@ -44,9 +44,9 @@ from agent.facts.probes.device_security.linux_parse import (
     parse_nft_ruleset,
     parse_ufw_conf,
 )
-from agent.facts.probes.network import common
 from agent.facts.probes.network import linux as network_linux
-from agent.facts.probes.network.linux import (
+from agent.facts.probes.network import parse as common
+from agent.facts.probes.network.linux_parse import (
     classify,
     parse_ip_link,
     parse_iw_dev_ssids,
@@ -976,7 +976,7 @@ def test_build_interface() -> None:
 
 def test_nm_vpn_uses_the_tunnel_addresses() -> None:
     spec = json.loads((FIXTURES / "network/linux/nm_vpn_active.json").read_text(encoding="utf-8"))
-    data = network_linux.collect(ReplayContext(spec["context"]))
+    data = network.collect(ReplayContext(spec["context"]))
     assert [(v.name, v.kind, v.remote) for v in data.vpn_connections or []] == [
         ("Corp VPN", "vpn", "vpn.example.org")
     ]
@@ -1009,7 +1009,7 @@ def _laptop_with_nmcli(nmcli_answer: dict[str, Any]) -> ReplayContext:
 
 
 def test_nmcli_answers_are_used() -> None:
-    data = network_linux.collect(_laptop_with_nmcli(run("yes:HomeNet\n")))
+    data = network.collect(_laptop_with_nmcli(run("yes:HomeNet\n")))
     assert data.wifi_ssids == ["HomeNet"]
     assert data.gaps == {
         "saved_wifi_profiles": "unexpected nmcli connection line: 'yes:HomeNet'",
@@ -1019,7 +1019,7 @@ def test_nmcli_answers_are_used() -> None:
 
 def test_nmcli_failure_is_unknown_not_empty() -> None:
     ctx = _laptop_with_nmcli(run("", rc=8, stderr="Error: NetworkManager is not running.\n"))
-    data = network_linux.collect(ctx)
+    data = network.collect(ctx)
     assert data.wifi_ssids is None and "wifi_ssids" in data.gaps
     assert data.saved_wifi_profiles is None and "saved_wifi_profiles" in data.gaps
 
@@ -1033,7 +1033,12 @@ def test_resolved_stub_reads_upstream_servers() -> None:
             ),
         }
     )
-    assert network_linux._dns(ctx) == (["192.0.2.53"], ["lan", "corp.example.com"])
+    reading = Reading(ctx)
+    servers = network_linux.read_dns_servers(reading)
+    assert (servers, network_linux.read_dns_search_domains(reading)) == (
+        ["192.0.2.53"],
+        ["lan", "corp.example.com"],
+    )
 
 
 def test_context_exists_on_unreadable_fuse_mount(monkeypatch: pytest.MonkeyPatch) -> None:
