@@ -26,6 +26,7 @@ from agent.facts.probes.credentials.stores.wifi_parse import (
 )
 from agent.facts.probes.network import darwin as network_darwin
 from agent.facts.probes.network.windows import SAVED_WIFI_PS
+from agent.facts.probes.powershell import ps_text
 
 
 def report_profiles(
@@ -112,8 +113,7 @@ ConvertTo-Json -Compress -Depth 3 -InputObject @{ Profiles = $out }
 def find_windows_wlan(ctx: Context, scan: ScanState) -> None:
     """Saved WLAN profiles via netsh (no administrator needed, never key=clear)."""
     try:
-        result = ctx.powershell("wlan_profiles", WLAN_LIST_SCRIPT, timeout=20.0)
-        names = parse_wlan_list(result.stdout)
+        names = parse_wlan_list(ps_text(ctx, "wlan_profiles", WLAN_LIST_SCRIPT, timeout=20.0))
     except CommandNotFound:
         return
     except FactUnavailable as exc:
@@ -123,7 +123,7 @@ def find_windows_wlan(ctx: Context, scan: ScanState) -> None:
         return
     script = WLAN_DETAILS_SCRIPT % ",".join(ps_quote(n) for n in names)
     try:
-        details = parse_wlan_details(ctx.powershell("wlan_profile_details", script).stdout)
+        details = parse_wlan_details(ps_text(ctx, "wlan_profile_details", script))
     except FactUnavailable:
         details = {}  # the names alone still tell most: a profile is named after its SSID
     for name in names:
