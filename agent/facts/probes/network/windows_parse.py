@@ -436,8 +436,7 @@ class NetshFailed(FactUnavailable):
 
 
 def netsh_output(result: dict[str, Any]) -> str:
-    """What netsh printed, from the {ExitCode, Text} a script made of it (SAVED_WIFI_PS);
-    a non-zero exit (e.g. the WLAN service is not running) is a NetshFailed.
+    """netsh's output, from a script's {ExitCode, Text} (SAVED_WIFI_PS); non-zero exit: NetshFailed.
 
     Sample: {"ExitCode":0,"Text":"Profiles on interface Wi-Fi: ..."}
     """
@@ -445,10 +444,6 @@ def netsh_output(result: dict[str, Any]) -> str:
     if opt_int(result, "ExitCode") not in (0, None):
         raise NetshFailed(output)
     return output
-
-
-def _netsh(doc: Any, key: str) -> str:
-    return netsh_output(obj(part(doc, key), key))
 
 
 def parse_wifi_ssids(text: str) -> list[str]:
@@ -464,7 +459,9 @@ def parse_wifi_ssids(text: str) -> list[str]:
     if not wifi:
         return []
     why: dict[str, str] = {}
-    ssids = attempt(why, "netsh", lambda: parse_netsh_ssids(_netsh(doc, "wlan")))
+    ssids = attempt(
+        why, "netsh", lambda: parse_netsh_ssids(netsh_output(obj(part(doc, "wlan"), "wlan")))
+    )
     if ssids:
         return ssids
     profiles = attempt(why, "profiles", lambda: _profile_names(doc, wifi))
@@ -492,7 +489,9 @@ def parse_saved_wifi_profiles(text: str) -> list[str]:
     """
     doc = network_doc(text)
     why: dict[str, str] = {}
-    output = attempt(why, "netsh", lambda: _netsh(doc, "wlan_profiles"))
+    output = attempt(
+        why, "netsh", lambda: netsh_output(obj(part(doc, "wlan_profiles"), "wlan_profiles"))
+    )
     if output is None:
         adapters = attempt(why, "adapters", lambda: read_adapters(doc))
         if adapters is not None and not any(a.kind == "wifi" for a in adapters):
