@@ -14,43 +14,45 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.facts.context import FactUnavailable, ParseError
-from agent.facts.host.darwin import parse_platform_uuid, read_hardware_id
-from agent.facts.probes.accounts.darwin import domain_join, local_account, work_accounts
+from agent.facts.host.darwin import read_hardware_id
+from agent.facts.host.darwin_parse import parse_platform_uuid
 from agent.facts.probes.accounts.darwin_parse import (
     AdBinding,
     AdminGroup,
     PlatformSso,
     admin_group,
+    domain_join,
     is_human,
+    local_account,
     parse_app_sso_platform,
     parse_console_user,
     parse_dscl_record,
     parse_dscl_uids,
     parse_dsconfigad,
     platform_sso_identities,
+    work_accounts,
 )
-from agent.facts.probes.device_security.darwin import (
+from agent.facts.probes.base import Reading
+from agent.facts.probes.device_security.darwin_parse import (
     parse_fdesetup_status,
     parse_screenlock_status,
     parse_socketfilterfw_state,
     parse_sp_firewall,
 )
-from agent.facts.probes.network.darwin import port_kind
 from agent.facts.probes.network.darwin_parse import (
-    parse_mount,
-    parse_route_get,
-    parse_scutil_dns,
-    parse_scutil_nc_list,
-)
-from agent.facts.probes.network.darwin_wifi import (
     WifiState,
     parse_hardware_ports,
     parse_ipconfig_summary,
+    parse_mount,
     parse_preferred_networks,
+    parse_route_get,
+    parse_scutil_dns,
+    parse_scutil_nc_list,
     parse_system_profiler_airport,
+    port_kind,
 )
-from agent.facts.probes.patch_level.darwin import parse_sw_vers, read_os_identity
-from agent.facts.probes.patch_level.darwin_updates import (
+from agent.facts.probes.patch_level.darwin import read_os_identity
+from agent.facts.probes.patch_level.darwin_parse import (
     AvailableUpdate,
     InstallRecord,
     auto_updates_from_prefs,
@@ -60,6 +62,7 @@ from agent.facts.probes.patch_level.darwin_updates import (
     parse_install_history,
     parse_software_update_prefs,
     parse_softwareupdate_list,
+    parse_sw_vers,
 )
 from tests.replay import ReplayContext
 
@@ -250,7 +253,7 @@ def test_read_os_identity_never_raises() -> None:
             "calls": {"kernel_release": "23.6.0"},
         }
     )
-    identity = read_os_identity(ctx)
+    identity = read_os_identity(Reading(ctx))
     assert (identity.os_id, identity.os_version, identity.kernel) == ("macos", None, "23.6.0")
 
 

@@ -28,7 +28,8 @@ from agent.facts.context import (
     ParseError,
 )
 from agent.facts.host.linux import read_hardware_id
-from agent.facts.probes.accounts.linux import (
+from agent.facts.probes import network, patch_level
+from agent.facts.probes.accounts.linux_parse import (
     parse_group_members,
     parse_login_defs,
     parse_loginctl_show,
@@ -36,15 +37,16 @@ from agent.facts.probes.accounts.linux import (
     parse_realm_list,
     parse_sssd_domains,
 )
-from agent.facts.probes.device_security.linux import (
+from agent.facts.probes.base import Reading
+from agent.facts.probes.device_security.linux_parse import (
     parse_gsettings_lock,
     parse_lsblk_root_encryption,
     parse_nft_ruleset,
     parse_ufw_conf,
 )
-from agent.facts.probes.network import common
 from agent.facts.probes.network import linux as network_linux
-from agent.facts.probes.network.linux import (
+from agent.facts.probes.network import parse as common
+from agent.facts.probes.network.linux_parse import (
     classify,
     parse_ip_link,
     parse_iw_dev_ssids,
@@ -54,22 +56,19 @@ from agent.facts.probes.network.linux import (
     parse_vpn_gateway,
     split_nmcli_terse,
 )
-from agent.facts.probes.patch_level import linux as patch_linux
-from agent.facts.probes.patch_level.linux import (
+from agent.facts.probes.patch_level.linux import read_os_identity
+from agent.facts.probes.patch_level.linux_parse import (
+    kernel_reboot_pending,
+    parse_advisory_json,
     parse_apt_history,
     parse_apt_periodic,
     parse_apt_upgradable,
+    parse_check_update,
     parse_dpkg_log,
     parse_os_release,
-    read_os_identity,
-)
-from agent.facts.probes.patch_level.linux_dnf import (
-    parse_advisory_json,
-    parse_check_update,
     parse_rpm_install_times,
     parse_updateinfo_security,
 )
-from agent.facts.probes.patch_level.linux_reboot import kernel_reboot_pending
 from tests.replay import ReplayContext
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -145,7 +144,7 @@ def test_read_os_identity_debian_point_release(debian_version: str | None, expec
         files={"/etc/os-release": OS_RELEASE_DEBIAN12, "/etc/debian_version": debian_version},
         calls={"kernel_release": "6.1.0-18-amd64"},
     )
-    identity = read_os_identity(ctx)
+    identity = read_os_identity(Reading(ctx))
     assert (identity.os_id, identity.os_version, identity.os_build) == (
         "debian",
         expected,
@@ -157,7 +156,7 @@ def test_read_os_identity_debian_point_release(debian_version: str | None, expec
 def test_read_os_identity_without_any_os_release() -> None:
     ctx = replay(files={"/etc/os-release": None, "/usr/lib/os-release": None})
     with pytest.raises(FileMissing):
-        read_os_identity(ctx)
+        read_os_identity(Reading(ctx))
 
 
 APT_LIST_CAPTURED = """Listing...
@@ -562,7 +561,7 @@ def test_needs_restarting_missing_plugin_is_not_a_reboot() -> None:
         },
         calls={"kernel_release": "6.8.5-301.fc40.x86_64"},
     )
-    data = patch_linux.collect(ctx)
+    data = patch_level.collect(ctx)
     assert data.package_manager == "dnf" and data.pending_updates == 0
     assert data.reboot_pending is not True
 
@@ -589,7 +588,7 @@ def _apt_context(history: str, dpkg_log: str) -> ReplayContext:
 
 
 def test_last_update_unknown_has_a_gap() -> None:
-    data = patch_linux.collect(
+    data = patch_level.collect(
         _apt_context("", "2024-10-01 08:00:02 install curl:amd64 <none> 8.5.0\n")
     )
     assert data.last_update_at is None
@@ -598,7 +597,7 @@ def test_last_update_unknown_has_a_gap() -> None:
 
 
 def test_absurd_log_year_does_not_crash_the_probe() -> None:
-    data = patch_linux.collect(_apt_context("", "0001-01-01 00:00:00 upgrade x:amd64 1 2\n"))
+    data = patch_level.collect(_apt_context("", "0001-01-01 00:00:00 upgrade x:amd64 1 2\n"))
     assert data.os.os_id == "ubuntu"
 
 
@@ -977,7 +976,7 @@ def test_build_interface() -> None:
 
 def test_nm_vpn_uses_the_tunnel_addresses() -> None:
     spec = json.loads((FIXTURES / "network/linux/nm_vpn_active.json").read_text(encoding="utf-8"))
-    data = network_linux.collect(ReplayContext(spec["context"]))
+    data = network.collect(ReplayContext(spec["context"]))
     assert [(v.name, v.kind, v.remote) for v in data.vpn_connections or []] == [
         ("Corp VPN", "vpn", "vpn.example.org")
     ]
@@ -1010,7 +1009,7 @@ def _laptop_with_nmcli(nmcli_answer: dict[str, Any]) -> ReplayContext:
 
 
 def test_nmcli_answers_are_used() -> None:
-    data = network_linux.collect(_laptop_with_nmcli(run("yes:HomeNet\n")))
+    data = network.collect(_laptop_with_nmcli(run("yes:HomeNet\n")))
     assert data.wifi_ssids == ["HomeNet"]
     assert data.gaps == {
         "saved_wifi_profiles": "unexpected nmcli connection line: 'yes:HomeNet'",
@@ -1020,7 +1019,7 @@ def test_nmcli_answers_are_used() -> None:
 
 def test_nmcli_failure_is_unknown_not_empty() -> None:
     ctx = _laptop_with_nmcli(run("", rc=8, stderr="Error: NetworkManager is not running.\n"))
-    data = network_linux.collect(ctx)
+    data = network.collect(ctx)
     assert data.wifi_ssids is None and "wifi_ssids" in data.gaps
     assert data.saved_wifi_profiles is None and "saved_wifi_profiles" in data.gaps
 
@@ -1034,7 +1033,12 @@ def test_resolved_stub_reads_upstream_servers() -> None:
             ),
         }
     )
-    assert network_linux._dns(ctx) == (["192.0.2.53"], ["lan", "corp.example.com"])
+    reading = Reading(ctx)
+    servers = network_linux.read_dns_servers(reading)
+    assert (servers, network_linux.read_dns_search_domains(reading)) == (
+        ["192.0.2.53"],
+        ["lan", "corp.example.com"],
+    )
 
 
 def test_context_exists_on_unreadable_fuse_mount(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,9 +10,13 @@ from typing import Any
 
 import pytest
 
+from agent.facts.context import Context
 from agent.facts.probes import PROBES, credentials
 from agent.facts.probes.credentials import stores
+from agent.facts.probes.credentials.homes import list_homes
+from agent.facts.probes.credentials.scan import ScanState
 from agent.facts.probes.credentials.settings import Organisation, ScanSettings
+from agent.facts.probes.credentials.stores.storefiles import Finder
 from agent.facts.runner import run_probe
 from tests.replay import ReplayContext
 
@@ -40,6 +44,25 @@ def scan_settings(spec: dict[str, Any]) -> ScanSettings:
         max_files=int(spec.get("max_files", 50_000)),
         time_budget_s=float(spec.get("time_budget_s", 60.0)),
     )
+
+
+def finders_of(modules: tuple[ModuleType, ...], os_name: str) -> tuple[Finder, ...]:
+    """The finders these store modules register for an OS, in their order."""
+    return tuple(finder for module in modules for finder in module.FINDERS.get(os_name, ()))
+
+
+def run_finders(
+    ctx: Context, settings: ScanSettings, finders: tuple[Finder, ...]
+) -> dict[str, Any]:
+    """What the credentials probe would report from these finders alone, as JSON data."""
+    state = ScanState(settings=settings, homes=list_homes(ctx, settings.homes))
+    for finder in finders:
+        finder(ctx, state)
+    findings = sorted(state.findings, key=lambda f: (f.store, f.location, f.identity or ""))
+    return {
+        "findings": [asdict(f) for f in findings],
+        "not_inspected": [asdict(n) for n in state.not_inspected],
+    }
 
 
 def assert_matches(actual: Any, expected: Any, where: str = "$") -> None:

@@ -13,12 +13,12 @@ from hypothesis import strategies as st
 
 from agent.facts.context import AccessDenied, FactUnavailable, ParseError
 from agent.facts.host.windows import read_hardware_id
-from agent.facts.probes.accounts import windows as accounts
-from agent.facts.probes.device_security import windows as security
+from agent.facts.probes.accounts import windows_parse as accounts
+from agent.facts.probes.device_security import windows_parse as security
 from agent.facts.probes.network import windows_parse as net
-from agent.facts.probes.network import windows_wifi as wifi
-from agent.facts.probes.patch_level import windows as patch
-from agent.facts.probes.windows_common import part, ps_date, ps_list, ps_text
+from agent.facts.probes.patch_level import windows_parse as patch
+from agent.facts.probes.powershell import ps_text
+from agent.facts.probes.powershell_parse import part, ps_date, ps_list
 from tests.replay import ReplayContext
 
 SEC = "0fa1201d-4330-4fa8-8ae9-b877473b6441"
@@ -438,7 +438,7 @@ There is 1 interface on the system:
     ],
 )
 def test_parse_netsh_ssids(text: str, ssids: list[str]) -> None:
-    assert wifi.parse_netsh_ssids(text) == ssids
+    assert net.parse_netsh_ssids(text) == ssids
 
 
 PROFILES_EN = """
@@ -486,7 +486,7 @@ User profiles
     ],
 )
 def test_parse_netsh_profiles(text: str, names: list[str]) -> None:
-    assert wifi.parse_netsh_profiles(text) == names
+    assert net.parse_netsh_profiles(text) == names
 
 
 @pytest.mark.parametrize(
@@ -494,7 +494,7 @@ def test_parse_netsh_profiles(text: str, names: list[str]) -> None:
 )
 def test_parse_netsh_profiles_rejects_unknown_output(text: str) -> None:
     with pytest.raises(ParseError):
-        wifi.parse_netsh_profiles(text)
+        net.parse_netsh_profiles(text)
 
 
 # -- accounts ---------------------------------------------------------------------------------
@@ -681,8 +681,8 @@ def test_parse_screen_lock(values: dict[str, Any], expected: bool) -> None:
 # -- arbitrary input --------------------------------------------------------------------------
 
 TEXT_PARSERS = [
-    wifi.parse_netsh_ssids,
-    wifi.parse_netsh_profiles,
+    net.parse_netsh_ssids,
+    net.parse_netsh_profiles,
     accounts.parse_dsregcmd,
 ]
 JSON_PARSERS = [
@@ -698,8 +698,8 @@ JSON_PARSERS = [
     net.parse_dns_search_domains,
     net.parse_vpn_connections,
     net.parse_network_shares,
-    wifi.parse_wifi_ssids,
-    wifi.parse_saved_wifi_profiles,
+    net.parse_wifi_ssids,
+    net.parse_saved_wifi_profiles,
     accounts.parse_admin_members,
     lambda t: accounts.parse_local_accounts(t, None),
     accounts.parse_domain_join,

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from typing import Protocol
 
 from agent.facts.context import Context, FactUnavailable
 from agent.facts.host import darwin, linux, windows
-from agent.facts.probes.patch_level import darwin as patch_darwin
-from agent.facts.probes.patch_level import linux as patch_linux
-from agent.facts.probes.patch_level import windows as patch_windows
+from agent.facts.probes import patch_level
+from agent.facts.probes.base import Reading, for_os
 from agent.facts.probes.patch_level.model import OsIdentity
 from agent.report import HostInfo, rfc3339
 
-_HARDWARE_ID: dict[str, Callable[[Context], str]] = {
-    "linux": linux.read_hardware_id,
-    "darwin": darwin.read_hardware_id,
-    "windows": windows.read_hardware_id,
-}
-_OS_IDENTITY: dict[str, Callable[[Context], OsIdentity]] = {
-    "linux": patch_linux.read_os_identity,
-    "darwin": patch_darwin.read_os_identity,
-    "windows": patch_windows.read_os_identity,
-}
+
+class HostReaders(Protocol):
+    """What linux.py, darwin.py and windows.py each define."""
+
+    def read_hardware_id(self, ctx: Context) -> str: ...
+
+
+# Typed as the readers so that mypy checks each OS module has them, alike.
+LINUX: HostReaders = linux
+DARWIN: HostReaders = darwin
+WINDOWS: HostReaders = windows
+
 # The raw machine id is a stable tracking identifier: only a salted hash leaves the device.
 _HARDWARE_ID_SALT = b"outpost-hardware-id-v1:"
 
@@ -37,11 +38,12 @@ def collect_host(ctx: Context, identity: OsIdentity | None = None) -> HostInfo:
     Windows that is a PowerShell start, ~0.5 s)."""
     if identity is None:
         try:
-            identity = _OS_IDENTITY[ctx.os_name](ctx)
+            identity = patch_level.readers_for(ctx).read_os_identity(Reading(ctx))
         except FactUnavailable:
             identity = None
     try:
-        hardware_id: str | None = hash_hardware_id(_HARDWARE_ID[ctx.os_name](ctx))
+        readers = for_os(ctx, linux=LINUX, darwin=DARWIN, windows=WINDOWS)
+        hardware_id: str | None = hash_hardware_id(readers.read_hardware_id(ctx))
     except FactUnavailable:
         hardware_id = None
     return HostInfo(

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from agent.facts.context import Context
 from agent.facts.probes.accounts import darwin, linux, windows
 from agent.facts.probes.accounts.model import AccountsData
-from agent.facts.probes.base import Probe
+from agent.facts.probes.accounts.readers import AccountsReaders
+from agent.facts.probes.base import Probe, Reading, for_os
 
-# One implementation per OS, same function names in each; chosen by the context's OS.
-_COLLECTORS: dict[str, Callable[[Context], AccountsData]] = {
-    "linux": linux.collect,
-    "darwin": darwin.collect,
-    "windows": windows.collect,
-}
+# Typed as the readers so that mypy checks each OS module has all of them, alike.
+LINUX: AccountsReaders = linux
+DARWIN: AccountsReaders = darwin
+WINDOWS: AccountsReaders = windows
 
 
 def collect(ctx: Context) -> AccountsData:
-    return _COLLECTORS[ctx.os_name](ctx)
+    readers = for_os(ctx, linux=LINUX, darwin=DARWIN, windows=WINDOWS)
+    reading = Reading(ctx)
+    return AccountsData(
+        logged_in=reading.attempt("logged_in", lambda: readers.read_logged_in(reading)),
+        local_accounts=reading.attempt(
+            "local_accounts", lambda: readers.read_local_accounts(reading)
+        ),
+        domain_join=reading.attempt("domain_join", lambda: readers.read_domain_join(reading)),
+        work_accounts=reading.attempt("work_accounts", lambda: readers.read_work_accounts(reading)),
+        gaps=reading.gaps,
+    )
 
 
 PROBE = Probe(

@@ -2,84 +2,53 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 
-from agent.facts.context import Context, FactUnavailable
+from agent.facts.context import FactUnavailable
 from agent.facts.probes.accounts.darwin_parse import (
     AdBinding,
     AdminGroup,
     PlatformSso,
     admin_group,
+    domain_join,
     is_human,
+    local_account,
     parse_app_sso_platform,
     parse_console_user,
     parse_dscl_record,
     parse_dscl_uids,
     parse_dsconfigad,
-    platform_sso_identities,
+    work_accounts,
 )
-from agent.facts.probes.accounts.model import (
-    AccountsData,
-    DomainJoin,
-    LocalAccount,
-    Session,
-    WorkAccount,
-)
-from agent.facts.probes.base import attempt
+from agent.facts.probes.accounts.model import DomainJoin, LocalAccount, Session, WorkAccount
+from agent.facts.probes.base import Reading, attempt, run_checked
 from agent.report import Gaps, rfc3339
 
 TIMEOUT = 10.0
-MICROSOFT_SSO_EXTENSION = "com.microsoft.CompanyPortalMac.ssoextension"
 _NOT_A_USER = {"root", "loginwindow", "_mbsetupuser", ""}
+Record = dict[str, list[str]]
 
 
-def local_account(
-    name: str, uid: int, record: dict[str, list[str]] | None, admins: AdminGroup | None
-) -> LocalAccount:
-    """One human account; DisabledUser in AuthenticationAuthority = disabled, LocalCachedUser =
-    a mobile (cached Active Directory) account."""
-    authority = " ".join((record or {}).get("AuthenticationAuthority", []))
-    source = None
-    if authority:
-        source = "active_directory" if ";LocalCachedUser;" in authority else "local"
-    admin = None
-    if admins is not None and (name in admins.members or not admins.nested):
-        admin = name in admins.members
-    return LocalAccount(
-        name=name,
-        uid=str(uid),
-        admin=admin,
-        enabled=";DisabledUser;" not in authority if authority else None,
-        source=source,
-    )
+@dataclass(frozen=True)
+class _Records:
+    """The dscl records of the human accounts, and why some could not be read (or None)."""
+
+    humans: list[tuple[str, int]]
+    records: dict[str, Record]
+    failures: str | None
 
 
-def domain_join(ad: AdBinding, sso: PlatformSso | None) -> DomainJoin:
-    """AD bind and Platform SSO registration together: hybrid, active_directory, entra, ..."""
-    registered = sso is not None and sso.registered
-    if ad.domain is None and not registered:
-        return DomainJoin(joined=False, kind=None, domain=None, tenant_id=None)
-    sso_kind = "entra" if sso and sso.extension == MICROSOFT_SSO_EXTENSION else "platform_sso"
-    kind = "active_directory" if not registered else "hybrid" if ad.domain else sso_kind
-    return DomainJoin(
-        joined=True,
-        kind=kind,
-        domain=ad.domain,
-        tenant_id=sso.tenant_id if sso and registered else None,
-    )
+@dataclass(frozen=True)
+class _Directory:
+    """The directory join, or why it is unknown; and Platform SSO, when app-sso answered."""
+
+    join: DomainJoin | None
+    why: str
+    sso: PlatformSso | None
 
 
-def _output(ctx: Context, argv: Sequence[str]) -> str:
-    result = ctx.run(argv, timeout=TIMEOUT)
-    if result.returncode != 0:
-        lines = (result.stderr or result.stdout).strip().splitlines()
-        detail = lines[-1][:200] if lines else "no output"
-        raise FactUnavailable(f"{argv[0]} exited with {result.returncode}: {detail}")
-    return result.stdout
-
-
-def _logged_in(ctx: Context, gaps: Gaps) -> list[Session]:
+def read_logged_in(reading: Reading) -> list[Session]:
     sessions = [
         Session(
             name=u.name,
@@ -87,13 +56,14 @@ def _logged_in(ctx: Context, gaps: Gaps) -> list[Session]:
             host=u.host or None,
             started_at=rfc3339(u.started),
         )
-        for u in ctx.users()
+        for u in reading.ctx.users()
     ]
     # utmpx is the source; the owner of /dev/console (the GUI user) is added if utmpx missed it.
+    argv = ["stat", "-f", "%Su", "/dev/console"]
     console = attempt(
-        gaps,
+        reading.gaps,
         "logged_in.console",
-        lambda: parse_console_user(_output(ctx, ["stat", "-f", "%Su", "/dev/console"])),
+        lambda: parse_console_user(run_checked(reading.ctx, argv, TIMEOUT)),
     )
     known = {s.name for s in sessions}
     if console is not None and console not in _NOT_A_USER and console not in known:
@@ -101,9 +71,62 @@ def _logged_in(ctx: Context, gaps: Gaps) -> list[Session]:
     return sessions
 
 
-def _read_record(ctx: Context, name: str) -> dict[str, list[str]]:
+def read_local_accounts(reading: Reading) -> list[LocalAccount]:
+    found = _records(reading)
+    if found.failures:
+        reading.gaps["local_accounts.enabled"] = found.failures
+    admins = attempt(reading.gaps, "local_accounts.admin", lambda: _admins(reading))
+    if admins is not None and admins.nested:
+        reading.gaps["local_accounts.admin"] = (
+            "the admin group nests other groups (e.g. AD 'Allowed admin groups'): "
+            "membership through them is not resolved, those accounts' admin is null"
+        )
+    return [local_account(n, u, found.records.get(n), admins) for n, u in found.humans]
+
+
+def read_domain_join(reading: Reading) -> DomainJoin:
+    directory = _directory(reading)
+    if directory.join is None:
+        raise FactUnavailable(directory.why)
+    return directory.join
+
+
+def read_work_accounts(reading: Reading) -> list[WorkAccount]:
+    found = _records(reading)
+    if len(found.records) < len(found.humans):
+        # AltSecurityIdentities of every account is the record of Platform SSO sign-ins.
+        raise FactUnavailable(found.failures or "dscl could not read every account")
+    return work_accounts(list(found.records.values()), _directory(reading).sso)
+
+
+def _users(reading: Reading) -> list[tuple[str, int]]:
+    argv = ["dscl", ".", "-list", "/Users", "UniqueID"]
+    return reading.shared(
+        "dscl users", lambda: parse_dscl_uids(run_checked(reading.ctx, argv, TIMEOUT))
+    )
+
+
+def _records(reading: Reading) -> _Records:
+    """Every human account's record, read once for local_accounts and work_accounts."""
+
+    def read() -> _Records:
+        humans = [(name, uid) for name, uid in _users(reading) if is_human(name, uid)]
+        failures: Gaps = {}
+        records = {}
+        for name, _ in humans:
+            record = attempt(failures, name, partial(_read_record, reading, name))
+            if record is not None:
+                records[name] = record
+                if not record.get("AuthenticationAuthority"):
+                    failures[name] = f"{name} has no AuthenticationAuthority"
+        return _Records(humans, records, "; ".join(failures.values()) or None)
+
+    return reading.shared("dscl records", read)
+
+
+def _read_record(reading: Reading, name: str) -> Record:
     argv = ["dscl", ".", "-read", f"/Users/{name}", "AuthenticationAuthority"]
-    result = ctx.run([*argv, "AltSecurityIdentities"], timeout=TIMEOUT)
+    result = reading.ctx.run([*argv, "AltSecurityIdentities"], timeout=TIMEOUT)
     # dscl exits non-zero when one of the keys is missing, and still prints the others.
     text = f"{result.stdout}\n{result.stderr}"
     if "AuthenticationAuthority" not in text:
@@ -111,47 +134,9 @@ def _read_record(ctx: Context, name: str) -> dict[str, list[str]]:
     return parse_dscl_record(text)
 
 
-def _domain_join(ctx: Context, gaps: Gaps) -> tuple[DomainJoin | None, PlatformSso | None]:
-    failures: Gaps = {}
-    ad = attempt(
-        failures, "dsconfigad", lambda: parse_dsconfigad(_output(ctx, ["dsconfigad", "-show"]))
-    )
-    sso = attempt(
-        failures,
-        "app-sso",
-        lambda: parse_app_sso_platform(_output(ctx, ["app-sso", "platform", "-s"])),
-    )
-    reasons = "; ".join(f"{tool}: {why}" for tool, why in failures.items())
-    if ad is not None and sso is not None:
-        return domain_join(ad, sso), sso
-    if ad is not None and ad.domain is not None:
-        gaps["domain_join.kind"] = f"Platform SSO state unknown, hybrid or not: {reasons}"
-        return domain_join(ad, None), None
-    if sso is not None and sso.registered:
-        gaps["domain_join.kind"] = f"Active Directory binding unknown, hybrid or not: {reasons}"
-        return domain_join(AdBinding(domain=None), sso), sso
-    bound = "not bound to Active Directory" if ad is not None else "Active Directory unknown"
-    gaps["domain_join"] = f"{bound}; {reasons}"
-    return None, sso
-
-
-def _records(ctx: Context, names: list[str], gaps: Gaps) -> dict[str, dict[str, list[str]]]:
-    failures: Gaps = {}
-    records = {}
-    for name in names:
-        record = attempt(failures, name, partial(_read_record, ctx, name))
-        if record is not None:
-            records[name] = record
-            if not record.get("AuthenticationAuthority"):
-                failures[name] = f"{name} has no AuthenticationAuthority"
-    if failures:
-        gaps["local_accounts.enabled"] = "; ".join(failures.values())
-    return records
-
-
-def _admins(ctx: Context) -> AdminGroup:
+def _admins(reading: Reading) -> AdminGroup:
     argv = ["dscl", ".", "-read", "/Groups/admin", "GroupMembership", "NestedGroups"]
-    result = ctx.run(argv, timeout=TIMEOUT)
+    result = reading.ctx.run(argv, timeout=TIMEOUT)
     # Like any dscl -read, a missing key (NestedGroups, mostly) makes the exit code non-zero.
     text = f"{result.stdout}\n{result.stderr}"
     if "GroupMembership" not in text:
@@ -159,44 +144,35 @@ def _admins(ctx: Context) -> AdminGroup:
     return admin_group(parse_dscl_record(text))
 
 
-def work_accounts(
-    records: list[dict[str, list[str]]], sso: PlatformSso | None
-) -> list[WorkAccount]:
-    """Platform SSO identities of every account, and of the user app-sso ran as."""
-    identities = [i for record in records for i in platform_sso_identities(record)]
-    if sso and sso.user_identity:
-        identities.append(sso.user_identity)
-    provider = "entra" if sso and sso.extension == MICROSOFT_SSO_EXTENSION else "platform_sso"
-    unique = {i.lower(): i for i in identities}
-    tenant = sso.tenant_id if sso else None
-    return [WorkAccount(identity=i, provider=provider, tenant_id=tenant) for i in unique.values()]
+def _directory(reading: Reading) -> _Directory:
+    """Active Directory binding and Platform SSO, read once for domain_join and work_accounts;
+    when only one of them answers, domain_join.kind says hybrid-or-not is unknown."""
 
-
-def collect(ctx: Context) -> AccountsData:
-    gaps: Gaps = {}
-    logged_in = attempt(gaps, "logged_in", lambda: _logged_in(ctx, gaps))
-    argv = ["dscl", ".", "-list", "/Users", "UniqueID"]
-    users = attempt(gaps, "local_accounts", lambda: parse_dscl_uids(_output(ctx, argv)))
-    humans = [(name, uid) for name, uid in users or [] if is_human(name, uid)]
-    records = _records(ctx, [name for name, _ in humans], gaps)
-    admins = attempt(gaps, "local_accounts.admin", lambda: _admins(ctx)) if users else None
-    if admins is not None and admins.nested:
-        gaps["local_accounts.admin"] = (
-            "the admin group nests other groups (e.g. AD 'Allowed admin groups'): "
-            "membership through them is not resolved, those accounts' admin is null"
+    def read() -> _Directory:
+        failures: Gaps = {}
+        ad = attempt(
+            failures,
+            "dsconfigad",
+            lambda: parse_dsconfigad(run_checked(reading.ctx, ["dsconfigad", "-show"], TIMEOUT)),
         )
-    join, sso = _domain_join(ctx, gaps)
-    work = None
-    if users is None or len(records) < len(humans):
-        # AltSecurityIdentities of every account is the record of Platform SSO sign-ins.
-        gaps["work_accounts"] = gaps.get("local_accounts") or gaps["local_accounts.enabled"]
-    else:
-        work = work_accounts(list(records.values()), sso)
-    accounts = [local_account(n, u, records.get(n), admins) for n, u in humans]
-    return AccountsData(
-        logged_in=logged_in,
-        local_accounts=None if users is None else accounts,
-        domain_join=join,
-        work_accounts=work,
-        gaps=gaps,
-    )
+        argv = ["app-sso", "platform", "-s"]
+        sso = attempt(
+            failures,
+            "app-sso",
+            lambda: parse_app_sso_platform(run_checked(reading.ctx, argv, TIMEOUT)),
+        )
+        reasons = "; ".join(f"{tool}: {why}" for tool, why in failures.items())
+        if ad is not None and sso is not None:
+            return _Directory(domain_join(ad, sso), "", sso)
+        if ad is not None and ad.domain is not None:
+            why = f"Platform SSO state unknown, hybrid or not: {reasons}"
+            reading.gaps["domain_join.kind"] = why
+            return _Directory(domain_join(ad, None), "", None)
+        if sso is not None and sso.registered:
+            why = f"Active Directory binding unknown, hybrid or not: {reasons}"
+            reading.gaps["domain_join.kind"] = why
+            return _Directory(domain_join(AdBinding(domain=None), sso), "", sso)
+        bound = "not bound to Active Directory" if ad is not None else "Active Directory unknown"
+        return _Directory(None, f"{bound}; {reasons}", sso)
+
+    return reading.shared("directory", read)

@@ -1,4 +1,5 @@
-"""macOS account parsers: dscl, stat /dev/console, dsconfigad, app-sso platform -s."""
+"""macOS account parsers: dscl, stat /dev/console, dsconfigad, app-sso platform -s; and what they
+make together: local accounts, the directory join, Platform SSO work accounts."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import re
 from dataclasses import dataclass
 
 from agent.facts.context import ParseError
+from agent.facts.probes.accounts.model import DomainJoin, LocalAccount, WorkAccount
 
+MICROSOFT_SSO_EXTENSION = "com.microsoft.CompanyPortalMac.ssoextension"
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -166,3 +169,52 @@ def platform_sso_identities(record: dict[str, list[str]]) -> list[str]:
     """Identities a user registered with Platform SSO (AltSecurityIdentities PlatformSSO:<upn>)."""
     values = record.get("AltSecurityIdentities", [])
     return [v.split(":", 1)[1] for v in values if v.startswith("PlatformSSO:") and ":" in v]
+
+
+def local_account(
+    name: str, uid: int, record: dict[str, list[str]] | None, admins: AdminGroup | None
+) -> LocalAccount:
+    """One human account; DisabledUser in AuthenticationAuthority = disabled, LocalCachedUser =
+    a mobile (cached Active Directory) account."""
+    authority = " ".join((record or {}).get("AuthenticationAuthority", []))
+    source = None
+    if authority:
+        source = "active_directory" if ";LocalCachedUser;" in authority else "local"
+    admin = None
+    if admins is not None and (name in admins.members or not admins.nested):
+        admin = name in admins.members
+    return LocalAccount(
+        name=name,
+        uid=str(uid),
+        admin=admin,
+        enabled=";DisabledUser;" not in authority if authority else None,
+        source=source,
+    )
+
+
+def domain_join(ad: AdBinding, sso: PlatformSso | None) -> DomainJoin:
+    """AD bind and Platform SSO registration together: hybrid, active_directory, entra, ..."""
+    registered = sso is not None and sso.registered
+    if ad.domain is None and not registered:
+        return DomainJoin(joined=False, kind=None, domain=None, tenant_id=None)
+    sso_kind = "entra" if sso and sso.extension == MICROSOFT_SSO_EXTENSION else "platform_sso"
+    kind = "active_directory" if not registered else "hybrid" if ad.domain else sso_kind
+    return DomainJoin(
+        joined=True,
+        kind=kind,
+        domain=ad.domain,
+        tenant_id=sso.tenant_id if sso and registered else None,
+    )
+
+
+def work_accounts(
+    records: list[dict[str, list[str]]], sso: PlatformSso | None
+) -> list[WorkAccount]:
+    """Platform SSO identities of every account, and of the user app-sso ran as."""
+    identities = [i for record in records for i in platform_sso_identities(record)]
+    if sso and sso.user_identity:
+        identities.append(sso.user_identity)
+    provider = "entra" if sso and sso.extension == MICROSOFT_SSO_EXTENSION else "platform_sso"
+    unique = {i.lower(): i for i in identities}
+    tenant = sso.tenant_id if sso else None
+    return [WorkAccount(identity=i, provider=provider, tenant_id=tenant) for i in unique.values()]

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from agent.facts.context import Context
-from agent.facts.probes.base import Probe
+from agent.facts.probes.base import Probe, Reading, for_os
 from agent.facts.probes.device_security import darwin, linux, windows
-from agent.facts.probes.device_security.model import DeviceSecurityData
+from agent.facts.probes.device_security.model import DeviceSecurityData, device_security
+from agent.facts.probes.device_security.readers import DeviceSecurityReaders
 
-# One implementation per OS, same function names in each; chosen by the context's OS.
-_COLLECTORS: dict[str, Callable[[Context], DeviceSecurityData]] = {
-    "linux": linux.collect,
-    "darwin": darwin.collect,
-    "windows": windows.collect,
-}
+# Typed as the readers so that mypy checks each OS module has all of them, alike.
+LINUX: DeviceSecurityReaders = linux
+DARWIN: DeviceSecurityReaders = darwin
+WINDOWS: DeviceSecurityReaders = windows
 
 
 def collect(ctx: Context) -> DeviceSecurityData:
-    return _COLLECTORS[ctx.os_name](ctx)
+    readers = for_os(ctx, linux=LINUX, darwin=DARWIN, windows=WINDOWS)
+    reading = Reading(ctx)
+    disk = reading.attempt("disk_encrypted", lambda: readers.read_disk_encryption(reading))
+    firewall = reading.attempt("firewall_enabled", lambda: readers.read_firewall(reading))
+    lock = reading.attempt("screen_lock_enabled", lambda: readers.read_screen_lock(reading))
+    return device_security(reading.gaps, disk, firewall, lock)
 
 
 PROBE = Probe(

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from agent.facts.context import Context
-from agent.facts.probes.base import attempt
-from agent.facts.probes.network.model import NetworkData
+from agent.facts.probes.base import Reading
+from agent.facts.probes.network.model import Gateway, Interface, NetworkShare, VpnConnection
+from agent.facts.probes.network.readers import SavedWifi
 from agent.facts.probes.network.windows_parse import (
     parse_dns_search_domains,
     parse_dns_servers,
     parse_gateways,
     parse_interfaces,
     parse_network_shares,
+    parse_saved_wifi_profiles,
     parse_vpn_connections,
+    parse_wifi_ssids,
 )
-from agent.facts.probes.network.windows_wifi import parse_saved_wifi_profiles, parse_wifi_ssids
-from agent.facts.probes.windows_common import PS_PART, parse_json, ps_text
-from agent.report import Gaps
+from agent.facts.probes.powershell import PS_PART, ps_text
+from agent.facts.probes.powershell_parse import parse_json
+
+SAVED_WIFI_LOCATION = "netsh wlan show profiles"
+# The saved Wi-Fi profiles as {ExitCode, Text}: the network probe's 'wlan_profiles' part and the
+# credential scan's own script both run this, and read it with netsh_output/parse_netsh_profiles.
+SAVED_WIFI_PS = r"""
+  $text = (& netsh.exe wlan show profiles | Out-String)
+  @{ ExitCode = $LASTEXITCODE; Text = $text }
+"""
 
 # Friendly names ("WLAN", "Ethernet 2") are localised: kinds come from InterfaceDescription,
 # NdisPhysicalMedium and InterfaceType; enums are cast to int or string. netsh is used only for
@@ -71,10 +80,9 @@ $out.wlan = Part {
   $text = (& netsh.exe wlan show interfaces | Out-String)
   @{ ExitCode = $LASTEXITCODE; Text = $text }
 }
-$out.wlan_profiles = Part {
-  $text = (& netsh.exe wlan show profiles | Out-String)
-  @{ ExitCode = $LASTEXITCODE; Text = $text }
-}
+$out.wlan_profiles = Part {"""
+    + SAVED_WIFI_PS
+    + r"""}
 $out.vpn = Part {
   $ras = @(Get-VpnConnection) + @(Get-VpnConnection -AllUserConnection)
   @{ Connections = @($ras | Where-Object { $_ } | ForEach-Object { @{
@@ -91,23 +99,46 @@ ConvertTo-Json -Compress -Depth 8 -InputObject $out
 )
 
 
-def collect(ctx: Context) -> NetworkData:
-    text = ps_text(ctx, "network", NETWORK_SCRIPT, timeout=25.0)
-    parse_json(text, "powershell network")  # output that is not JSON at all fails the probe
-    gaps: Gaps = {}
+def read_interfaces(reading: Reading) -> list[Interface]:
+    return parse_interfaces(_network(reading))
 
-    return NetworkData(
-        interfaces=attempt(gaps, "interfaces", lambda: parse_interfaces(text)),
-        gateways=attempt(gaps, "gateways", lambda: parse_gateways(text)),
-        dns_servers=attempt(gaps, "dns_servers", lambda: parse_dns_servers(text)),
-        dns_search_domains=attempt(
-            gaps, "dns_search_domains", lambda: parse_dns_search_domains(text)
-        ),
-        wifi_ssids=attempt(gaps, "wifi_ssids", lambda: parse_wifi_ssids(text)),
-        saved_wifi_profiles=attempt(
-            gaps, "saved_wifi_profiles", lambda: parse_saved_wifi_profiles(text)
-        ),
-        vpn_connections=attempt(gaps, "vpn_connections", lambda: parse_vpn_connections(text)),
-        network_shares=attempt(gaps, "network_shares", lambda: parse_network_shares(text)),
-        gaps=gaps,
-    )
+
+def read_gateways(reading: Reading) -> list[Gateway]:
+    return parse_gateways(_network(reading))
+
+
+def read_dns_servers(reading: Reading) -> list[str]:
+    return parse_dns_servers(_network(reading))
+
+
+def read_dns_search_domains(reading: Reading) -> list[str]:
+    return parse_dns_search_domains(_network(reading))
+
+
+def read_wifi_ssids(reading: Reading) -> list[str]:
+    return parse_wifi_ssids(_network(reading))
+
+
+def read_saved_wifi_profiles(reading: Reading) -> list[SavedWifi]:
+    names = parse_saved_wifi_profiles(_network(reading))
+    return [SavedWifi(location=SAVED_WIFI_LOCATION, names=names)]
+
+
+def read_vpns(reading: Reading) -> list[VpnConnection]:
+    return parse_vpn_connections(_network(reading))
+
+
+def read_shares(reading: Reading) -> list[NetworkShare]:
+    return parse_network_shares(_network(reading))
+
+
+def _network(reading: Reading) -> str:
+    """NETWORK_SCRIPT's output, run once; a failing script, or output that is not JSON at all,
+    fails the probe."""
+
+    def read() -> str:
+        text = ps_text(reading.ctx, "network", NETWORK_SCRIPT, timeout=25.0)
+        parse_json(text, "powershell network")
+        return text
+
+    return reading.essential("network", read)

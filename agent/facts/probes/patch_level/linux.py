@@ -1,47 +1,83 @@
-"""patch_level on Linux: os-release, then apt (Debian/Ubuntu) or dnf (Fedora/RHEL)."""
+"""patch_level on Linux: os-release, then apt (Debian/Ubuntu) or dnf (Fedora/RHEL), from caches."""
 
 from __future__ import annotations
 
 import re
-import shlex
-from dataclasses import dataclass
 from datetime import datetime
 
 from agent.facts.context import Context, FactUnavailable, FileMissing, ParseError
-from agent.facts.probes.base import attempt
-from agent.facts.probes.patch_level import linux_dnf
-from agent.facts.probes.patch_level.linux_reboot import reboot_pending
-from agent.facts.probes.patch_level.model import OsIdentity, PatchLevelData
-from agent.report import Gaps, rfc3339
+from agent.facts.probes.base import CommandFailed, Reading, attempt, run_checked
+from agent.facts.probes.patch_level.linux_parse import (
+    PendingUpdates,
+    kernel_reboot_pending,
+    parse_advisory_json,
+    parse_apt_history,
+    parse_apt_periodic,
+    parse_apt_upgradable,
+    parse_check_update,
+    parse_dpkg_log,
+    parse_os_release,
+    parse_rpm_install_times,
+    parse_updateinfo_security,
+)
+from agent.facts.probes.patch_level.model import OsIdentity
+from agent.facts.probes.patch_level.readers import SecurityUpdates
+from agent.report import rfc3339
 
-MAX_NAMES = 50
-
-
-def parse_os_release(text: str) -> dict[str, str]:
-    """Parse /etc/os-release.
-
-    Sample:
-        PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
-        VERSION_ID="12"
-        ID=debian
-    """
-    values: dict[str, str] = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, raw = line.partition("=")
-        try:
-            parts = shlex.split(raw)
-        except ValueError as exc:
-            raise ParseError(f"os-release line {line!r} is not shell-quoted: {exc}") from exc
-        values[key.strip()] = parts[0] if parts else ""
-    if "ID" not in values and "NAME" not in values:
-        raise ParseError("os-release has neither ID nor NAME")
-    return values
+NO_PACKAGE_MANAGER = "no supported package manager (apt or dnf) found"
 
 
-def read_os_identity(ctx: Context) -> OsIdentity:
+def read_os_identity(reading: Reading) -> OsIdentity:
+    """os-release (and Debian's point release); without it the whole probe fails."""
+    return reading.essential("os-release", lambda: _os_identity(reading.ctx))
+
+
+def read_package_manager(reading: Reading) -> str:
+    if _manager(reading) == "apt":
+        return "apt"
+    return "dnf5" if _dnf5(reading) else "dnf"
+
+
+def read_last_update(reading: Reading) -> str | None:
+    if _manager(reading) == "apt":
+        return _apt_last_update(reading.ctx)
+    return _rpm_last_install(reading.ctx)
+
+
+def read_updates_checked_at(reading: Reading) -> str:
+    if _manager(reading) == "apt":
+        return _apt_lists_age(reading.ctx)
+    raise FactUnavailable("dnf does not expose its cache age cheaply")
+
+
+def read_reboot_pending(reading: Reading) -> bool:
+    if _manager(reading) == "apt":
+        return _kernel_reboot_pending(reading.ctx)
+    return _dnf_reboot_pending(reading.ctx, _dnf5(reading))
+
+
+def read_auto_updates(reading: Reading) -> bool:
+    if _manager(reading) == "apt":
+        return _apt_auto_updates(reading.ctx)
+    return _dnf_auto_updates(reading.ctx)
+
+
+def read_pending_updates(reading: Reading) -> int:
+    if _manager(reading) == "apt":
+        return _apt_pending(reading).total
+    return len(_dnf_pending(reading.ctx))
+
+
+def read_security_updates(reading: Reading) -> SecurityUpdates:
+    if _manager(reading) == "apt":
+        names = _apt_pending(reading).security
+    else:
+        names = _dnf_security(reading.ctx, _dnf5(reading))
+    return SecurityUpdates(count=len(names), names=names)
+
+
+# -- which system, which package manager -------------------------------------------------------
+def _os_identity(ctx: Context) -> OsIdentity:
     try:
         release = parse_os_release(ctx.read_text("/etc/os-release"))
     except FileMissing:
@@ -65,96 +101,31 @@ def read_os_identity(ctx: Context) -> OsIdentity:
     )
 
 
-@dataclass(frozen=True)
-class PendingUpdates:
-    """Pending updates read from the package manager."""
+def _manager(reading: Reading) -> str:
+    """'apt' or 'dnf'; with neither, every update fact is unknown for the same reason."""
 
-    total: int
-    security: list[str]
+    def find() -> str:
+        if reading.ctx.which("apt") and reading.ctx.which("dpkg-query"):
+            return "apt"
+        if reading.ctx.which("dnf"):
+            return "dnf"
+        raise FactUnavailable(NO_PACKAGE_MANAGER)
 
-
-_APT_LIST_LINE = re.compile(r"^(?P<name>[^/\s]+)/(?P<suites>\S+) (?P<version>\S+) (?P<arch>\S+)")
-
-
-def parse_apt_upgradable(text: str) -> PendingUpdates:
-    """Parse `apt list --upgradable`; a package is a security fix if a suite ends in -security.
-
-    Sample:
-        Listing...
-        apt/oldstable-security 2.6.2 amd64 [upgradable from: 2.6.1]
-        krb5-locales/oldstable,oldstable-security 1.20.1-2+deb12u5 all [upgradable from: ...]
-    """
-    total = 0
-    security: list[str] = []
-    for line in text.splitlines():
-        if not line.strip() or line.startswith(("Listing", "WARNING")):
-            continue
-        match = _APT_LIST_LINE.match(line)
-        if match is None or "[upgradable from:" not in line:
-            raise ParseError(f"unexpected line from apt list: {line[:80]!r}")
-        total += 1
-        if any(suite.endswith("-security") for suite in match["suites"].split(",")):
-            security.append(match["name"])
-    return PendingUpdates(total=total, security=security)
+    return reading.shared("package manager", find)
 
 
-def parse_apt_history(text: str) -> datetime | None:
-    """Newest Start-Date of a stanza that upgraded packages (local time, no zone).
+def _dnf5(reading: Reading) -> bool:
+    """dnf5 or dnf4 (their commands differ); when `dnf --version` fails dnf4 is assumed and
+    package_manager carries the gap."""
 
-    Sample:
-        Start-Date: 2025-06-24  14:36:25
-        Commandline: apt-get -qqy upgrade
-        Upgrade: libsystemd0:amd64 (252.36-1~deb12u1, 252.38-1~deb12u1)
-        End-Date: 2025-06-24  14:36:25
-    """
-    newest: datetime | None = None
-    start: datetime | None = None
-    for line in text.splitlines():
-        if line.startswith("Start-Date:"):
-            try:
-                start = datetime.strptime(" ".join(line.split()[1:3]), "%Y-%m-%d %H:%M:%S")
-            except ValueError as exc:
-                raise ParseError(f"bad Start-Date in apt history: {line!r}") from exc
-        elif line.startswith("Upgrade:") and start is not None:
-            newest = start if newest is None else max(newest, start)
-    return newest
+    def is_dnf5() -> bool:
+        done = reading.ctx.run(["dnf", "--version"], timeout=15)
+        return "dnf5" in done.stdout.splitlines()[0] if done.stdout else False
+
+    return reading.shared("dnf5", lambda: bool(attempt(reading.gaps, "package_manager", is_dnf5)))
 
 
-def parse_dpkg_log(text: str) -> datetime | None:
-    """Newest `upgrade` action in /var/log/dpkg.log (local time).
-
-    Sample:
-        2026-11-21 21:30:23 upgrade perl-base:amd64 5.36.0-7+deb12u2 5.36.0-7+deb12u4
-    """
-    newest: datetime | None = None
-    for line in text.splitlines():
-        fields = line.split()
-        if len(fields) >= 3 and fields[2] == "upgrade":
-            try:
-                when = datetime.strptime(f"{fields[0]} {fields[1]}", "%Y-%m-%d %H:%M:%S")
-            except ValueError as exc:
-                raise ParseError(f"bad timestamp in dpkg.log: {line[:40]!r}") from exc
-            newest = when if newest is None else max(newest, when)
-    return newest
-
-
-def parse_apt_periodic(text: str) -> bool:
-    """`apt-config dump APT::Periodic::Unattended-Upgrade`: unset (empty) or "0" means off.
-
-    apt.systemd.daily also takes "always" and intervals with s/m/h/d suffixes ("1d", "12h").
-    Sample:
-        APT::Periodic::Unattended-Upgrade "1";
-    """
-    match = re.search(r'^APT::Periodic::Unattended-Upgrade "([^"]*)";', text, re.MULTILINE)
-    if match is None:
-        return False
-    value = match[1].strip().lower()
-    if value == "always":
-        return True
-    number = re.fullmatch(r"([0-9]+)[smhd]?", value)
-    return bool(number and int(number[1]) > 0)
-
-
+# -- apt ---------------------------------------------------------------------------------------
 def _local_to_rfc3339(when: datetime) -> str:
     try:
         return rfc3339(when.astimezone().timestamp())
@@ -179,71 +150,73 @@ def _apt_lists_age(ctx: Context) -> str:
     return rfc3339(max(stamps))
 
 
-def _apt_pending(ctx: Context) -> PendingUpdates:
+def _apt_pending(reading: Reading) -> PendingUpdates:
     # `apt list --upgradable` takes ~0.5 s where `apt-get -s dist-upgrade` takes ~1.7 s.
-    done = ctx.run(["apt", "list", "--upgradable"], timeout=30)
-    if done.returncode != 0:
-        raise FactUnavailable(f"apt list failed: {done.stderr.strip()[:200]}")
-    return parse_apt_upgradable(done.stdout)
+    argv = ["apt", "list", "--upgradable"]
+    return reading.shared(
+        "apt list", lambda: parse_apt_upgradable(run_checked(reading.ctx, argv, timeout=30))
+    )
 
 
 def _apt_auto_updates(ctx: Context) -> bool:
     status = ctx.run(["dpkg-query", "-W", "-f=${Status}", "unattended-upgrades"], timeout=10)
+    # dpkg-query exits 1 for a package it does not know: unattended-upgrades is not installed.
     if status.returncode != 0 or "install ok installed" not in status.stdout:
         return False
     dump = ctx.run(["apt-config", "dump", "APT::Periodic::Unattended-Upgrade"], timeout=10)
     return parse_apt_periodic(dump.stdout)
 
 
-def _collect_apt(ctx: Context, identity: OsIdentity) -> PatchLevelData:
-    gaps: Gaps = {}
-    pending = attempt(gaps, "pending_updates", lambda: _apt_pending(ctx))
+def _kernel_reboot_pending(ctx: Context) -> bool:
+    """Ubuntu's reboot-required flag, else a newer installed kernel than the running one."""
+    if ctx.exists("/var/run/reboot-required"):
+        return True
+    running = ctx.kernel_release()
+    pending = kernel_reboot_pending(running, ctx.listdir("/lib/modules"))
     if pending is None:
-        gaps["pending_security_updates"] = gaps["security_updates"] = gaps["pending_updates"]
-    return PatchLevelData(
-        os=identity,
-        package_manager="apt",
-        last_update_at=attempt(gaps, "last_update_at", lambda: _apt_last_update(ctx)),
-        pending_updates=pending.total if pending else None,
-        pending_security_updates=len(pending.security) if pending else None,
-        security_updates=pending.security[:MAX_NAMES] if pending else None,
-        updates_checked_at=attempt(gaps, "updates_checked_at", lambda: _apt_lists_age(ctx)),
-        reboot_pending=attempt(gaps, "reboot_pending", lambda: reboot_pending(ctx)),
-        auto_updates=attempt(gaps, "auto_updates", lambda: _apt_auto_updates(ctx)),
-        gaps=gaps,
-    )
+        raise FactUnavailable(f"running kernel {running} is not an installed package kernel")
+    return pending
 
 
-def _no_package_manager(identity: OsIdentity) -> PatchLevelData:
-    reason = "no supported package manager (apt or dnf) found"
-    unknown = [
-        "package_manager",
-        "last_update_at",
-        "pending_updates",
-        "pending_security_updates",
-        "security_updates",
-        "updates_checked_at",
-        "reboot_pending",
-        "auto_updates",
-    ]
-    return PatchLevelData(
-        os=identity,
-        package_manager=None,
-        last_update_at=None,
-        pending_updates=None,
-        pending_security_updates=None,
-        security_updates=None,
-        updates_checked_at=None,
-        reboot_pending=None,
-        auto_updates=None,
-        gaps=dict.fromkeys(unknown, reason),
-    )
+# -- dnf (dnf4 and dnf5), from the cache only: never a network refresh ------------------------
+def _dnf_pending(ctx: Context) -> list[str]:
+    done = ctx.run(["dnf", "-C", "-q", "check-update"], timeout=60)
+    # check-update exits 100 when updates exist and 0 when none do; anything else failed.
+    if done.returncode == 0:
+        return []
+    if done.returncode != 100:
+        raise CommandFailed("dnf", done.returncode, done.stdout, done.stderr)
+    return parse_check_update(done.stdout)
 
 
-def collect(ctx: Context) -> PatchLevelData:
-    identity = read_os_identity(ctx)
-    if ctx.which("apt") and ctx.which("dpkg-query"):
-        return _collect_apt(ctx, identity)
-    if ctx.which("dnf"):
-        return linux_dnf.collect_dnf(ctx, identity)
-    return _no_package_manager(identity)
+def _dnf_security(ctx: Context, dnf5: bool) -> list[str]:
+    if dnf5:
+        argv = ["dnf", "-C", "-q", "advisory", "list", "--security", "--json"]
+        return parse_advisory_json(run_checked(ctx, argv, timeout=60))
+    argv = ["dnf", "-C", "-q", "updateinfo", "list", "--security"]
+    return parse_updateinfo_security(run_checked(ctx, argv, timeout=60))
+
+
+def _rpm_last_install(ctx: Context) -> str | None:
+    done = ctx.run(["rpm", "-qa", "--qf", "%{INSTALLTIME}\\n"], timeout=30)
+    newest = parse_rpm_install_times(done.stdout)
+    return None if newest is None else rfc3339(newest)
+
+
+def _dnf_reboot_pending(ctx: Context, dnf5: bool) -> bool:
+    argv = ["dnf", "needs-restarting"] if dnf5 else ["dnf", "needs-restarting", "-r"]
+    done = ctx.run(argv, timeout=60)
+    if done.returncode == 0:
+        return False
+    # Exit 1 means "reboot needed" only when the plugin answered; dnf also exits 1 for an
+    # unknown command (dnf-plugins-core missing). Anything else: compare kernels instead.
+    if done.returncode == 1 and "reboot" in (done.stdout + done.stderr).lower():
+        return True
+    return _kernel_reboot_pending(ctx)
+
+
+def _dnf_auto_updates(ctx: Context) -> bool:
+    timers = ["dnf-automatic.timer", "dnf-automatic-install.timer", "dnf5-automatic.timer"]
+    # is-enabled exits non-zero unless every unit is enabled: its lines say which ones are.
+    done = ctx.run(["systemctl", "is-enabled", *timers], timeout=10)
+    return any(line.strip() == "enabled" for line in done.stdout.splitlines())

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from agent.facts.context import CommandNotFound, Context, FactUnavailable, FileMissing
+from agent.facts.probes.base import CommandFailed
 from agent.facts.probes.credentials.scan import ScanState, match_host, match_realm
 from agent.facts.probes.credentials.settings import Organisation
 from agent.facts.probes.credentials.stores.storefiles import join, why
@@ -133,9 +134,10 @@ def _klist(ctx: Context, scan: ScanState, argv: list[str], where: str) -> str | 
         return None
     if result.returncode == 0:
         return result.stdout
-    message = (result.stderr or result.stdout).strip()
-    if not _EMPTY.search(message):
-        scan.not_read(STORE, where, f"klist exited {result.returncode}: {message[:160]}")
+    # klist exits 1 for an empty cache or keytab too: only another failure is worth noting.
+    failure = CommandFailed(argv[0], result.returncode, result.stdout, result.stderr)
+    if not _EMPTY.search((result.stderr or result.stdout).strip()):
+        scan.not_read(STORE, where, why(failure))
     return None
 
 

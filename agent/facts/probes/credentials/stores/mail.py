@@ -22,7 +22,8 @@ from agent.facts.probes.credentials.stores.appdata import (
     record,
     under,
 )
-from agent.facts.probes.windows_common import PS_PART, obj, opt_str, part, ps_json, ps_list
+from agent.facts.probes.powershell import PS_PART, ps_json
+from agent.facts.probes.powershell_parse import obj, opt_str, part, ps_list
 
 THUNDERBIRD_ROOTS: dict[str, tuple[str, ...]] = {
     "linux": (

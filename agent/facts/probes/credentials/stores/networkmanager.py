@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from agent.facts.context import CommandNotFound, Context, FactUnavailable, FileMissing, ParseError
+from agent.facts.probes.base import run_checked
 from agent.facts.probes.credentials.scan import ScanState
 from agent.facts.probes.credentials.stores.storefiles import (
     MAX_STORE_FILE,
@@ -158,23 +159,15 @@ def report(scan: ScanState, location: str, conn: NmConnection, wifi: bool = True
         scan.add("vpn_profile", STORE, location, host, matched)
 
 
-def _nmcli(ctx: Context, argv: list[str]) -> str:
-    result = ctx.run(argv, timeout=10.0)
-    if result.returncode != 0:
-        message = (result.stderr or result.stdout).strip().splitlines()[:1]
-        raise FactUnavailable(f"nmcli exited {result.returncode}: {''.join(message)[:160]}")
-    return result.stdout
-
-
 def _from_nmcli(ctx: Context, scan: ScanState, seen: set[str]) -> None:
     """Connections NetworkManager serves to this user, minus those read from files already."""
-    listing = _nmcli(ctx, ["nmcli", "-t", "-f", "NAME,UUID,TYPE", "connection", "show"])
+    listing = run_checked(ctx, ["nmcli", "-t", "-f", "NAME,UUID,TYPE", "connection", "show"])
     for name, uuid, kind in parse_nmcli_connections(listing):
         if uuid in seen or (kind not in _WIFI_TYPES and kind != "vpn") or scan.out_of_time():
             continue
         fields = VPN_FIELDS if kind == "vpn" else WIFI_FIELDS
         argv = ["nmcli", "-t", "-f", fields, "connection", "show", uuid]
-        details = parse_nmcli_details(name, uuid, kind, _nmcli(ctx, argv))
+        details = parse_nmcli_details(name, uuid, kind, run_checked(ctx, argv))
         report(scan, f"NetworkManager connection {name}", details)
 
 

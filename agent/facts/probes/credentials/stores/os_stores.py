@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from agent.facts.context import CommandNotFound, Context, FactUnavailable
+from agent.facts.probes.base import first_line, run_checked
 from agent.facts.probes.credentials.scan import ScanState
 from agent.facts.probes.credentials.stores.appdata import Finder, listing, under
 from agent.facts.probes.credentials.stores.os_stores_parse import (
@@ -18,7 +19,7 @@ from agent.facts.probes.credentials.stores.os_stores_parse import (
     parse_keychain_dump,
     secret_item_hits,
 )
-from agent.facts.probes.windows_common import PS_PART, first_line, ps_json
+from agent.facts.probes.powershell import PS_PART, ps_json
 
 # CredEnumerateW through P/Invoke: locale-proof, and only TargetName and UserName are copied
 # out of each CREDENTIAL; its CredentialBlob pointer is never followed. `cmdkey /list` (localised
@@ -67,6 +68,7 @@ _KEYRING_FILES = ((".local/share/keyrings", ".keyring"), (".local/share/kwalletd
 
 def _bus(ctx: Context, path: str, method: str, *args: str) -> Any:
     result = ctx.run([*BUSCTL, path, _PROPERTIES, method, *args], timeout=10.0)
+    # Not run_checked: busctl's own first line is the message, which callers put in their words.
     if result.returncode != 0:
         raise FactUnavailable(first_line(result.stderr) or f"busctl exited {result.returncode}")
     return parse_bus_reply(result.stdout)
@@ -152,14 +154,11 @@ def find_keychains(ctx: Context, scan: ScanState) -> None:
         if scan.out_of_time():
             return
         try:
-            result = ctx.run(["security", "dump-keychain", path], timeout=30.0)
+            dump = run_checked(ctx, ["security", "dump-keychain", path], timeout=30.0)
         except FactUnavailable as exc:
             scan.not_read("keychain", path, str(exc))
             continue
-        if result.returncode != 0:
-            scan.not_read("keychain", path, first_line(result.stderr) or "security failed")
-            continue
-        for kind, identity, matched in keychain_hits(parse_keychain_dump(result.stdout), scan.org):
+        for kind, identity, matched in keychain_hits(parse_keychain_dump(dump), scan.org):
             scan.add(kind, "keychain", path, identity, matched)
 
 
@@ -185,10 +184,7 @@ def _own_credentials(ctx: Context, scan: ScanState) -> None:
         entries = parse_credman(ps_json(ctx, "credentials-credman", CREDMAN_SCRIPT, 40.0))
     except FactUnavailable as exc:
         try:
-            result = ctx.run(["cmdkey", "/list"], timeout=15.0)
-            if result.returncode != 0:
-                raise FactUnavailable(f"cmdkey /list: {first_line(result.stderr)}")
-            entries = parse_cmdkey(result.stdout)
+            entries = parse_cmdkey(run_checked(ctx, ["cmdkey", "/list"], timeout=15.0))
         except FactUnavailable as fallback:
             scan.not_read("credential_manager", "Credential Manager", f"{exc}; {fallback}")
             return

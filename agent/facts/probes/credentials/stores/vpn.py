@@ -23,6 +23,7 @@ from agent.facts.probes.credentials.stores.vpn_parse import (
     parse_xml_hosts,
     plist_strings,
 )
+from agent.facts.probes.powershell import ps_text
 
 PROGRAM_DATA = "C:\\ProgramData"
 PROGRAM_FILES = "C:\\Program Files"
@@ -147,10 +148,8 @@ def find_globalprotect(ctx: Context, scan: ScanState) -> None:
     """GlobalProtect portals: registry (Windows), settings plists (macOS), pangps.xml (Linux)."""
     if ctx.os_name == "windows":
         try:
-            result = ctx.powershell("globalprotect_registry", GP_REGISTRY_SCRIPT, timeout=20.0)
-            if result.returncode != 0:
-                raise FactUnavailable(f"powershell exited {result.returncode}")
-            rows = parse_gp_registry(result.stdout)
+            script = GP_REGISTRY_SCRIPT
+            rows = parse_gp_registry(ps_text(ctx, "globalprotect_registry", script, timeout=20.0))
         except CommandNotFound:
             return
         except FactUnavailable as exc:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from agent.facts.context import CommandNotFound, Context, FactUnavailable, ParseError
+from agent.facts.context import CommandNotFound, Context, FactUnavailable
+from agent.facts.probes.base import Reading
 from agent.facts.probes.credentials.scan import ScanState
 from agent.facts.probes.credentials.stores.storefiles import (
     Finder,
@@ -17,14 +18,15 @@ from agent.facts.probes.credentials.stores.wifi_parse import (
     iwd_ssid,
     parse_iwd,
     parse_netplan_wifis,
-    parse_netsh_profile_ssids,
+    parse_wlan_details,
+    parse_wlan_list,
     parse_wpa_supplicant,
+    ps_quote,
     wifi_matches,
 )
-from agent.facts.probes.network.darwin import port_kind
-from agent.facts.probes.network.darwin_wifi import parse_hardware_ports, parse_preferred_networks
-from agent.facts.probes.network.windows_wifi import parse_netsh_profiles
-from agent.facts.probes.windows_common import first_line, parse_json
+from agent.facts.probes.network import darwin as network_darwin
+from agent.facts.probes.network.windows import SAVED_WIFI_PS
+from agent.facts.probes.powershell import ps_text
 
 
 def report_profiles(
@@ -75,37 +77,28 @@ def find_iwd(ctx: Context, scan: ScanState) -> None:
 
 
 def find_macos_wifi(ctx: Context, scan: ScanState) -> None:
-    """Preferred (remembered) networks of every Wi-Fi device, from networksetup."""
+    """Preferred (remembered) networks of every Wi-Fi device, read as the network probe reads
+    them."""
     try:
-        ports = parse_hardware_ports(_output(ctx, ["networksetup", "-listallhardwareports"]))
-    except CommandNotFound:
-        return
+        places = network_darwin.read_saved_wifi_profiles(Reading(ctx))
     except FactUnavailable as exc:
-        scan.not_read("macos_wifi", "networksetup -listallhardwareports", why(exc))
+        # The hardware ports could not be listed: the cause says why (no networksetup: no Mac).
+        cause = exc.__cause__ if isinstance(exc.__cause__, FactUnavailable) else exc
+        if not isinstance(cause, CommandNotFound):
+            scan.not_read("macos_wifi", "networksetup -listallhardwareports", why(cause))
         return
-    for device in sorted(d for d, port in ports.items() if port_kind(port) == "wifi"):
-        argv = ["networksetup", "-listpreferredwirelessnetworks", device]
-        try:
-            names = parse_preferred_networks(_output(ctx, argv))
-        except FactUnavailable as exc:
-            scan.not_read("macos_wifi", f"preferred networks of {device}", why(exc))
+    for place in places:
+        if place.failure is not None:
+            scan.not_read("macos_wifi", place.location, why(place.failure))
             continue
-        location = f"preferred networks of {device}"
-        report_profiles(scan, "macos_wifi", location, [WifiProfile(n, n) for n in names])
+        profiles = [WifiProfile(n, n) for n in place.names]
+        report_profiles(scan, "macos_wifi", place.location, profiles)
 
 
-def _output(ctx: Context, argv: list[str]) -> str:
-    result = ctx.run(argv, timeout=10.0)
-    if result.returncode != 0:
-        detail = first_line(result.stderr) or first_line(result.stdout) or "no output"
-        raise FactUnavailable(f"{argv[0]} exited {result.returncode}: {detail}")
-    return result.stdout
-
-
-WLAN_LIST_SCRIPT = r"""
-$text = (& netsh.exe wlan show profiles | Out-String)
-ConvertTo-Json -Compress -InputObject @{ ExitCode = $LASTEXITCODE; Text = $text }
-"""
+# The same netsh call as the network probe's 'wlan_profiles' part, on its own.
+WLAN_LIST_SCRIPT = (
+    "$result = & {" + SAVED_WIFI_PS + "}\nConvertTo-Json -Compress -InputObject $result\n"
+)
 
 # Filled with the profile names as a PowerShell array of single-quoted strings. Never key=clear.
 WLAN_DETAILS_SCRIPT = r"""
@@ -117,52 +110,10 @@ ConvertTo-Json -Compress -Depth 3 -InputObject @{ Profiles = $out }
 """
 
 
-def ps_quote(value: str) -> str:
-    """A PowerShell single-quoted string literal: 'it''s'."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def parse_wlan_list(text: str) -> list[str] | None:
-    """Profile names from the list script's JSON; None when the WLAN service is not running.
-
-    Sample: {"ExitCode":0,"Text":"Profiles on interface Wi-Fi:\r\n...All User Profile : eduroam"}
-    """
-    doc = parse_json(text, "powershell wlan_profiles")
-    if not isinstance(doc, dict) or not isinstance(doc.get("Text"), str):
-        raise ParseError("powershell wlan_profiles: expected {ExitCode, Text}")
-    output: str = doc["Text"]
-    if doc.get("ExitCode") not in (0, None):
-        if "wlansvc" in output.lower():
-            return None  # no Wireless AutoConfig service: no Wi-Fi, no profiles in use
-        raise FactUnavailable(f"netsh wlan show profiles failed: {first_line(output)}")
-    if not output.strip() or "-" * 3 not in output:
-        return []  # no wireless interface: netsh prints a one-line notice
-    return parse_netsh_profiles(output)
-
-
-def parse_wlan_details(text: str) -> dict[str, list[str]]:
-    """Profile name -> SSIDs from the details script's JSON (profiles netsh could not show: none).
-
-    Sample: {"Profiles":[{"Name":"eduroam","ExitCode":0,"Text":"... SSID name : \"eduroam\""}]}
-    """
-    doc = parse_json(text, "powershell wlan_profile_details")
-    rows = doc.get("Profiles") if isinstance(doc, dict) else None
-    if isinstance(rows, dict):
-        rows = [rows]  # PowerShell 5 collapses a one-element array
-    if not isinstance(rows, list):
-        raise ParseError("powershell wlan_profile_details: expected {Profiles: [...]}")
-    details: dict[str, list[str]] = {}
-    for row in rows:
-        if isinstance(row, dict) and isinstance(row.get("Name"), str) and row.get("ExitCode") == 0:
-            details[row["Name"]] = parse_netsh_profile_ssids(str(row.get("Text", "")))
-    return details
-
-
 def find_windows_wlan(ctx: Context, scan: ScanState) -> None:
     """Saved WLAN profiles via netsh (no administrator needed, never key=clear)."""
     try:
-        result = ctx.powershell("wlan_profiles", WLAN_LIST_SCRIPT, timeout=20.0)
-        names = parse_wlan_list(result.stdout)
+        names = parse_wlan_list(ps_text(ctx, "wlan_profiles", WLAN_LIST_SCRIPT, timeout=20.0))
     except CommandNotFound:
         return
     except FactUnavailable as exc:
@@ -172,7 +123,7 @@ def find_windows_wlan(ctx: Context, scan: ScanState) -> None:
         return
     script = WLAN_DETAILS_SCRIPT % ",".join(ps_quote(n) for n in names)
     try:
-        details = parse_wlan_details(ctx.powershell("wlan_profile_details", script).stdout)
+        details = parse_wlan_details(ps_text(ctx, "wlan_profile_details", script))
     except FactUnavailable:
         details = {}  # the names alone still tell most: a profile is named after its SSID
     for name in names:

@@ -1,4 +1,4 @@
-"""Network helpers every OS shares: psutil/netifaces answers into the model, share hosts."""
+"""Network parsers every OS shares: psutil/netifaces answers into the model, share hosts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What the Windows probes share: run a PowerShell script that prints JSON, and read its parts."""
+"""Reading what PowerShell scripts print: JSON, its `Part { }` sections and typed fields."""
 
 from __future__ import annotations
 
@@ -7,36 +7,12 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from agent.facts.context import AccessDenied, Context, FactUnavailable, ParseError
-
-# Prepended to scripts that report several facts: each fact is computed by `Part { ... }`, which
-# turns a failure into {"ok": false, ...} so that one refused fact does not lose the others.
-# Category and HResult are language-neutral; the message is localised and only shown to people.
-PS_PART = r"""
-function Part([scriptblock]$Body) {
-  try { @{ ok = $true; value = (& $Body) } }
-  catch {
-    $denied = ([string]$_.CategoryInfo.Category -eq 'PermissionDenied') -or
-      ($_.Exception.HResult -eq -2147024891) -or ($_.Exception -is [UnauthorizedAccessException])
-    @{ ok = $false; denied = $denied; error = [string]$_.Exception.Message }
-  }
-}
-"""
-
-# PowerShell error records that mean "not allowed", whatever the display language.
-_DENIED_MARKERS = ("PermissionDenied", "UnauthorizedAccess", "0x80070005", "Access is denied")
+from agent.facts.context import AccessDenied, FactUnavailable, ParseError
+from agent.facts.probes.base import first_line
 
 _MS_DATE = re.compile(r"^/Date\((-?\d+)(?:[+-]\d{4})?\)/$")
 # What ConvertTo-Json prints for objects nested deeper than -Depth: a type name, not the data.
 _TYPE_NAME = re.compile(r"^System\.[\w.]+(\[\])?$")
-
-
-def first_line(text: str, limit: int = 160) -> str:
-    """The first non-empty line of a message, shortened: enough for a gap, never a dump."""
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()[:limit]
-    return ""
 
 
 def parse_json(text: str, what: str) -> Any:
@@ -53,23 +29,6 @@ def parse_json(text: str, what: str) -> Any:
         raise ParseError(
             f"{what} printed something that is not JSON: {first_line(stripped, 60)!r}"
         ) from exc
-
-
-def ps_text(ctx: Context, name: str, script: str, timeout: float = 30.0) -> str:
-    """Run a PowerShell script through the context; its stdout, or why it failed."""
-    result = ctx.powershell(name, script, timeout=timeout)
-    if result.returncode != 0:
-        detail = first_line(result.stderr) or first_line(result.stdout) or "no message"
-        message = f"powershell {name} failed (exit {result.returncode}): {detail}"
-        if any(marker in result.stderr for marker in _DENIED_MARKERS):
-            raise AccessDenied(message)
-        raise FactUnavailable(message)
-    return result.stdout
-
-
-def ps_json(ctx: Context, name: str, script: str, timeout: float = 30.0) -> Any:
-    """Run a PowerShell script through the context and decode the JSON it prints."""
-    return parse_json(ps_text(ctx, name, script, timeout), f"powershell {name}")
 
 
 def part(doc: Any, key: str) -> Any:

@@ -1,4 +1,4 @@
-"""macOS update sources: InstallHistory.plist, softwareupdate --list, SoftwareUpdate prefs."""
+"""macOS patch-level parsers: sw_vers, InstallHistory.plist, softwareupdate --list, update prefs."""
 
 from __future__ import annotations
 
@@ -10,6 +10,41 @@ from typing import Any
 from xml.parsers.expat import ExpatError
 
 from agent.facts.context import FactUnavailable, ParseError
+
+
+@dataclass(frozen=True)
+class SwVers:
+    """What sw_vers printed."""
+
+    product_name: str
+    product_version: str
+    build_version: str | None
+    version_extra: str | None
+
+
+def parse_sw_vers(text: str) -> SwVers:
+    """Parse `sw_vers` (ProductVersionExtra appears only with a Rapid Security Response).
+
+    ProductName:            macOS
+    ProductVersion:         13.4.1
+    ProductVersionExtra:    (c)
+    BuildVersion:           22F770820d
+    (the real separators are tabs)
+    """
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() and value.strip():
+            values[key.strip()] = value.strip()
+    version = values.get("ProductVersion", "")
+    if not re.fullmatch(r"\d+(\.\d+)*", version):
+        raise ParseError("sw_vers printed no ProductVersion like '14.6.1'")
+    return SwVers(
+        product_name=values.get("ProductName", "macOS"),
+        product_version=version,
+        build_version=values.get("BuildVersion"),
+        version_extra=values.get("ProductVersionExtra"),
+    )
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,10 @@
-"""Known credential stores, part B: Wi-Fi, VPN, developer and CLI credentials (never a secret)."""
+"""Wi-Fi, NetworkManager and VPN credential stores: saved networks and VPN servers, no secret."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
-import hmac
 import json
 import plistlib
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -17,31 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent.facts.context import Context, ParseError
+from agent.facts.context import ParseError
 from agent.facts.probes.credentials import probe, stores
-from agent.facts.probes.credentials.stores import developer, networkmanager, vpn, wifi
-from agent.facts.probes.credentials.stores.developer_cli import (
-    domains_in,
-    parse_aws_config,
-    parse_azure_profile,
-    parse_docker_config,
-    parse_git_credentials,
-    parse_netrc,
-)
-from agent.facts.probes.credentials.stores.developer_kerberos import (
-    TicketCache,
-    parse_keytab_principals,
-    parse_klist,
-    ticket_findings,
-)
-from agent.facts.probes.credentials.stores.developer_ssh import (
-    hashed_host_is,
-    host_block_match,
-    host_candidates,
-    key_header,
-    parse_known_hosts,
-    parse_ssh_config,
-)
+from agent.facts.probes.credentials.stores import networkmanager, vpn, wifi
 from agent.facts.probes.credentials.stores.networkmanager import (
     parse_nm_keyfile,
     parse_nmcli_connections,
@@ -58,7 +32,6 @@ from agent.facts.probes.credentials.stores.vpn_parse import (
     parse_xml_hosts,
     plist_strings,
 )
-from agent.facts.probes.credentials.stores.wifi import parse_wlan_details, parse_wlan_list, ps_quote
 from agent.facts.probes.credentials.stores.wifi_parse import (
     WifiProfile,
     decode_nm_ssid,
@@ -67,7 +40,10 @@ from agent.facts.probes.credentials.stores.wifi_parse import (
     parse_keyfile,
     parse_netplan_wifis,
     parse_netsh_profile_ssids,
+    parse_wlan_details,
+    parse_wlan_list,
     parse_wpa_supplicant,
+    ps_quote,
     wifi_matches,
     yaml_leaves,
 )
@@ -76,13 +52,9 @@ from tests.replay import ReplayContext
 from tests.unit.test_probe_fixtures import TEST_ORGANISATION, assert_matches, scan_settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "credentials"
-MODULES: dict[str, ModuleType] = {
-    "wifi": wifi,
-    "vpn": vpn,
-    "developer": developer,
-    "networkmanager": networkmanager,
-}
+MODULES: dict[str, ModuleType] = {"wifi": wifi, "vpn": vpn, "networkmanager": networkmanager}
 CASES = sorted(p for p in FIXTURES.glob("*/*.json") if p.name.split("_", 1)[0] in MODULES)
+ORG = TEST_ORGANISATION
 # Cases whose stores have no secret field at all (command output that never shows one).
 NO_SECRET_FIELDS = {
     "darwin/wifi_match.json",
@@ -96,7 +68,6 @@ NO_SECRET_FIELDS = {
     "linux/networkmanager_denied.json",
     "linux/wifi_denied.json",
 }
-ORG = TEST_ORGANISATION
 
 
 # ------------------------------------------------------------------------------ recorded cases
@@ -106,7 +77,7 @@ def _case_id(path: Path) -> str:
 
 def test_there_are_match_and_nomatch_cases_per_module_and_os() -> None:
     names = {_case_id(p) for p in CASES}
-    for module in ("wifi", "vpn", "developer"):
+    for module in ("wifi", "vpn"):
         for os_name in ("linux", "darwin", "windows"):
             assert f"{os_name}/{module}_match.json" in names
             assert f"{os_name}/{module}_nomatch.json" in names
@@ -131,56 +102,6 @@ def test_recorded_case(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         assert "CANARY-" in raw, "a case with secret fields must plant canaries in them"
     report = json.dumps({"data": result.data, "error": result.error}, default=str)
     assert "CANARY" not in report, "a secret reached the probe's result"
-
-
-@pytest.mark.system
-@pytest.mark.skipif(sys.platform != "linux", reason="reads this Linux machine's real paths")
-def test_real_home_on_this_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The Linux finders over a real home folder, through the real Context and runner."""
-    home = tmp_path / "alice"
-    files = {
-        ".ssh/config": "Host uni\n  HostName login.example.ac.uk\n  IdentityFile ~/.ssh/id_uni\n",
-        ".ssh/id_uni": "-----BEGIN OPENSSH PRIVATE KEY-----\nCANARY-real-ssh\n-----END OPENSSH",
-        ".ssh/known_hosts": _hashed_line("ssh.example.ac.uk") + " ssh-ed25519 AAAA\n",
-        ".git-credentials": "https://ab1234:CANARY-real-git@git.example.ac.uk\n",
-        ".netrc": "machine ftp.example.ac.uk login ab1234 password CANARY-real-netrc\n",
-        ".docker/config.json": '{"auths": {"registry.example.ac.uk": {"auth": "CANARY-real-d"}}}',
-        "Downloads/uni.ovpn": "remote vpn.example.ac.uk 1194\n<key>\nCANARY-real-ovpn\n</key>\n",
-        ".anyconnect": "<P><DefaultHostAddress>vpn.example.ac.uk.evil.com</DefaultHostAddress></P>",
-    }
-    for name, text in files.items():
-        (home / name).parent.mkdir(parents=True, exist_ok=True)
-        (home / name).write_text(text, encoding="utf-8")
-    linux = tuple(f for m in MODULES.values() for f in m.FINDERS.get("linux", ()))
-    monkeypatch.setattr(stores, "finders_for", lambda name: linux)
-    result = run_probe(Context(), probe(scan_settings({"homes": [str(home)]})))
-    assert result.status == "ok", result.error
-    assert result.data is not None
-    mine = {(f["store"], f["identity"]) for f in result.data["findings"] if f["location"][0] == "~"}
-    assert mine == {
-        ("ssh", "login.example.ac.uk"),
-        ("ssh", "ssh.example.ac.uk"),
-        ("git_credentials", "ab1234@git.example.ac.uk"),
-        ("netrc", "ab1234@ftp.example.ac.uk"),
-        ("docker", "registry.example.ac.uk"),
-        ("openvpn", "vpn.example.ac.uk"),
-    }
-    assert "CANARY" not in json.dumps(result.data)
-
-
-def _hashed_line(host: str) -> str:
-    salt = b"outpost-test-salt-20"
-    digest = hmac.new(salt, host.encode(), hashlib.sha1).digest()
-    return f"|1|{base64.b64encode(salt).decode()}|{base64.b64encode(digest).decode()}"
-
-
-def test_finders_are_exported_per_os() -> None:
-    for module in (wifi, vpn, developer):
-        assert set(module.FINDERS) == {"linux", "darwin", "windows"}
-    assert set(networkmanager.FINDERS) == {"linux"}
-    for module in MODULES.values():
-        for finders in module.FINDERS.values():
-            assert finders and all(callable(f) and f.__name__.startswith("find_") for f in finders)
 
 
 # ------------------------------------------------------------------------------ Wi-Fi parsers
@@ -406,157 +327,6 @@ def test_host_matches(hosts: list[str], expected: list[tuple[str, str]]) -> None
     assert host_matches(hosts, ORG) == expected
 
 
-# ------------------------------------------------------------------------------ git, netrc, CLIs
-def test_git_credentials_never_keep_the_password() -> None:
-    text = (
-        "https://ab1234:SECRET12@git.example.ac.uk\nhttps://a%40example.ac.uk:SECRET13@github.com/x\n"
-        "https://tok-SECRET14@gitlab.com\nnot a url\n"
-    )
-    logins = parse_git_credentials(text)
-    assert [(x.user, x.host) for x in logins] == [
-        ("ab1234", "git.example.ac.uk"),
-        ("a@example.ac.uk", "github.com"),
-        ("tok-SECRET14", "gitlab.com"),  # a user name, as git stores it (no ':')
-    ]
-    assert "SECRET12" not in repr(logins) and "SECRET13" not in repr(logins)
-
-
-def test_netrc() -> None:
-    text = (
-        "machine a.example.ac.uk login u1 password SECRET15\nmacdef init\ncd SECRET16\n\n"
-        'machine "b.test" account acct\npassword SECRET17 login u2\ndefault login anon password x\n'
-    )
-    logins = parse_netrc(text)
-    assert [(x.host, x.user) for x in logins] == [("a.example.ac.uk", "u1"), ("b.test", "acct")]
-    assert "SECRET" not in repr(logins)
-
-
-def test_aws_azure_docker() -> None:
-    aws = "[profile a]\nsso_start_url = https://x.awsapps.com/start\naws_secret_access_key = S18\n"
-    assert parse_aws_config(aws) == [("profile a", "sso_start_url", "https://x.awsapps.com/start")]
-    assert domains_in("arn:aws:iam::1:role/ops.example.ac.uk-admin") == ["ops.example.ac.uk"]
-    azure = '\ufeff{"subscriptions": [{"user": {"name": "a@example.ac.uk"}, "tenantId": "t"}, 3]}'
-    assert [(a.user, a.tenants) for a in parse_azure_profile(azure)] == [
-        ("a@example.ac.uk", ("t",))
-    ]
-    with pytest.raises(ParseError):
-        parse_azure_profile('{"installationId": "x"}')
-    docker = '{"auths": {"r.example.ac.uk": {"auth": "SECRET19"}}, "credHelpers": {"gcr.io": "g"}}'
-    assert parse_docker_config(docker) == ["r.example.ac.uk", "gcr.io"]
-    with pytest.raises(ParseError):
-        parse_docker_config("[]")
-
-
-# ------------------------------------------------------------------------------ SSH
-def test_ssh_config_blocks() -> None:
-    text = (
-        "User global\nHost a *.example.ac.uk !b\n  HostName %h.example.ac.uk\n  HostName ignored\n"
-        '  IdentityFile "~/.ssh/my key"\nMatch host x\n  IdentityFile ~/.ssh/m\n'
-        "Host j\n  ProxyJump u@bastion.example.ac.uk:2200,none\n"
-    )
-    blocks = parse_ssh_config(text)
-    assert [b.patterns for b in blocks] == [("*",), ("a", "*.example.ac.uk", "!b"), (), ("j",)]
-    assert blocks[1].hostname == "%h.example.ac.uk" and blocks[1].identity_files == [
-        "~/.ssh/my key"
-    ]
-    assert host_block_match(blocks[1], ORG) == ("%h.example.ac.uk", "example.ac.uk")
-    assert host_block_match(blocks[3], ORG) == ("bastion.example.ac.uk", "example.ac.uk")
-    assert host_block_match(blocks[0], ORG) is None
-
-
-def test_hashed_known_hosts_reference_sample() -> None:
-    """The reference's real `ssh-keygen -H` line is login.cs.example-uni.ac.uk."""
-    line = "|1|q4IK9hftUew4tH/f8ZLxN2CuVb8=|PTwBea9kZj5lVvnekvyzHhhCTXE= ssh-ed25519 AAAAC3Nz"
-    plain, hashed = parse_known_hosts(line + "\n@revoked r.example.ac.uk ssh-rsa X\n[h]:2222 k X\n")
-    assert plain == ["h"] and len(hashed) == 1
-    salt, digest = hashed[0]
-    assert hashed_host_is(salt, digest, "login.cs.example-uni.ac.uk")
-    assert not hashed_host_is(salt, digest, "github.com")
-
-
-def test_host_candidates_cover_common_names_and_named_hosts() -> None:
-    candidates = host_candidates(ORG, ["cluster.cs.example.ac.uk", "*.example.ac.uk", "x.test"])
-    assert {"example.ac.uk", "vpn.example.ac.uk", "login.example.ac.uk"} <= set(candidates)
-    assert "cluster.cs.example.ac.uk" in candidates
-    assert "*.example.ac.uk" not in candidates and "x.test" not in candidates
-    salt = b"0123456789abcdefghij"
-    digest = hmac.new(salt, b"gitlab.example.ac.uk", hashlib.sha1).digest()
-    assert any(hashed_host_is(salt, digest, c) for c in candidates)
-
-
-class _ReadLog(ReplayContext):
-    """A recorded context that remembers how many bytes each read asked for."""
-
-    def __init__(self, files: dict[str, str]) -> None:
-        super().__init__({"os": "linux", "files": files})
-        self.limits: list[int] = []
-
-    def read_bytes(self, path: str, limit: int) -> bytes:
-        self.limits.append(limit)
-        return super().read_bytes(path, limit)
-
-
-@pytest.mark.parametrize(
-    ("content", "header", "max_read"),
-    [
-        ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n", "OPENSSH", 35),
-        ("-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIFAKE\n", "EC", 30),
-        ("PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\n", "PuTTY", 22),
-        ("Host uni\n  HostName login.example.ac.uk\n", None, 22),
-        ("-----BEGIN CERTIFICATE-----\nMIIB\n", None, 22),
-    ],
-)
-def test_key_header_reads_no_byte_past_the_header(
-    content: str, header: str | None, max_read: int
-) -> None:
-    ctx = _ReadLog({"/k": content})
-    found = key_header(ctx, "/k")
-    assert (found is None) if header is None else (header in str(found))
-    assert max(ctx.limits) == max_read
-    assert found is None or len(found) == max(ctx.limits)
-
-
-# ------------------------------------------------------------------------------ Kerberos
-def test_klist_formats() -> None:
-    mit = (
-        "Ticket cache: FILE:/tmp/krb5cc_1000\nDefault principal: a@AD.EXAMPLE.AC.UK\n\n"
-        "Valid starting     Expires            Service principal\n"
-        "11/21/26 20:59:13  11/22/26 20:59:13  krbtgt/AD.EXAMPLE.AC.UK@AD.EXAMPLE.AC.UK\n"
-        "\trenew until 11/28/26 20:59:13\n\nTicket cache: KCM:1000:2\n"
-        "Default principal: b@OTHER.TEST\n\n"
-        "11/21/26 20:59:13  11/22/26 20:59:13  krbtgt/AD.EXAMPLE.AC.UK@OTHER.TEST\n"
-    )
-    caches = parse_klist(mit)
-    assert [(c.name, c.principal, c.services) for c in caches] == [
-        (
-            "FILE:/tmp/krb5cc_1000",
-            "a@AD.EXAMPLE.AC.UK",
-            ["krbtgt/AD.EXAMPLE.AC.UK@AD.EXAMPLE.AC.UK"],
-        ),
-        ("KCM:1000:2", "b@OTHER.TEST", ["krbtgt/AD.EXAMPLE.AC.UK@OTHER.TEST"]),
-    ]
-    assert ticket_findings(caches[0], ORG) == [("a@AD.EXAMPLE.AC.UK", "AD.EXAMPLE.AC.UK")]
-    # another realm's cross-realm TGT into the organisation's realm is the organisation's
-    assert ticket_findings(caches[1], ORG) == [
-        ("krbtgt/AD.EXAMPLE.AC.UK@OTHER.TEST", "AD.EXAMPLE.AC.UK")
-    ]
-    windows = (
-        "Cached Tickets: (1)\r\n\r\n#0>\tClient: u @ AD.EXAMPLE.AC.UK\r\n"
-        "\tServer: cifs/f.example.ac.uk @ AD.EXAMPLE.AC.UK\r\n"
-    )
-    (cache,) = parse_klist(windows)
-    assert cache.principal == "u@AD.EXAMPLE.AC.UK"
-    assert cache.services == ["cifs/f.example.ac.uk@AD.EXAMPLE.AC.UK"]
-    assert parse_klist("Cached Tickets: (0)\r\n") == []
-    other = TicketCache("c", "x@OTHER.TEST", ["HTTP/web.example.ac.uk@OTHER.TEST"])
-    assert ticket_findings(other, ORG) == [("HTTP/web.example.ac.uk@OTHER.TEST", "example.ac.uk")]
-
-
-def test_keytab_principals() -> None:
-    text = "Keytab name: FILE:/k\nKVNO Principal\n---- ----\n   2 a@R\n   2 a@R\n   3 host/h@R\n"
-    assert parse_keytab_principals(text) == ["a@R", "host/h@R"]
-
-
 # ------------------------------------------------------------------------------ robustness
 TEXT_PARSERS = [
     lambda t: parse_keyfile(t, lambda s, k: True),
@@ -578,15 +348,6 @@ TEXT_PARSERS = [
     parse_rasphone,
     parse_vpn_data,
     parse_gp_registry,
-    parse_git_credentials,
-    parse_netrc,
-    parse_aws_config,
-    parse_azure_profile,
-    parse_docker_config,
-    parse_ssh_config,
-    parse_known_hosts,
-    parse_klist,
-    parse_keytab_principals,
 ]
 
 
@@ -595,8 +356,3 @@ TEXT_PARSERS = [
 def test_parsers_return_or_raise_parse_error(text: str, index: int) -> None:
     with contextlib.suppress(ParseError):
         TEXT_PARSERS[index](text)
-
-
-def test_known_hosts_bad_base64_is_skipped() -> None:
-    bad = "|1|!!!|" + base64.b64encode(b"x").decode() + " ssh-rsa X\n"
-    assert parse_known_hosts(bad) == ([], [])
