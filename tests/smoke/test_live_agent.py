@@ -38,16 +38,6 @@ ARTIFACT_DIR_ENV = "SMOKE_ARTIFACT_DIR"
 PROBE_STATUSES = {"ok", "error", "unsupported", "denied", "timeout"}
 RULE_STATUSES = {"pass", "fail", "unknown", "not_applicable"}
 EXIT_CODES = {"compliant": 0, "non_compliant": 1, "unknown": 3}
-# device_security's *_detail fields say what was seen for the finding beside them; the agent
-# nulls both when the finding is unreadable and records the reason under the finding only
-# (agent/probes/device_security/model.py). A null detail counts as explained by that reason.
-DETAIL_OF = {
-    "device_security": {
-        "disk_encryption_detail": "disk_encrypted",
-        "firewall_detail": "firewall_enabled",
-        "screen_lock_detail": "screen_lock_enabled",
-    }
-}
 
 
 @dataclass(frozen=True)
@@ -234,13 +224,10 @@ def null_field_problems(name: str, data: dict[str, Any]) -> list[str]:
         for key, why in gaps.items()
         if not isinstance(why, str) or not why.strip()
     ]
-    details = DETAIL_OF.get(name, {})
     for key, value in data.items():
         if value is not None or key == "gaps":
             continue
-        reason = gaps.get(key) or (
-            gaps.get(details[key]) if key in details and data.get(details[key]) is None else None
-        )
+        reason = gaps.get(key)
         if not reason:
             problems.append(f"{name}.{key} is null and {name}.gaps does not say why (gaps: {gaps})")
     return problems

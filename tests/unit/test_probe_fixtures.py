@@ -118,3 +118,9 @@ def test_recorded_case(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if result.error is not None:
         got["error"] = {"type": result.error.type, "message": result.error.message}
     assert_matches(got, expect)
+    if result.data is not None and "gaps" in result.data:
+        # The contract: a field that could not be read is null and its gaps entry says why.
+        unexplained = [
+            k for k, v in result.data.items() if v is None and k not in result.data["gaps"]
+        ]
+        assert not unexplained, f"null without a reason in gaps: {unexplained}"

@@ -27,7 +27,15 @@ Finding = tuple[bool, str]
 def device_security(
     gaps: Gaps, disk: Finding | None, firewall: Finding | None, lock: Finding | None
 ) -> DeviceSecurityData:
-    """The probe's data from the three findings each OS reads its own way (None: unknown)."""
+    """The probe's data from the three findings each OS reads its own way (None: unknown).
+    A detail is unknown for the same reason as its finding, and its gap says so too."""
+    for field, detail, finding in (
+        ("disk_encrypted", "disk_encryption_detail", disk),
+        ("firewall_enabled", "firewall_detail", firewall),
+        ("screen_lock_enabled", "screen_lock_detail", lock),
+    ):
+        if finding is None and field in gaps:
+            gaps[detail] = gaps[field]
     return DeviceSecurityData(
         disk_encrypted=disk[0] if disk else None,
         disk_encryption_detail=disk[1] if disk else None,
