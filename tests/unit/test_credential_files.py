@@ -17,7 +17,7 @@ import pytest
 from agent.facts.context import Context
 from agent.facts.probes import credentials
 from agent.facts.probes.credentials import stores
-from agent.facts.probes.credentials.files import FINDERS, find_files_linux, scan_homes
+from agent.facts.probes.credentials.files import FINDERS, find_files, scan_homes
 from agent.facts.probes.credentials.files_rules import (
     OrgIndex,
     as_text,
@@ -51,7 +51,7 @@ def canary() -> str:
 @pytest.fixture
 def only_file_scan(monkeypatch: pytest.MonkeyPatch) -> None:
     """The credentials probe with the file scan as its only finder."""
-    monkeypatch.setattr(stores, "finders_for", lambda os_name: FINDERS[os_name])
+    monkeypatch.setattr(stores, "finders_for", lambda ctx: FINDERS.pick(ctx))
 
 
 def probe_result(ctx: Context, settings: ScanSettings) -> dict[str, Any]:
@@ -234,15 +234,15 @@ def test_binary_and_utf16() -> None:
     ],
 )
 def test_skip_rules(os_name: str, folder: str, reason: str | None) -> None:
-    assert RULES[os_name].folder(tuple(folder.lower().split("/"))) == reason
+    assert getattr(RULES, os_name).folder(tuple(folder.lower().split("/"))) == reason
 
 
 def test_file_type_rules() -> None:
-    assert RULES["linux"].file("photo.JPG") == "binary"
-    assert RULES["linux"].file("notes.txt") is None
-    assert RULES["windows"].file("NTUSER.DAT.LOG1") == "system_file"
-    assert RULES["linux"].file("ntuser.dat.log1") is None
-    assert set(FINDERS) == {"linux", "darwin", "windows"}
+    assert RULES.linux.file("photo.JPG") == "binary"
+    assert RULES.linux.file("notes.txt") is None
+    assert RULES.windows.file("NTUSER.DAT.LOG1") == "system_file"
+    assert RULES.linux.file("ntuser.dat.log1") is None
+    assert FINDERS.linux == FINDERS.darwin == FINDERS.windows == (find_files,)
 
 
 # -- recorded homes --------------------------------------------------------------------------
@@ -263,7 +263,7 @@ def test_direct_call_on_a_recorded_home() -> None:
     ctx = ReplayContext(spec["context"])
     settings = scan_settings(spec["scan"])
     state = ScanState(settings=settings, homes=list_homes(ctx, settings.homes))
-    find_files_linux(ctx, state)
+    find_files(ctx, state)
     assert state.files_scanned == 9 and not state.budget_exhausted and not state.not_inspected
     assert {f.location for f in state.findings} >= {"~/.env", "~/projects/app/.git/config"}
     assert all(f.fingerprint and f.store == "file" for f in state.findings)
@@ -452,7 +452,7 @@ from agent.facts.probes import credentials
 from agent.facts.probes.credentials import files, stores
 from agent.facts.runner import run_probe
 from tests.unit.test_probe_fixtures import scan_settings
-stores.finders_for = lambda os_name: files.FINDERS[os_name]
+stores.finders_for = lambda ctx: files.FINDERS.pick(ctx)
 result = run_probe(Context(), credentials.probe(scan_settings({"homes": [sys.argv[1]]})))
 print(json.dumps({"status": result.status, "data": result.data}))
 """
@@ -538,7 +538,7 @@ def test_time_budget_stops_the_scan_and_names_what_is_left(tmp_path: Path) -> No
     state = ExpiringScan(
         settings=settings, homes=[Home("alice", str(first)), Home("bob", str(second))]
     )
-    scan_homes(Context(), state, RULES["linux"])
+    scan_homes(Context(), state, RULES.linux)
     assert state.budget_exhausted and state.findings == []
     assert state.files_scanned == 3
     assert [(n.location, n.reason) for n in state.not_inspected] == [

@@ -14,13 +14,13 @@ import pytest
 from agent.facts.context import Context, ParseError
 from agent.facts.probes.credentials.settings import Organisation
 from agent.facts.probes.credentials.stores import browsers, mail, os_stores
-from agent.facts.probes.credentials.stores.appdata import (
+from agent.facts.probes.credentials.stores.appdata_parse import (
     org_token,
     parse_mozilla_logins,
     parse_profiles_ini,
     site_hits,
 )
-from agent.facts.probes.credentials.stores.browsers import (
+from agent.facts.probes.credentials.stores.browsers_parse import (
     chromium_login_hits,
     cookie_hits,
     parse_local_state,
@@ -53,7 +53,7 @@ def test_recorded_case(case: Path) -> None:
     assert recording["os"] == case.parent.name
     assert "CANARY-" in text, "every case plants canary secrets"
     ctx = ReplayContext(recording)
-    finders = finders_of(APP_AND_OS_STORES, recording["os"])
+    finders = finders_of(APP_AND_OS_STORES, ctx)
     data = run_finders(ctx, scan_settings(spec.get("scan", {})), finders)
     assert "CANARY" not in json.dumps(data), "a canary secret reached the report"
     assert_matches(data, spec["expect"]["data"])
@@ -289,7 +289,7 @@ def test_real_sqlite_never_selects_secret_columns(tmp_path: Path) -> None:
 
     org = Organisation(domains=("example.ac.uk", "example-uni.ac.uk"))
     ctx = WatchedContext(home, org)
-    data = run_finders(ctx, ctx.settings, browsers.FINDERS["linux"])
+    data = run_finders(ctx, ctx.settings, browsers.FINDERS.linux)
 
     assert login_data.read_bytes() == before, "the browser database was changed"
     assert {q[1] for q in ctx.queries} == {

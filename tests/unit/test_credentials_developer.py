@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from agent.facts.context import ParseError
 from agent.facts.probes.credentials import probe, stores
 from agent.facts.probes.credentials.stores import developer
-from agent.facts.probes.credentials.stores.developer_cli import (
+from agent.facts.probes.credentials.stores.developer_cli_parse import (
     domains_in,
     parse_aws_config,
     parse_azure_profile,
@@ -26,17 +26,17 @@ from agent.facts.probes.credentials.stores.developer_cli import (
     parse_git_credentials,
     parse_netrc,
 )
-from agent.facts.probes.credentials.stores.developer_kerberos import (
+from agent.facts.probes.credentials.stores.developer_kerberos_parse import (
     TicketCache,
     parse_keytab_principals,
     parse_klist,
     ticket_findings,
 )
-from agent.facts.probes.credentials.stores.developer_ssh import (
+from agent.facts.probes.credentials.stores.developer_ssh import key_header
+from agent.facts.probes.credentials.stores.developer_ssh_parse import (
     hashed_host_is,
     host_block_match,
     host_candidates,
-    key_header,
     parse_known_hosts,
     parse_ssh_config,
 )
@@ -70,7 +70,7 @@ def test_recorded_case(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     module = MODULES[case.name.split("_", 1)[0]]
     os_name = case.parent.name
     assert spec["context"]["os"] == os_name
-    monkeypatch.setattr(stores, "finders_for", lambda name: module.FINDERS[name])
+    monkeypatch.setattr(stores, "finders_for", lambda ctx: module.FINDERS.pick(ctx))
     ctx = ReplayContext(spec["context"])
     result = run_probe(ctx, probe(scan_settings(spec.get("scan", {}))))
     got: dict[str, Any] = {"status": result.status, "data": result.data, "error": result.error}

@@ -12,7 +12,7 @@ import pytest
 from agent.facts.context import ParseError
 from agent.facts.probes.credentials.settings import ScanSettings
 from agent.facts.probes.credentials.stores import browsers, mail, os_stores
-from agent.facts.probes.credentials.stores.mail import (
+from agent.facts.probes.credentials.stores.mail_parse import (
     goa_hits,
     home_sids,
     mac_account_hits,
@@ -48,7 +48,7 @@ def test_recorded_case(case: Path) -> None:
     assert recording["os"] == case.parent.name
     assert "CANARY-" in text, "every case plants canary secrets"
     ctx = ReplayContext(recording)
-    finders = finders_of(APP_AND_OS_STORES, recording["os"])
+    finders = finders_of(APP_AND_OS_STORES, ctx)
     data = run_finders(ctx, scan_settings(spec.get("scan", {})), finders)
     assert "CANARY" not in json.dumps(data), "a canary secret reached the report"
     assert_matches(data, spec["expect"]["data"])

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from agent.facts.context import ParseError
 from agent.facts.probes.credentials import probe, stores
 from agent.facts.probes.credentials.stores import networkmanager, vpn, wifi
-from agent.facts.probes.credentials.stores.networkmanager import (
+from agent.facts.probes.credentials.stores.networkmanager_parse import (
     parse_nm_keyfile,
     parse_nmcli_connections,
     parse_nmcli_details,
@@ -91,7 +91,7 @@ def test_recorded_case(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     module = MODULES[case.name.split("_", 1)[0]]
     os_name = case.parent.name
     assert spec["context"]["os"] == os_name
-    monkeypatch.setattr(stores, "finders_for", lambda name: module.FINDERS[name])
+    monkeypatch.setattr(stores, "finders_for", lambda ctx: module.FINDERS.pick(ctx))
     ctx = ReplayContext(spec["context"])
     result = run_probe(ctx, probe(scan_settings(spec.get("scan", {}))))
     got: dict[str, Any] = {"status": result.status, "data": result.data, "error": result.error}

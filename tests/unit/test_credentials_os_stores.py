@@ -48,7 +48,7 @@ def test_recorded_case(case: Path) -> None:
     assert recording["os"] == case.parent.name
     assert "CANARY-" in text, "every case plants canary secrets"
     ctx = ReplayContext(recording)
-    finders = finders_of(APP_AND_OS_STORES, recording["os"])
+    finders = finders_of(APP_AND_OS_STORES, ctx)
     data = run_finders(ctx, scan_settings(spec.get("scan", {})), finders)
     assert "CANARY" not in json.dumps(data), "a canary secret reached the report"
     assert_matches(data, spec["expect"]["data"])

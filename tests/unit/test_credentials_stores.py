@@ -45,8 +45,8 @@ def test_real_home_on_this_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     for name, text in files.items():
         (home / name).parent.mkdir(parents=True, exist_ok=True)
         (home / name).write_text(text, encoding="utf-8")
-    linux = tuple(f for m in MODULES.values() for f in m.FINDERS.get("linux", ()))
-    monkeypatch.setattr(stores, "finders_for", lambda name: linux)
+    linux = tuple(f for m in MODULES.values() for f in m.FINDERS.linux)
+    monkeypatch.setattr(stores, "finders_for", lambda ctx: linux)
     result = run_probe(Context(), probe(scan_settings({"homes": [str(home)]})))
     assert result.status == "ok", result.error
     assert result.data is not None
@@ -70,8 +70,9 @@ def _hashed_line(host: str) -> str:
 
 def test_finders_are_exported_per_os() -> None:
     for module in (wifi, vpn, developer):
-        assert set(module.FINDERS) == {"linux", "darwin", "windows"}
-    assert set(networkmanager.FINDERS) == {"linux"}
+        assert module.FINDERS.linux and module.FINDERS.darwin and module.FINDERS.windows
+    assert networkmanager.FINDERS.linux
+    assert networkmanager.FINDERS.darwin == networkmanager.FINDERS.windows == ()
     for module in MODULES.values():
-        for finders in module.FINDERS.values():
-            assert finders and all(callable(f) and f.__name__.startswith("find_") for f in finders)
+        for finders in (module.FINDERS.linux, module.FINDERS.darwin, module.FINDERS.windows):
+            assert all(callable(f) and f.__name__.startswith("find_") for f in finders)

@@ -46,9 +46,9 @@ def scan_settings(spec: dict[str, Any]) -> ScanSettings:
     )
 
 
-def finders_of(modules: tuple[ModuleType, ...], os_name: str) -> tuple[Finder, ...]:
-    """The finders these store modules register for an OS, in their order."""
-    return tuple(finder for module in modules for finder in module.FINDERS.get(os_name, ()))
+def finders_of(modules: tuple[ModuleType, ...], ctx: Context) -> tuple[Finder, ...]:
+    """The finders these store modules register for the machine `ctx` reads, in their order."""
+    return tuple(finder for module in modules for finder in module.FINDERS.pick(ctx))
 
 
 def run_finders(

@@ -16,7 +16,7 @@ from agent.facts.probes.credentials.settings import ScanSettings
 def collect(ctx: Context, settings: ScanSettings | None) -> CredentialsData:
     if settings is None:
         raise ProbeUnsupported("no scan settings: the organisation to look for is unknown")
-    finders = stores.finders_for(ctx.os_name)
+    finders = stores.finders_for(ctx)
     if not finders:
         raise ProbeUnsupported(f"the credential scan has no stores for {ctx.os_name} yet")
     state = ScanState(settings=settings, homes=list_homes(ctx, settings.homes))

@@ -14,6 +14,7 @@ from agent.facts.probes.credentials.files_rules import (
     is_binary,
 )
 from agent.facts.probes.credentials.files_walk import BINARY, LINK, RULES, SkipRules
+from agent.facts.probes.credentials.per_os import PerOs, separator
 from agent.facts.probes.credentials.scan import Home, ScanState
 
 Finder = Callable[[Context, ScanState], None]
@@ -51,7 +52,7 @@ class _HomeWalk:
         self, ctx: Context, scan: ScanState, rules: SkipRules, index: OrgIndex, home: Home
     ) -> None:
         self.ctx, self.scan, self.rules, self.index, self.home = ctx, scan, rules, index, home
-        self.sep = "\\" if ctx.os_name == "windows" else "/"
+        self.sep = separator(ctx)
         self.queue: deque[Folder] = deque([(home.path, ())])
         self.unreadable: list[str] = []
 
@@ -163,20 +164,11 @@ def scan_homes(ctx: Context, scan: ScanState, rules: SkipRules) -> None:
             return
 
 
-def find_files_linux(ctx: Context, scan: ScanState) -> None:
-    scan_homes(ctx, scan, RULES["linux"])
+def find_files(ctx: Context, scan: ScanState) -> None:
+    """The content scan of every home, with the skip rules of the machine's OS."""
+    scan_homes(ctx, scan, RULES.pick(ctx))
 
 
-def find_files_darwin(ctx: Context, scan: ScanState) -> None:
-    scan_homes(ctx, scan, RULES["darwin"])
-
-
-def find_files_windows(ctx: Context, scan: ScanState) -> None:
-    scan_homes(ctx, scan, RULES["windows"])
-
-
-FINDERS: dict[str, tuple[Finder, ...]] = {
-    "linux": (find_files_linux,),
-    "darwin": (find_files_darwin,),
-    "windows": (find_files_windows,),
-}
+FINDERS: PerOs[tuple[Finder, ...]] = PerOs(
+    linux=(find_files,), darwin=(find_files,), windows=(find_files,)
+)

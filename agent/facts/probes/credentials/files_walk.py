@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from agent.facts.probes.credentials.per_os import PerOs
+
 SYSTEM = "system_folder"  # caches, dependencies, VCS objects, trash, temp: never user secrets
 STORE = "store_folder"  # browser and mail profiles: read by their own known-store finders
 BINARY = "binary"
@@ -226,4 +228,4 @@ WINDOWS = SkipRules(
     cloud_prefixes=("onedrive", "iclouddrive", "dropbox"),
 )
 
-RULES: dict[str, SkipRules] = {"linux": LINUX, "darwin": DARWIN, "windows": WINDOWS}
+RULES: PerOs[SkipRules] = PerOs(linux=LINUX, darwin=DARWIN, windows=WINDOWS)

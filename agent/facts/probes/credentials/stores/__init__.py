@@ -7,6 +7,7 @@ from types import ModuleType
 
 from agent.facts.context import Context
 from agent.facts.probes.credentials import files
+from agent.facts.probes.credentials.per_os import PerOs
 from agent.facts.probes.credentials.scan import ScanState
 from agent.facts.probes.credentials.stores import (
     browsers,
@@ -20,7 +21,7 @@ from agent.facts.probes.credentials.stores import (
 
 Finder = Callable[[Context, ScanState], None]
 
-# Each store module exports FINDERS: {"linux": (...), "darwin": (...), "windows": (...)}.
+# Each store module exports FINDERS: a PerOs of its finders for Linux, macOS and Windows.
 # Order: the cheap structured stores first; the content scan of files (its own budget) last.
 STORE_MODULES: tuple[ModuleType, ...] = (
     browsers,
@@ -34,8 +35,10 @@ STORE_MODULES: tuple[ModuleType, ...] = (
 )
 
 
-def finders_for(os_name: str) -> tuple[Finder, ...]:
+def finders_for(ctx: Context) -> tuple[Finder, ...]:
+    """Every store's finders for the machine `ctx` reads, in STORE_MODULES order."""
     finders: list[Finder] = []
     for module in STORE_MODULES:
-        finders.extend(module.FINDERS.get(os_name, ()))
+        table: PerOs[tuple[Finder, ...]] = module.FINDERS
+        finders.extend(table.pick(ctx))
     return tuple(finders)

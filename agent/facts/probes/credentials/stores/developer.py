@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from agent.facts.context import Context, ParseError
+from agent.facts.probes.credentials.per_os import PerOs, join
 from agent.facts.probes.credentials.scan import ScanState, match_host, match_tenant
-from agent.facts.probes.credentials.stores.developer_cli import (
+from agent.facts.probes.credentials.stores.developer_cli_parse import (
     Login,
     domains_in,
     parse_aws_config,
@@ -15,11 +16,18 @@ from agent.facts.probes.credentials.stores.developer_cli import (
 )
 from agent.facts.probes.credentials.stores.developer_kerberos import find_kerberos
 from agent.facts.probes.credentials.stores.developer_ssh import find_ssh
-from agent.facts.probes.credentials.stores.storefiles import Finder, join, read_store_file
+from agent.facts.probes.credentials.stores.storefiles import Finder, read_store_file
+
+# curl and git on Windows also read %HOME%\_netrc.
+NETRC_FILES: PerOs[tuple[tuple[str, ...], ...]] = PerOs(
+    linux=((".netrc",),),
+    darwin=((".netrc",),),
+    windows=((".netrc",), ("_netrc",)),
+)
 
 
 def _home_files(ctx: Context, scan: ScanState, *relative: tuple[str, ...]) -> list[str]:
-    return [join(ctx.os_name, home.path, *parts) for home in scan.homes for parts in relative]
+    return [join(ctx, home.path, *parts) for home in scan.homes for parts in relative]
 
 
 def report_logins(scan: ScanState, kind: str, store: str, path: str, logins: list[Login]) -> None:
@@ -45,8 +53,7 @@ def find_git_credentials(ctx: Context, scan: ScanState) -> None:
 
 def find_netrc(ctx: Context, scan: ScanState) -> None:
     """~/.netrc (and ~/_netrc on Windows): machine and login, never the password."""
-    names = [(".netrc",), ("_netrc",)] if ctx.os_name == "windows" else [(".netrc",)]
-    for path in _home_files(ctx, scan, *names):
+    for path in _home_files(ctx, scan, *NETRC_FILES.pick(ctx)):
         text = read_store_file(ctx, scan, "netrc", path)
         if text is not None:
             report_logins(scan, "saved_login", "netrc", path, parse_netrc(text))
@@ -107,4 +114,4 @@ _ALL = (
     find_docker,
     find_kerberos,
 )
-FINDERS: dict[str, tuple[Finder, ...]] = {"linux": _ALL, "darwin": _ALL, "windows": _ALL}
+FINDERS: PerOs[tuple[Finder, ...]] = PerOs(linux=_ALL, darwin=_ALL, windows=_ALL)

@@ -2,143 +2,56 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from agent.facts.context import CommandNotFound, Context, FactUnavailable, FileMissing
-from agent.facts.probes.base import CommandFailed
-from agent.facts.probes.credentials.scan import ScanState, match_host, match_realm
-from agent.facts.probes.credentials.settings import Organisation
-from agent.facts.probes.credentials.stores.storefiles import join, why
+from agent.facts.probes.base import CommandFailed, run_checked
+from agent.facts.probes.credentials.per_os import PerOs, join
+from agent.facts.probes.credentials.scan import ScanState
+from agent.facts.probes.credentials.stores.developer_kerberos_parse import (
+    parse_keytab_principals,
+    parse_klist,
+    principal_match,
+    says_no_cache,
+    ticket_findings,
+)
+from agent.facts.probes.credentials.stores.storefiles import why
 
 STORE = "kerberos"
-WINDOWS_CACHE = "Windows logon session tickets"
-# klist's words (C locale) for "there is no cache" - an empty cache is not an error.
-_EMPTY = re.compile(
-    r"no credentials cache|no ticket file|not found|no such file|does not exist|"
-    r"no credentials|cache file .* not found",
-    re.IGNORECASE,
+
+
+@dataclass(frozen=True)
+class KerberosFiles:
+    """Where tickets and keys sit in files, beyond the session's own cache that klist shows."""
+
+    cache_folders: tuple[str, ...]  # folders of other sessions' FILE:krb5cc* caches
+    keytabs: tuple[str, ...]  # the machine's keytabs
+    keytabs_in_homes: bool  # *.keytab files at the top of each home
+
+
+# MIT Kerberos on Linux keeps FILE caches in /tmp and keys in keytab files; macOS (API caches)
+# and Windows (LSA) keep tickets in the session, where klist alone sees them.
+FILES = PerOs(
+    linux=KerberosFiles(("/tmp",), ("/etc/krb5.keytab",), keytabs_in_homes=True),
+    darwin=KerberosFiles((), (), keytabs_in_homes=False),
+    windows=KerberosFiles((), (), keytabs_in_homes=False),
 )
-
-
-@dataclass
-class TicketCache:
-    """One credentials cache: its name, default principal and the services it holds tickets for."""
-
-    name: str
-    principal: str | None = None
-    services: list[str] = field(default_factory=list)
-
-
-def parse_klist(text: str) -> list[TicketCache]:
-    """Caches listed by `klist` in MIT, Heimdal or Windows format (dates are never parsed).
-
-    MIT:     Ticket cache: FILE:/tmp/krb5cc_1000
-             Default principal: alice@AD.EXAMPLE.AC.UK
-             11/21/26 20:59:13  11/22/26 20:59:13  krbtgt/AD.EXAMPLE.AC.UK@AD.EXAMPLE.AC.UK
-    Heimdal: Credentials cache: API:9F3C2B1A-...
-                     Principal: ab1234@AD.EXAMPLE.AC.UK
-             Nov 21 09:12:03 2026  Nov 21 19:12:03 2026  krbtgt/AD.EXAMPLE.AC.UK@AD.EXAMPLE.AC.UK
-    Windows: #0>     Client: ab1234 @ AD.EXAMPLE.AC.UK
-                     Server: cifs/files.example.ac.uk @ AD.EXAMPLE.AC.UK
-    Windows labels are translated, so its lines are read by shape ('name @ REALM').
-    """
-    if re.search(r"^\s*#\d+>.* @ ", text, re.M):
-        cache = TicketCache(WINDOWS_CACHE)
-        for line in text.splitlines():
-            found = re.search(r"(\S+) @ (\S+)", line)
-            if not found:
-                continue
-            principal = f"{found.group(1)}@{found.group(2)}"
-            if re.match(r"^\s*#\d+>", line):
-                cache.principal = cache.principal or principal
-            elif principal not in cache.services:
-                cache.services.append(principal)
-        return [cache]
-    caches: list[TicketCache] = []
-    for line in text.splitlines():
-        stripped = line.strip()
-        header = re.match(r"^(?:Ticket cache|Credentials cache):\s*(\S.*)$", stripped)
-        default = re.match(r"^(?:Default principal|Principal):\s*(\S+)$", stripped)
-        if header:
-            caches.append(TicketCache(header.group(1).strip()))
-        elif default and caches:
-            caches[-1].principal = default.group(1)
-        elif caches and stripped[:1].isalnum() and "@" in stripped.split()[-1]:
-            service = stripped.split()[-1]
-            if service not in caches[-1].services:
-                caches[-1].services.append(service)
-    return caches
-
-
-def parse_keytab_principals(text: str) -> list[str]:
-    """Principals of `klist -k <keytab>` (one line per key version and enctype; no keys).
-
-    Sample:
-        Keytab name: FILE:/etc/krb5.keytab
-        KVNO Principal
-        ---- --------------------------------------------------------------------------
-           2 host/laptop01.example.ac.uk@AD.EXAMPLE.AC.UK
-    """
-    principals: list[str] = []
-    for line in text.splitlines():
-        words = line.split()
-        if len(words) >= 2 and words[0].isdigit() and "@" in words[-1]:
-            principals.append(words[-1])
-    return list(dict.fromkeys(principals))
-
-
-def _realm(principal: str) -> str:
-    return principal.rsplit("@", 1)[-1].lower()
-
-
-def principal_match(principal: str, org: Organisation) -> str | None:
-    """The organisation realm of a principal, or of its instance: the org domain of a service's
-    host (cifs/files.example.ac.uk@OTHER) or the realm a cross-realm TGT leads to."""
-    name = principal.rsplit("@", 1)[0]
-    service, _, instance = name.partition("/")
-    if not instance:
-        return match_realm(principal, org)
-    if service.lower() == "krbtgt":
-        return match_realm(principal, org) or match_realm(instance, org)
-    return match_realm(principal, org) or match_host(instance, org)
-
-
-def ticket_findings(cache: TicketCache, org: Organisation) -> list[tuple[str, str]]:
-    """(principal, org value) for the default principal and service tickets of the org; the
-    default principal's own TGT is left out (it says nothing the principal does not)."""
-    found: list[tuple[str, str]] = []
-    own = principal_match(cache.principal, org) if cache.principal else None
-    if cache.principal and own:
-        found.append((cache.principal, own))
-    for service in cache.services:
-        matched = principal_match(service, org)
-        own_tgt = (
-            own is not None
-            and cache.principal is not None
-            and service.lower() == f"krbtgt/{_realm(cache.principal)}@{_realm(cache.principal)}"
-        )
-        if matched and not own_tgt:
-            found.append((service, matched))
-    return found
 
 
 def _klist(ctx: Context, scan: ScanState, argv: list[str], where: str) -> str | None:
     """klist's output; None for no cache/keytab (not an error) or a refusal (noted)."""
     try:
-        result = ctx.run(argv, timeout=10.0)
+        return run_checked(ctx, argv, timeout=10.0)
     except CommandNotFound:
+        return None
+    except CommandFailed as failure:
+        # klist exits 1 for an empty cache or keytab too: only another failure is worth noting.
+        if not says_no_cache(failure.stderr or failure.stdout):
+            scan.not_read(STORE, where, why(failure))
         return None
     except FactUnavailable as exc:
         scan.not_read(STORE, where, why(exc))
         return None
-    if result.returncode == 0:
-        return result.stdout
-    # klist exits 1 for an empty cache or keytab too: only another failure is worth noting.
-    failure = CommandFailed(argv[0], result.returncode, result.stdout, result.stderr)
-    if not _EMPTY.search((result.stderr or result.stdout).strip()):
-        scan.not_read(STORE, where, why(failure))
-    return None
 
 
 def _tickets(ctx: Context, scan: ScanState, argv: list[str], where: str) -> None:
@@ -154,20 +67,21 @@ def _keytab(ctx: Context, scan: ScanState, path: str) -> None:
             scan.add("kerberos_keytab", STORE, path, principal, matched)
 
 
-def find_kerberos(ctx: Context, scan: ScanState) -> None:
-    """This session's tickets; on Linux also every FILE cache in /tmp and the keytabs."""
-    _tickets(ctx, scan, ["klist"], "klist")
-    if ctx.os_name != "linux":
-        return
+def _file_caches(ctx: Context, scan: ScanState, folder: str) -> None:
+    """The tickets of every FILE:krb5cc* cache in `folder`."""
     try:
-        tmp = ctx.scandir("/tmp")
+        entries = ctx.scandir(folder)
     except FactUnavailable:
-        tmp = []
-    for entry in tmp:
+        return  # other sessions' caches are out of reach; klist has read this session's
+    for entry in entries:
         if entry.kind == "file" and entry.name.startswith("krb5cc") and not scan.out_of_time():
-            cache = f"FILE:/tmp/{entry.name}"
+            cache = f"FILE:{join(ctx, folder, entry.name)}"
             _tickets(ctx, scan, ["klist", "-c", cache], cache)
-    keytabs = ["/etc/krb5.keytab"] if ctx.exists("/etc/krb5.keytab") else []
+
+
+def _home_keytabs(ctx: Context, scan: ScanState) -> list[str]:
+    """The *.keytab files at the top of every home."""
+    keytabs: list[str] = []
     for home in scan.homes:
         try:
             entries = ctx.scandir(home.path)
@@ -177,9 +91,22 @@ def find_kerberos(ctx: Context, scan: ScanState) -> None:
             scan.not_read(STORE, home.path, why(exc))
             continue
         keytabs += [
-            join("linux", home.path, e.name)
+            join(ctx, home.path, e.name)
             for e in entries
             if e.kind == "file" and e.name.endswith(".keytab")
         ]
+    return keytabs
+
+
+def find_kerberos(ctx: Context, scan: ScanState) -> None:
+    """This session's tickets; where the OS keeps them in files (Linux), every FILE cache and
+    keytab too."""
+    files = FILES.pick(ctx)
+    _tickets(ctx, scan, ["klist"], "klist")
+    for folder in files.cache_folders:
+        _file_caches(ctx, scan, folder)
+    keytabs = [path for path in files.keytabs if ctx.exists(path)]
+    if files.keytabs_in_homes:
+        keytabs += _home_keytabs(ctx, scan)
     for path in keytabs:
         _keytab(ctx, scan, path)

@@ -6,9 +6,10 @@ import re
 from typing import Any
 
 from agent.facts.context import CommandNotFound, Context, FactUnavailable
-from agent.facts.probes.base import first_line, run_checked
+from agent.facts.probes.base import CommandFailed, first_line, run_checked
+from agent.facts.probes.credentials.per_os import PerOs, join
 from agent.facts.probes.credentials.scan import ScanState
-from agent.facts.probes.credentials.stores.appdata import Finder, listing, under
+from agent.facts.probes.credentials.stores.appdata import Finder, listing
 from agent.facts.probes.credentials.stores.os_stores_parse import (
     HASHED,
     credential_hits,
@@ -67,11 +68,12 @@ _KEYRING_FILES = ((".local/share/keyrings", ".keyring"), (".local/share/kwalletd
 
 
 def _bus(ctx: Context, path: str, method: str, *args: str) -> Any:
-    result = ctx.run([*BUSCTL, path, _PROPERTIES, method, *args], timeout=10.0)
-    # Not run_checked: busctl's own first line is the message, which callers put in their words.
-    if result.returncode != 0:
-        raise FactUnavailable(first_line(result.stderr) or f"busctl exited {result.returncode}")
-    return parse_bus_reply(result.stdout)
+    try:
+        reply = run_checked(ctx, [*BUSCTL, path, _PROPERTIES, method, *args], timeout=10.0)
+    except CommandFailed as exc:
+        # busctl's own first line is the message: callers put it in their words.
+        raise FactUnavailable(first_line(exc.stderr) or f"busctl exited {exc.returncode}") from exc
+    return parse_bus_reply(reply)
 
 
 def _collection(ctx: Context, scan: ScanState, path: str) -> None:
@@ -129,7 +131,7 @@ def find_secret_service(ctx: Context, scan: ScanState) -> None:
         for folder, suffix in _KEYRING_FILES:
             if why is None:
                 break
-            path = under(ctx, home.path, folder)
+            path = join(ctx, home.path, folder)
             names = listing(ctx, scan, "secret_service", path) or {}
             if any(name.endswith(suffix) for name in names):
                 scan.not_read("secret_service", path, why)
@@ -139,17 +141,17 @@ def find_keychains(ctx: Context, scan: ScanState) -> None:
     """macOS keychains: every home's login keychain and the System keychain, attributes only."""
     keychains = ["/Library/Keychains/System.keychain"]
     for home in scan.homes:
-        folder = under(ctx, home.path, "Library/Keychains")
+        folder = join(ctx, home.path, "Library/Keychains")
         for name, kind in sorted((listing(ctx, scan, "keychain", folder) or {}).items()):
             if (
                 kind == "file"
                 and name.endswith((".keychain", ".keychain-db"))
                 and not name.startswith("metadata.")
             ):
-                keychains.append(under(ctx, folder, name))
+                keychains.append(join(ctx, folder, name))
             elif kind == "dir" and re.fullmatch(r"[0-9A-F-]{36}", name):
                 reason = "data-protection (iCloud) keychain: not readable with `security`"
-                scan.not_read("keychain", under(ctx, folder, name), reason)
+                scan.not_read("keychain", join(ctx, folder, name), reason)
     for path in keychains:
         if scan.out_of_time():
             return
@@ -173,7 +175,7 @@ def find_credential_manager(ctx: Context, scan: ScanState) -> None:
             "AppData/Roaming/Microsoft/Credentials",
             "AppData/Local/Microsoft/Credentials",
         ):
-            folder = under(ctx, home.path, relative)
+            folder = join(ctx, home.path, relative)
             if listing(ctx, scan, "credential_manager", folder):
                 why = "another user's Credential Manager: readable only in that user's session"
                 scan.not_read("credential_manager", folder, why)
@@ -192,8 +194,8 @@ def _own_credentials(ctx: Context, scan: ScanState) -> None:
         scan.add(kind, "credential_manager", target, identity, matched)
 
 
-FINDERS: dict[str, tuple[Finder, ...]] = {
-    "linux": (find_secret_service,),
-    "darwin": (find_keychains,),
-    "windows": (find_credential_manager,),
-}
+FINDERS: PerOs[tuple[Finder, ...]] = PerOs(
+    linux=(find_secret_service,),
+    darwin=(find_keychains,),
+    windows=(find_credential_manager,),
+)

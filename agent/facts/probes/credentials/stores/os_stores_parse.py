@@ -12,7 +12,7 @@ from typing import Any
 from agent.facts.context import ParseError
 from agent.facts.probes.credentials.scan import match_realm, match_ssid
 from agent.facts.probes.credentials.settings import Organisation
-from agent.facts.probes.credentials.stores.appdata import Hit, org_token
+from agent.facts.probes.credentials.stores.appdata_parse import Hit, org_token
 from agent.facts.probes.powershell_parse import obj, opt_str, part, ps_list
 
 _CMDKEY_FIELD = re.compile(r"^\s+([^:]+?)\s?:\s(.*)$")  # "    Target: x", French "Cible : x"

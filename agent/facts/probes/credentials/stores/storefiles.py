@@ -1,4 +1,4 @@
-"""Shared by the Wi-Fi, VPN and developer finders: per-OS paths, store folders, small files."""
+"""Shared by the store finders: store folders and small store files, read or noted as not read."""
 
 from __future__ import annotations
 
@@ -6,18 +6,13 @@ import codecs
 from collections.abc import Callable
 
 from agent.facts.context import AccessDenied, Context, DirEntry, FactUnavailable, FileMissing
+from agent.facts.probes.credentials.per_os import join
 from agent.facts.probes.credentials.scan import ScanState
 
 Finder = Callable[[Context, ScanState], None]
 
 # Store files are small; anything bigger is not the file we are looking for.
 MAX_STORE_FILE = 1024 * 1024
-
-
-def join(os_name: str, base: str, *parts: str) -> str:
-    """A path under `base` with the OS's separator: join("windows", "C:\\Users\\a", ".ssh")."""
-    separator = "\\" if os_name == "windows" else "/"
-    return separator.join([base.rstrip("/\\"), *parts])
 
 
 def why(exc: FactUnavailable) -> str:
@@ -64,7 +59,7 @@ def files_in(
     """Paths of the regular files in `folder` whose names end with one of `suffixes`."""
     entries = list_folder(ctx, scan, store, folder) or []
     return [
-        join(ctx.os_name, folder, e.name)
+        join(ctx, folder, e.name)
         for e in entries
         if e.kind == "file" and e.name.lower().endswith(suffixes) and e.size <= MAX_STORE_FILE
     ]

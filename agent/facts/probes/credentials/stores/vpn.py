@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from agent.facts.context import CommandNotFound, Context, FactUnavailable, FileMissing, ParseError
+from agent.facts.probes.credentials.per_os import PerOs, join
 from agent.facts.probes.credentials.scan import ScanState
 from agent.facts.probes.credentials.stores.storefiles import (
     MAX_STORE_FILE,
     Finder,
     files_in,
-    join,
     list_folder,
     read_store_file,
     why,
@@ -25,8 +27,63 @@ from agent.facts.probes.credentials.stores.vpn_parse import (
 )
 from agent.facts.probes.powershell import ps_text
 
-PROGRAM_DATA = "C:\\ProgramData"
-PROGRAM_FILES = "C:\\Program Files"
+Folder = tuple[str, tuple[str, ...], int]  # path, file suffixes, sub-folder depth
+OVPN = (".ovpn",)
+OVPN_CONF = (".ovpn", ".conf")
+# The OpenVPN clients' profile folders below every home (besides the home itself and
+# Downloads, where downloaded profiles sit), then the machine's own.
+OPENVPN_HOME_FOLDERS: PerOs[tuple[Folder, ...]] = PerOs(
+    linux=((".config/openvpn", OVPN_CONF, 1), (".openvpn", OVPN_CONF, 1)),
+    darwin=(
+        ("Library/Application Support/Tunnelblick/Configurations", OVPN_CONF, 1),
+        ("Library/Application Support/OpenVPN Connect/profiles", OVPN, 0),
+    ),
+    windows=(
+        ("OpenVPN/config", OVPN_CONF, 1),
+        ("AppData/Roaming/OpenVPN Connect/profiles", OVPN, 0),
+    ),
+)
+OPENVPN_SYSTEM_FOLDERS: PerOs[tuple[Folder, ...]] = PerOs(
+    linux=(("/etc/openvpn", OVPN_CONF, 1),),
+    darwin=(("/Library/Application Support/Tunnelblick/Shared", OVPN_CONF, 1),),
+    windows=(("C:\\Program Files\\OpenVPN\\config", OVPN_CONF, 1),),
+)
+
+
+@dataclass(frozen=True)
+class AnyConnectFiles:
+    """Where Cisco AnyConnect / Secure Client keeps what names its gateways."""
+
+    home_files: tuple[str, ...]  # user preferences, below every home
+    system_files: tuple[str, ...]  # the machine's preferences
+    profile_folders: tuple[str, ...]  # the VPN profiles (*.xml) pushed by the organisation
+
+
+_CISCO = ("Cisco AnyConnect Secure Mobility Client", "Cisco Secure Client")
+_ANYCONNECT_UNIX = AnyConnectFiles(
+    home_files=(".anyconnect",),
+    system_files=(),
+    profile_folders=("/opt/cisco/anyconnect/profile", "/opt/cisco/secureclient/vpn/profile"),
+)
+ANYCONNECT = PerOs(
+    linux=_ANYCONNECT_UNIX,
+    darwin=_ANYCONNECT_UNIX,
+    windows=AnyConnectFiles(
+        home_files=tuple(f"AppData/Local/Cisco/{name}/preferences.xml" for name in _CISCO),
+        system_files=tuple(f"C:\\ProgramData\\Cisco\\{n}\\preferences_global.xml" for n in _CISCO),
+        profile_folders=(
+            f"C:\\ProgramData\\Cisco\\{_CISCO[0]}\\Profile",
+            f"C:\\ProgramData\\Cisco\\{_CISCO[1]}\\VPN\\Profile",
+        ),
+    ),
+)
+WIREGUARD_FOLDERS = PerOs(
+    linux=("/etc/wireguard",),
+    darwin=("/etc/wireguard", "/usr/local/etc/wireguard", "/opt/homebrew/etc/wireguard"),
+    windows=("C:\\Program Files\\WireGuard\\Data\\Configurations",),
+)
+GP_PLIST = "com.paloaltonetworks.GlobalProtect.settings.plist"
+RASPHONE = "Microsoft/Network/Connections/Pbk/rasphone.pbk"
 
 
 def report_hosts(scan: ScanState, store: str, location: str, hosts: list[str]) -> None:
@@ -34,31 +91,16 @@ def report_hosts(scan: ScanState, store: str, location: str, hosts: list[str]) -
         scan.add("vpn_profile", store, location, host, matched)
 
 
-def _openvpn_folders(os_name: str, scan: ScanState) -> list[tuple[str, tuple[str, ...], int]]:
-    """(folder, file suffixes, sub-folder depth) where OpenVPN profiles are kept."""
-    both = (".ovpn", ".conf")
-    folders: list[tuple[str, tuple[str, ...], int]] = []
+def _openvpn_folders(ctx: Context, scan: ScanState) -> list[Folder]:
+    """Where OpenVPN profiles are kept, in the order they are read."""
+    folders: list[Folder] = []
     for home in scan.homes:
-        h = home.path
-        folders += [(h, (".ovpn",), 0), (join(os_name, h, "Downloads"), (".ovpn",), 0)]
-        if os_name == "linux":
-            folders += [(join(os_name, h, ".config", "openvpn"), both, 1)]
-            folders += [(join(os_name, h, ".openvpn"), both, 1)]
-        elif os_name == "darwin":
-            support = join(os_name, h, "Library", "Application Support")
-            folders += [(join(os_name, support, "Tunnelblick", "Configurations"), both, 1)]
-            folders += [(join(os_name, support, "OpenVPN Connect", "profiles"), (".ovpn",), 0)]
-        else:
-            folders += [(join(os_name, h, "OpenVPN", "config"), both, 1)]
-            roaming = join(os_name, h, "AppData", "Roaming")
-            folders += [(join(os_name, roaming, "OpenVPN Connect", "profiles"), (".ovpn",), 0)]
-    if os_name == "linux":
-        folders.append(("/etc/openvpn", both, 1))
-    elif os_name == "darwin":
-        folders.append(("/Library/Application Support/Tunnelblick/Shared", both, 1))
-    else:
-        folders.append((join(os_name, PROGRAM_FILES, "OpenVPN", "config"), both, 1))
-    return folders
+        folders += [(home.path, OVPN, 0), (join(ctx, home.path, "Downloads"), OVPN, 0)]
+        folders += [
+            (join(ctx, home.path, relative), suffixes, depth)
+            for relative, suffixes, depth in OPENVPN_HOME_FOLDERS.pick(ctx)
+        ]
+    return folders + list(OPENVPN_SYSTEM_FOLDERS.pick(ctx))
 
 
 def _profile_paths(
@@ -67,12 +109,12 @@ def _profile_paths(
     """Profile files in a folder, its sub-folders to `depth`, and Tunnelblick .tblk bundles."""
     paths: list[str] = []
     for entry in list_folder(ctx, scan, "openvpn", folder) or []:
-        path = join(ctx.os_name, folder, entry.name)
+        path = join(ctx, folder, entry.name)
         if entry.kind == "file" and entry.name.lower().endswith(suffixes):
             if entry.size <= MAX_STORE_FILE:
                 paths.append(path)
         elif entry.kind == "dir" and entry.name.endswith(".tblk"):
-            paths.append(join(ctx.os_name, path, "Contents", "Resources", "config.ovpn"))
+            paths.append(join(ctx, path, "Contents", "Resources", "config.ovpn"))
         elif entry.kind == "dir" and depth > 0 and not entry.name.startswith("."):
             paths += _profile_paths(ctx, scan, path, suffixes, depth - 1)
     return paths
@@ -80,7 +122,7 @@ def _profile_paths(
 
 def find_openvpn(ctx: Context, scan: ScanState) -> None:
     """`remote` hosts of OpenVPN profiles in the usual client folders and Downloads."""
-    for folder, suffixes, depth in _openvpn_folders(ctx.os_name, scan):
+    for folder, suffixes, depth in _openvpn_folders(ctx, scan):
         for path in _profile_paths(ctx, scan, folder, suffixes, depth):
             if scan.out_of_time():
                 return
@@ -89,31 +131,14 @@ def find_openvpn(ctx: Context, scan: ScanState) -> None:
                 report_hosts(scan, "openvpn", path, parse_openvpn_remotes(text))
 
 
-def _anyconnect_files(ctx: Context, scan: ScanState) -> list[str]:
-    os_name = ctx.os_name
-    if os_name == "windows":
-        names = ("Cisco AnyConnect Secure Mobility Client", "Cisco Secure Client")
-        paths = [
-            join(os_name, home.path, "AppData", "Local", "Cisco", name, "preferences.xml")
-            for home in scan.homes
-            for name in names
-        ]
-        paths += [join(os_name, PROGRAM_DATA, "Cisco", n, "preferences_global.xml") for n in names]
-        folders = [
-            join(os_name, PROGRAM_DATA, "Cisco", names[0], "Profile"),
-            join(os_name, PROGRAM_DATA, "Cisco", names[1], "VPN", "Profile"),
-        ]
-    else:
-        paths = [join(os_name, home.path, ".anyconnect") for home in scan.homes]
-        folders = ["/opt/cisco/anyconnect/profile", "/opt/cisco/secureclient/vpn/profile"]
-    for folder in folders:
-        paths += files_in(ctx, scan, "anyconnect", folder, (".xml",))
-    return paths
-
-
 def find_anyconnect(ctx: Context, scan: ScanState) -> None:
     """Cisco AnyConnect / Secure Client: user preferences and the VPN profiles' host entries."""
-    for path in _anyconnect_files(ctx, scan):
+    places = ANYCONNECT.pick(ctx)
+    paths = [join(ctx, home.path, name) for home in scan.homes for name in places.home_files]
+    paths += places.system_files
+    for folder in places.profile_folders:
+        paths += files_in(ctx, scan, "anyconnect", folder, (".xml",))
+    for path in paths:
         text = read_store_file(ctx, scan, "anyconnect", path)
         try:
             hosts = parse_anyconnect_hosts(text) if text is not None else []
@@ -144,29 +169,32 @@ ConvertTo-Json -Compress -Depth 4 -InputObject @{ Keys = $keys }
 """
 
 
-def find_globalprotect(ctx: Context, scan: ScanState) -> None:
-    """GlobalProtect portals: registry (Windows), settings plists (macOS), pangps.xml (Linux)."""
-    if ctx.os_name == "windows":
-        try:
-            script = GP_REGISTRY_SCRIPT
-            rows = parse_gp_registry(ps_text(ctx, "globalprotect_registry", script, timeout=20.0))
-        except CommandNotFound:
-            return
-        except FactUnavailable as exc:
-            scan.not_read("globalprotect", "registry Palo Alto Networks\\GlobalProtect", why(exc))
-            return
-        for key, value in rows:
-            report_hosts(scan, "globalprotect", key, [value])
+def _globalprotect_registry(ctx: Context, scan: ScanState) -> None:
+    """Windows: the portals in the machine's and every loaded user hive's GlobalProtect keys."""
+    try:
+        text = ps_text(ctx, "globalprotect_registry", GP_REGISTRY_SCRIPT, timeout=20.0)
+        rows = parse_gp_registry(text)
+    except CommandNotFound:
         return
-    if ctx.os_name == "linux":
-        path = "/opt/paloaltonetworks/globalprotect/pangps.xml"
-        text = read_store_file(ctx, scan, "globalprotect", path)
-        if text is not None:
-            report_hosts(scan, "globalprotect", path, parse_xml_hosts(text))
+    except FactUnavailable as exc:
+        scan.not_read("globalprotect", "registry Palo Alto Networks\\GlobalProtect", why(exc))
         return
-    name = "com.paloaltonetworks.GlobalProtect.settings.plist"
-    paths = ["/Library/Preferences/" + name]
-    paths += [join("darwin", h.path, "Library", "Preferences", name) for h in scan.homes]
+    for key, value in rows:
+        report_hosts(scan, "globalprotect", key, [value])
+
+
+def _globalprotect_xml(ctx: Context, scan: ScanState) -> None:
+    """Linux: the portals the client saved in pangps.xml."""
+    path = "/opt/paloaltonetworks/globalprotect/pangps.xml"
+    text = read_store_file(ctx, scan, "globalprotect", path)
+    if text is not None:
+        report_hosts(scan, "globalprotect", path, parse_xml_hosts(text))
+
+
+def _globalprotect_plists(ctx: Context, scan: ScanState) -> None:
+    """macOS: the portals in the machine's and every home's GlobalProtect settings plist."""
+    paths = ["/Library/Preferences/" + GP_PLIST]
+    paths += [join(ctx, h.path, "Library", "Preferences", GP_PLIST) for h in scan.homes]
     for path in paths:
         try:
             strings = plist_strings(ctx.read_bytes(path, MAX_STORE_FILE))
@@ -178,15 +206,19 @@ def find_globalprotect(ctx: Context, scan: ScanState) -> None:
         report_hosts(scan, "globalprotect", path, strings)
 
 
+GLOBALPROTECT: PerOs[Finder] = PerOs(
+    linux=_globalprotect_xml, darwin=_globalprotect_plists, windows=_globalprotect_registry
+)
+
+
+def find_globalprotect(ctx: Context, scan: ScanState) -> None:
+    """GlobalProtect portals: registry (Windows), settings plists (macOS), pangps.xml (Linux)."""
+    GLOBALPROTECT.pick(ctx)(ctx, scan)
+
+
 def find_wireguard(ctx: Context, scan: ScanState) -> None:
     """WireGuard tunnels' peer endpoints; Windows keeps them DPAPI-encrypted (not readable)."""
-    if ctx.os_name == "windows":
-        folders = [join("windows", PROGRAM_FILES, "WireGuard", "Data", "Configurations")]
-    elif ctx.os_name == "darwin":
-        folders = ["/etc/wireguard", "/usr/local/etc/wireguard", "/opt/homebrew/etc/wireguard"]
-    else:
-        folders = ["/etc/wireguard"]
-    for folder in folders:
+    for folder in WIREGUARD_FOLDERS.pick(ctx):
         for path in files_in(ctx, scan, "wireguard", folder, (".conf", ".conf.dpapi")):
             if path.endswith(".dpapi"):
                 scan.not_read("wireguard", path, "encrypted by WireGuard (DPAPI): endpoint unknown")
@@ -198,17 +230,16 @@ def find_wireguard(ctx: Context, scan: ScanState) -> None:
 
 def find_rasphone(ctx: Context, scan: ScanState) -> None:
     """Windows built-in VPN entries: the per-user and all-users RAS phonebooks."""
-    tail = ("Microsoft", "Network", "Connections", "Pbk", "rasphone.pbk")
-    paths = [join("windows", h.path, "AppData", "Roaming", *tail) for h in scan.homes]
-    paths.append(join("windows", PROGRAM_DATA, *tail))
+    paths = [join(ctx, h.path, "AppData/Roaming", RASPHONE) for h in scan.homes]
+    paths.append(join(ctx, "C:\\ProgramData", RASPHONE))
     for path in paths:
         text = read_store_file(ctx, scan, "rasphone", path)
         for _, server in parse_rasphone(text or ""):
             report_hosts(scan, "rasphone", path, [server])
 
 
-FINDERS: dict[str, tuple[Finder, ...]] = {
-    "linux": (find_openvpn, find_anyconnect, find_globalprotect, find_wireguard),
-    "darwin": (find_openvpn, find_anyconnect, find_globalprotect, find_wireguard),
-    "windows": (find_openvpn, find_anyconnect, find_globalprotect, find_wireguard, find_rasphone),
-}
+FINDERS: PerOs[tuple[Finder, ...]] = PerOs(
+    linux=(find_openvpn, find_anyconnect, find_globalprotect, find_wireguard),
+    darwin=(find_openvpn, find_anyconnect, find_globalprotect, find_wireguard),
+    windows=(find_openvpn, find_anyconnect, find_globalprotect, find_wireguard, find_rasphone),
+)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from agent.facts.context import CommandNotFound, Context, FactUnavailable
 from agent.facts.probes.base import Reading
+from agent.facts.probes.credentials.per_os import PerOs, join
 from agent.facts.probes.credentials.scan import ScanState
 from agent.facts.probes.credentials.stores.storefiles import (
     Finder,
     files_in,
-    join,
     list_folder,
     read_store_file,
     why,
@@ -42,8 +42,8 @@ def find_wpa_supplicant(ctx: Context, scan: ScanState) -> None:
     """/etc/wpa_supplicant/*.conf and the eduroam CAT installer's per-user copy."""
     paths = files_in(ctx, scan, "wpa_supplicant", "/etc/wpa_supplicant", (".conf",))
     for home in scan.homes:
-        paths.append(join("linux", home.path, ".config", "cat_installer", "cat_installer.conf"))
-        paths.append(join("linux", home.path, ".cat_installer", "cat_installer.conf"))
+        paths.append(join(ctx, home.path, ".config", "cat_installer", "cat_installer.conf"))
+        paths.append(join(ctx, home.path, ".cat_installer", "cat_installer.conf"))
     for path in paths:
         if scan.out_of_time():
             return
@@ -66,7 +66,7 @@ def find_iwd(ctx: Context, scan: ScanState) -> None:
     for entry in list_folder(ctx, scan, "iwd", folder) or []:
         if entry.kind != "file" or not entry.name.endswith((".8021x", ".psk", ".open")):
             continue
-        path = join("linux", folder, entry.name)
+        path = join(ctx, folder, entry.name)
         if entry.name.endswith(".8021x"):
             text = read_store_file(ctx, scan, "iwd", path)
             profile = parse_iwd(entry.name, text) if text is not None else None
@@ -132,8 +132,8 @@ def find_windows_wlan(ctx: Context, scan: ScanState) -> None:
         report_profiles(scan, "windows_wlan", f"WLAN profile {name}", profiles)
 
 
-FINDERS: dict[str, tuple[Finder, ...]] = {
-    "linux": (find_netplan, find_wpa_supplicant, find_iwd),
-    "darwin": (find_macos_wifi,),
-    "windows": (find_windows_wlan,),
-}
+FINDERS: PerOs[tuple[Finder, ...]] = PerOs(
+    linux=(find_netplan, find_wpa_supplicant, find_iwd),
+    darwin=(find_macos_wifi,),
+    windows=(find_windows_wlan,),
+)
