@@ -32,6 +32,7 @@ from agent.facts.probes.credentials.stores.vpn_parse import (
     parse_xml_hosts,
     plist_strings,
 )
+from agent.facts.probes.credentials.stores.wifi import ps_quote
 from agent.facts.probes.credentials.stores.wifi_parse import (
     WifiProfile,
     decode_nm_ssid,
@@ -39,13 +40,14 @@ from agent.facts.probes.credentials.stores.wifi_parse import (
     parse_iwd,
     parse_keyfile,
     parse_netplan_wifis,
+    parse_wpa_supplicant,
+    wifi_matches,
+    yaml_leaves,
+)
+from agent.facts.probes.credentials.stores.wlan_parse import (
     parse_netsh_profile_ssids,
     parse_wlan_details,
     parse_wlan_list,
-    parse_wpa_supplicant,
-    ps_quote,
-    wifi_matches,
-    yaml_leaves,
 )
 from agent.facts.runner import run_probe
 from tests.replay import ReplayContext

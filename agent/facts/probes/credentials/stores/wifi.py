@@ -18,12 +18,10 @@ from agent.facts.probes.credentials.stores.wifi_parse import (
     iwd_ssid,
     parse_iwd,
     parse_netplan_wifis,
-    parse_wlan_details,
-    parse_wlan_list,
     parse_wpa_supplicant,
-    ps_quote,
     wifi_matches,
 )
+from agent.facts.probes.credentials.stores.wlan_parse import parse_wlan_details, parse_wlan_list
 from agent.facts.probes.network import darwin as network_darwin
 from agent.facts.probes.network.windows import SAVED_WIFI_PS
 from agent.facts.probes.powershell import ps_text
@@ -108,6 +106,11 @@ $out = @(foreach ($n in @(%s)) {
 })
 ConvertTo-Json -Compress -Depth 3 -InputObject @{ Profiles = $out }
 """
+
+
+def ps_quote(value: str) -> str:
+    """A PowerShell single-quoted string literal: 'it''s'."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def find_windows_wlan(ctx: Context, scan: ScanState) -> None:

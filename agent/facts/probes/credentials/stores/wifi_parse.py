@@ -1,4 +1,4 @@
-"""Pure parsers for saved Wi-Fi profiles: GLib key files, netplan YAML, wpa_supplicant, netsh."""
+"""Pure parsers for saved Wi-Fi profiles: GLib key files, netplan, wpa_supplicant, iwd."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from agent.facts.context import ParseError
 from agent.facts.probes.credentials.scan import match_realm, match_ssid
 from agent.facts.probes.credentials.settings import Organisation
-from agent.facts.probes.network.windows_parse import NetshFailed, netsh_output, parse_netsh_profiles
-from agent.facts.probes.powershell_parse import parse_json
 
 KeepKey = Callable[[str, str], bool]
 
@@ -246,24 +243,6 @@ def parse_iwd(file_name: str, text: str) -> WifiProfile:
     return WifiProfile(ssid, ssid, tuple(security[k] for k in ids), servers)
 
 
-def parse_netsh_profile_ssids(text: str) -> list[str]:
-    """SSIDs from `netsh wlan show profile name=X`: the only quoted values, in any language.
-
-    Sample (English; German says 'SSID-Name'):
-        Connectivity settings
-        ---------------------
-            Number of SSIDs        : 1
-            SSID name              : "eduroam"
-    """
-    ssids: list[str] = []
-    for line in text.splitlines():
-        _, sep, value = line.partition(" : ")
-        value = value.strip()
-        if sep and len(value) >= 2 and value[0] == value[-1] == '"' and value[1:-1] not in ssids:
-            ssids.append(value[1:-1])
-    return ssids
-
-
 def wifi_matches(profile: WifiProfile, org: Organisation) -> list[tuple[str, str, str]]:
     """(kind, identity, org value) for a profile: its SSID, and an 802.1X name in the realm.
 
@@ -280,45 +259,3 @@ def wifi_matches(profile: WifiProfile, org: Organisation) -> list[tuple[str, str
             found.append(("wifi_8021x", value, realm))
             break
     return found
-
-
-def ps_quote(value: str) -> str:
-    """A PowerShell single-quoted string literal: 'it''s'."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def parse_wlan_list(text: str) -> list[str] | None:
-    """Profile names from the list script's JSON; None when the WLAN service is not running.
-
-    Sample: {"ExitCode":0,"Text":"Profiles on interface Wi-Fi:\r\n...All User Profile : eduroam"}
-    """
-    doc = parse_json(text, "powershell wlan_profiles")
-    if not isinstance(doc, dict) or not isinstance(doc.get("Text"), str):
-        raise ParseError("powershell wlan_profiles: expected {ExitCode, Text}")
-    try:
-        output = netsh_output(doc)
-    except NetshFailed as exc:
-        if "wlansvc" in exc.output.lower():
-            return None  # no Wireless AutoConfig service: no Wi-Fi, no profiles in use
-        raise
-    if not output.strip() or "-" * 3 not in output:
-        return []  # no wireless interface: netsh prints a one-line notice
-    return parse_netsh_profiles(output)
-
-
-def parse_wlan_details(text: str) -> dict[str, list[str]]:
-    """Profile name -> SSIDs from the details script's JSON (profiles netsh could not show: none).
-
-    Sample: {"Profiles":[{"Name":"eduroam","ExitCode":0,"Text":"... SSID name : \"eduroam\""}]}
-    """
-    doc = parse_json(text, "powershell wlan_profile_details")
-    rows = doc.get("Profiles") if isinstance(doc, dict) else None
-    if isinstance(rows, dict):
-        rows = [rows]  # PowerShell 5 collapses a one-element array
-    if not isinstance(rows, list):
-        raise ParseError("powershell wlan_profile_details: expected {Profiles: [...]}")
-    details: dict[str, list[str]] = {}
-    for row in rows:
-        if isinstance(row, dict) and isinstance(row.get("Name"), str) and row.get("ExitCode") == 0:
-            details[row["Name"]] = parse_netsh_profile_ssids(str(row.get("Text", "")))
-    return details
