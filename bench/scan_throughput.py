@@ -219,7 +219,7 @@ def child_agent(root: str) -> dict[str, Any]:
     ctx = Context()
     state = ScanState(settings=settings, homes=[Home(user="bench", path=root)])
     started = time.perf_counter()
-    for finder in FINDERS[ctx.os_name]:
+    for finder in FINDERS.pick(ctx):
         finder(ctx, state)
     wall = time.perf_counter() - started
     shown = {f.location[1:]: f.kind for f in state.findings}  # "~/x" -> "/x"
