@@ -21,7 +21,7 @@ def status(args: argparse.Namespace, config: AgentConfig) -> int:
     except NotEnrolled:
         enrolment = None
     exchange = load_exchange(config.state_dir)
-    spool = spool_for(config)
+    spool = spool_for(config, prepare=False)  # looks only: works on a full or read-only disk
     counters = spool.counters()
     problem = write_problem(config.state_dir, spool.folder)
     result: dict[str, Any] = {

@@ -29,7 +29,7 @@ def record_local_error(state_dir: Path, error: str, now: float) -> StateWriteErr
     """Keep the error for `agent status` until a later write succeeds.
 
     On a full disk this write fails too: the error it raised is returned for the caller to
-    show, and `agent status` finds the full disk itself (free_space_problem).
+    show, and `agent status` finds the full disk itself (file_system_problem).
     """
     try:
         write_private(state_dir / LOCAL_ERROR, json.dumps(asdict(LocalError(error, rfc3339(now)))))
@@ -56,30 +56,35 @@ def load_local_error(state_dir: Path) -> LocalError | None:
         return LocalError(f"{state_dir / LOCAL_ERROR} unreadable: {exc}")
 
 
-def free_space_problem(folder: Path) -> str | None:
-    """'<folder>: no space left on device (4096 bytes free)' when nothing more would fit."""
+def file_system_problem(folder: Path) -> str | None:
+    """Why nothing more can be written in `folder` now, looking without writing: the file
+    system is full ('no space left on device (4096 bytes free)', or out of inodes) or
+    read-only. None when a report would fit, or when the folder cannot be looked at."""
+    inodes_left = True
     try:
         if hasattr(os, "statvfs"):
             fs = os.statvfs(folder)
-            # The agent runs as root, and root may use the blocks reserved for it.
-            blocks = fs.f_bfree if os.geteuid() == 0 else fs.f_bavail
-            free = blocks * fs.f_frsize
-            if fs.f_files and not (fs.f_ffree if os.geteuid() == 0 else fs.f_favail):
-                return f"{folder}: no space left on device (no free inodes)"
-        else:
+            if fs.f_flag & os.ST_RDONLY:
+                return f"{folder}: read-only file system"
+            root = os.geteuid() == 0  # root may use the blocks and inodes reserved for it
+            free = (fs.f_bfree if root else fs.f_bavail) * fs.f_frsize
+            inodes_left = not fs.f_files or bool(fs.f_ffree if root else fs.f_favail)
+        else:  # Windows: free space only
             free = shutil.disk_usage(folder).free
     except OSError as exc:
         log.warning("cannot tell the free space in %s: %s", folder, exc)
         return None
     if free < MIN_FREE_BYTES:
         return f"{folder}: no space left on device ({free} bytes free)"
+    if not inodes_left:
+        return f"{folder}: no space left on device (no free inodes)"
     return None
 
 
 def write_problem(state_dir: Path, spool_folder: Path) -> LocalError | None:
-    """The recorded write error, else a full disk seen now, else None."""
+    """The recorded write error, else a full or read-only file system seen now, else None."""
     recorded = load_local_error(state_dir)
     if recorded is not None:
         return recorded
-    found = free_space_problem(spool_folder)
+    found = file_system_problem(spool_folder if spool_folder.exists() else state_dir)
     return LocalError(found) if found else None

@@ -66,8 +66,9 @@ def collector_for(enrolment: Enrolment) -> Collector:
     return Collector(enrolment.server, ca_file=enrolment.ca_file, secret=secret)
 
 
-def spool_for(config: AgentConfig) -> Spool:
-    return Spool(config.state_dir / SPOOL, config.spool_max_reports, config.spool_max_bytes)
+def spool_for(config: AgentConfig, prepare: bool = True) -> Spool:
+    folder = config.state_dir / SPOOL
+    return Spool(folder, config.spool_max_reports, config.spool_max_bytes, prepare)
 
 
 def note_local_error(config: AgentConfig, error: StateWriteError) -> None:

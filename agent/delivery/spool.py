@@ -77,10 +77,20 @@ class Spool:
     sent first and new reports follow them.
     """
 
-    def __init__(self, folder: Path, max_reports: int = MAX_REPORTS, max_bytes: int = MAX_BYTES):
+    def __init__(
+        self,
+        folder: Path,
+        max_reports: int = MAX_REPORTS,
+        max_bytes: int = MAX_BYTES,
+        prepare: bool = True,
+    ) -> None:
+        """prepare: make the folders and remove leftovers; False only looks (`agent status`
+        must work on a read-only or full disk, and before the first report)."""
         self.folder = folder
         self.max_reports = max_reports
         self.max_bytes = max_bytes
+        if not prepare:
+            return
         for sub in (folder, folder / "quarantine", folder / "rejected"):
             try:
                 sub.mkdir(parents=True, exist_ok=True, mode=0o700)
