@@ -35,6 +35,7 @@ def status(args: argparse.Namespace, config: AgentConfig) -> int:
             "depth": spool.depth,
             "dropped": counters.dropped,
             "rejected": counters.rejected,
+            "quarantined": counters.quarantined,
             "last_rejected": asdict(counters.last_rejected) if counters.last_rejected else None,
             # A report that cannot be written (disk full...): recorded when it happened (`at`),
             # or seen now in the free space when even the record could not be written.

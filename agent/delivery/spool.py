@@ -60,6 +60,7 @@ class Counters:
     dropped: int = 0
     rejected: int = 0
     last_rejected: Rejection | None = None
+    quarantined: int = 0
 
 
 def sequence_of(path: Path) -> int | None:
@@ -115,6 +116,7 @@ class Spool:
                 dropped=int(raw.get("dropped", 0)),
                 rejected=int(raw.get("rejected", 0)),
                 last_rejected=Rejection(**last) if last else None,
+                quarantined=int(raw.get("quarantined", 0)),
             )
         except FileNotFoundError:
             return Counters()
@@ -175,6 +177,8 @@ class Spool:
             except (ValueError, OSError) as exc:
                 log.error("spool file %s is corrupt (%s): quarantined", path.name, exc)
                 rename_durably(path, self.folder / "quarantine" / path.name)
+                counters = self.counters()
+                self._save_counters(replace(counters, quarantined=counters.quarantined + 1))
                 continue
             yield Spooled(path, report)
 
@@ -184,7 +188,8 @@ class Spool:
     def reject(self, item: Spooled, reason: str, now: float) -> None:
         """Set aside a report the collector refused for good, and count it; never retried."""
         report_id = str(item.report["report_id"])
-        log.error("report %s rejected by the collector: %s", report_id, reason)
+        # A warning: `agent send` says it in one line of its own, `agent status` keeps it.
+        log.warning("report %s rejected by the collector: %s", report_id, reason)
         rename_durably(item.path, self.folder / "rejected" / item.path.name)
         counters = self.counters()
         last = Rejection(rfc3339(now), report_id, reason[:REASON_CHARS])

@@ -82,6 +82,7 @@ def test_corrupt_file_is_quarantined_not_fatal(tmp_path: Path) -> None:
     spool.put(report(1))
     assert [item.report["n"] for item in spool.pending()] == [1]
     assert (tmp_path / "spool" / "quarantine" / "00000000000000000001-broken.json").exists()
+    assert spool.counters().quarantined == 1
 
 
 def test_rejected_report_is_set_aside_and_counted(tmp_path: Path) -> None:
@@ -105,6 +106,7 @@ def test_counters_of_an_older_agent_still_read(tmp_path: Path) -> None:
     (tmp_path / "spool" / "counters.json").write_text('{"dropped": 7}')
     counters = Spool(tmp_path / "spool").counters()
     assert (counters.dropped, counters.rejected, counters.last_rejected) == (7, 0, None)
+    assert counters.quarantined == 0
 
 
 def test_leftover_temp_files_are_removed_and_logged(
