@@ -9,7 +9,8 @@ Exit codes:
     1  the collector refused this device (401/403) or the new report for good; not enrolled;
        the secret is missing. With --flush-only also: the collector could not be reached.
     4  the report could not be kept: the state directory cannot be written (disk full, quota,
-       read-only, I/O error). `agent status` shows it until a later write succeeds.
+       read-only, I/O error). `agent status` shows it until a later write succeeds. With
+       --flush-only: the spool cannot be opened.
 """
 
 from __future__ import annotations

@@ -87,7 +87,8 @@ def flush(spool: Spool, collector: Collector, config: AgentConfig, now: float) -
     sent: list[str] = []
     rejected: list[tuple[str, str]] = []
     answer: dict[str, Any] | None = None
-    stop = failure = None
+    stop: TransportError | None = None  # why the pass ended with reports left
+    failure: TransportError | None = None  # the last error, for status.json
     local: StateWriteError | None = None
     try:
         for item in spool.pending():

@@ -111,15 +111,16 @@ class Collector:
                 error = TransportError(_describe(response), response.status_code, asked)
                 if error.permanent:
                     raise error
-            if attempt < self.attempts:
-                if error.retry_after_s is not None:
-                    if self.waited_s + error.retry_after_s > self.wait_cap_s:
-                        raise error  # longer than this run may wait: the service comes back
-                    self.waited_s += error.retry_after_s
-                    time.sleep(error.retry_after_s)
-                    continue
+            if attempt == self.attempts:
+                break
+            if error.retry_after_s is None:
                 delay = self.backoff_s * 2 ** (attempt - 1)
                 time.sleep(delay + random.uniform(0, delay))  # jitter spreads a fleet's retries
+            elif self.waited_s + error.retry_after_s > self.wait_cap_s:
+                raise error  # longer than this run may wait: kept for the next one
+            else:
+                self.waited_s += error.retry_after_s
+                time.sleep(error.retry_after_s)
         raise error
 
     def enroll(self, token: str, hostname: str, hardware_id_hash: str | None) -> dict[str, Any]:
