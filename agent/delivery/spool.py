@@ -56,7 +56,7 @@ class Rejection:
 
 @dataclass(frozen=True)
 class Counters:
-    """What left the spool without being accepted: trimmed when full, or refused for good."""
+    """What left the spool unaccepted: dropped when full, refused for good, or unreadable."""
 
     dropped: int = 0
     rejected: int = 0
