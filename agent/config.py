@@ -11,6 +11,13 @@ from typing import Any
 
 from agent.toml_lines import located
 
+# The spool's bounds hold 30 days offline at the default 15-minute interval (30 * 24 * 4 =
+# 2,880 reports) with room for the extra reports network changes trigger (4,000 leaves 37 more
+# a day). A report is ~3.5 kB of JSON; 64 MiB lets reports average 16 kB (a developer laptop's
+# credential findings) before the byte bound bites first.
+SPOOL_MAX_REPORTS = 4_000
+SPOOL_MAX_BYTES = 64 * 1024 * 1024
+
 
 class ConfigError(ValueError):
     """A configuration that cannot be used; the message names the file, line and key."""
@@ -48,6 +55,8 @@ class AgentConfig:
     max_file_bytes: int = 2 * 1024 * 1024
     max_files: int = 200_000  # a developer's home passes 50,000 files easily
     time_budget_s: float = 60.0
+    spool_max_reports: int = SPOOL_MAX_REPORTS
+    spool_max_bytes: int = SPOOL_MAX_BYTES
 
 
 _KEYS: dict[str, dict[str, type]] = {
@@ -58,7 +67,9 @@ _KEYS: dict[str, dict[str, type]] = {
         "max_files": int,
         "time_budget_s": float,
     },
+    "spool": {"max_reports": int, "max_bytes": int},
 }
+POSITIVE = {"spool.max_reports", "spool.max_bytes"}
 
 
 def _validate(raw: dict[str, Any], source: str, text: str) -> dict[str, Any]:
@@ -75,6 +86,8 @@ def _validate(raw: dict[str, Any], source: str, text: str) -> dict[str, Any]:
             if not isinstance(value, expected) or isinstance(value, bool):
                 problem = f"must be a {expected.__name__}"
                 raise ConfigError(located(source, text, table, key, problem))
+            if f"{table}.{key}" in POSITIVE and isinstance(value, int) and value < 1:
+                raise ConfigError(located(source, text, table, key, "must be at least 1"))
             flat[f"{table}.{key}"] = value
     return flat
 
@@ -105,4 +118,6 @@ def load_config(path: str | None = None, env: dict[str, str] | None = None) -> A
         max_file_bytes=flat.get("credentials.max_file_bytes", AgentConfig.max_file_bytes),
         max_files=flat.get("credentials.max_files", AgentConfig.max_files),
         time_budget_s=flat.get("credentials.time_budget_s", AgentConfig.time_budget_s),
+        spool_max_reports=flat.get("spool.max_reports", SPOOL_MAX_REPORTS),
+        spool_max_bytes=flat.get("spool.max_bytes", SPOOL_MAX_BYTES),
     )

@@ -7,19 +7,25 @@ import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from agent.report import parse_timestamp
 from agent.state_dir import LAST_EXCHANGE, write_private
 
 log = logging.getLogger(__name__)
+# However long a collector asks to be left alone, the agent tries again within the hour: a
+# collector that misstates Retry-After must not silence a fleet for days.
+RETRY_AFTER_MAX_S = 3600.0
 
 
 @dataclass(frozen=True)
 class LastExchange:
-    """The last success and the last error talking to the collector."""
+    """The last success and the last error talking to the collector, and until when the
+    collector asked not to be sent anything (its Retry-After, as an RFC 3339 time)."""
 
     last_success_at: str | None = None
     last_error: str | None = None
     last_error_at: str | None = None
     last_error_status: int | None = None
+    retry_not_before: str | None = None
 
 
 def load_exchange(state_dir: Path) -> LastExchange:
@@ -34,3 +40,19 @@ def load_exchange(state_dir: Path) -> LastExchange:
 
 def save_exchange(state_dir: Path, exchange: LastExchange) -> None:
     write_private(state_dir / LAST_EXCHANGE, json.dumps(asdict(exchange)).encode())
+
+
+def retry_wait_s(exchange: LastExchange, now: float) -> float:
+    """Seconds until the collector may be sent to again (0: now).
+
+    A wait longer than RETRY_AFTER_MAX_S was never recorded, so it means the clock was set
+    back since: the agent does not wait on a clock it cannot trust.
+    """
+    if exchange.retry_not_before is None:
+        return 0.0
+    try:
+        wait = parse_timestamp(exchange.retry_not_before).timestamp() - now
+    except ValueError as exc:
+        log.warning("status file: retry_not_before unreadable (%s): not waiting", exc)
+        return 0.0
+    return wait if 0.0 < wait <= RETRY_AFTER_MAX_S else 0.0

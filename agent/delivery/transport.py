@@ -1,4 +1,5 @@
-"""Talking to the collector: HTTPS with verification, bearer secret, gzip, retries with jitter."""
+"""Talking to the collector: HTTPS with verification, bearer secret, gzip, retries with jitter,
+and the waits a busy collector asks for (Retry-After)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,14 +23,23 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 30.0
 RETRYABLE = {408, 429, 500, 502, 503, 504}
+# The longest one `agent send` waits in all for a busy collector (429/503 with Retry-After); a
+# longer wait is left to the service (last_exchange.retry_not_before), the report spooled.
+WAIT_CAP_S = 60.0
 
 
 class TransportError(Exception):
-    """A failed exchange; `status` is the HTTP status, None when the collector was unreachable."""
+    """A failed exchange; `status` is the HTTP status, None when the collector was unreachable;
+    `retry_after_s` how long the collector asked the agent to wait before trying again."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, status: int | None = None, retry_after_s: float | None = None
+    ) -> None:
+        if retry_after_s is not None:
+            message += f" (it asked to be sent again in {retry_after_s:.0f} s)"
         super().__init__(message)
         self.status = status
+        self.retry_after_s = retry_after_s
 
     @property
     def permanent(self) -> bool:
@@ -60,6 +72,8 @@ class Collector:
     secret: str | None = None
     attempts: int = 3
     backoff_s: float = 0.5
+    wait_cap_s: float = WAIT_CAP_S
+    waited_s: float = field(default=0.0, init=False)  # Retry-After waits so far, this run
 
     def __post_init__(self) -> None:
         self.server = check_server_url(self.server)
@@ -70,7 +84,8 @@ class Collector:
         return {"Authorization": f"Bearer {self.secret}"} if self.secret else {}
 
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """One request, retried on network faults, 5xx, 408 and 429 with backoff and jitter."""
+        """One request, retried on network faults, 5xx, 408 and 429 with backoff and jitter, or
+        after the wait the collector asked for; a wait beyond the cap raises at once."""
         url = self.server + path
         headers = {**self._headers(), **kwargs.pop("headers", {})}
         for attempt in range(1, self.attempts + 1):
@@ -92,12 +107,20 @@ class Collector:
             else:
                 if response.status_code < 400 or response.status_code == 304:
                     return response
-                error = TransportError(_describe(response), response.status_code)
+                asked = retry_after(response, time.time())
+                error = TransportError(_describe(response), response.status_code, asked)
                 if error.permanent:
                     raise error
-            if attempt < self.attempts:
+            if attempt == self.attempts:
+                break
+            if error.retry_after_s is None:
                 delay = self.backoff_s * 2 ** (attempt - 1)
                 time.sleep(delay + random.uniform(0, delay))  # jitter spreads a fleet's retries
+            elif self.waited_s + error.retry_after_s > self.wait_cap_s:
+                raise error  # longer than this run may wait: kept for the next one
+            else:
+                self.waited_s += error.retry_after_s
+                time.sleep(error.retry_after_s)
         raise error
 
     def enroll(self, token: str, hostname: str, hardware_id_hash: str | None) -> dict[str, Any]:
@@ -122,6 +145,24 @@ class Collector:
 
     def healthy(self) -> bool:
         return self._request("GET", "/healthz").status_code == 200
+
+
+def retry_after(response: requests.Response, now: float) -> float | None:
+    """Seconds the collector asked to wait on a 429 or 503: Retry-After as seconds or as an
+    HTTP date; None when it said nothing usable (then the usual backoff applies)."""
+    value = response.headers.get("Retry-After", "").strip()
+    if response.status_code not in (429, 503) or not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        log.warning("collector sent an unreadable Retry-After: %r", value[:40])
+        return None
+    if when.tzinfo is None:  # "-0000": UTC by RFC 5322
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - now)
 
 
 def _describe(response: requests.Response) -> str:

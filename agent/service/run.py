@@ -25,6 +25,7 @@ from types import FrameType
 
 from agent.config import AgentConfig
 from agent.delivery.enrolment import NotEnrolled, load_enrolment
+from agent.delivery.last_exchange import load_exchange, retry_wait_s
 from agent.delivery.policy_cache import choose_policy
 from agent.delivery.spool import Spool
 from agent.facts.context import Context
@@ -50,8 +51,10 @@ class Schedule:
     def report_sent(self, now: float) -> None:
         self.next_report = now + self.interval_s + random.uniform(0, self.jitter_s)
 
-    def flush_failed(self, now: float) -> None:
-        self.next_retry = now + self.retry_delay + random.uniform(0, self.retry_delay / 2)
+    def flush_failed(self, now: float, asked_s: float = 0.0) -> None:
+        """Back off; never sooner than the collector asked (asked_s: its Retry-After, left)."""
+        backoff = self.retry_delay + random.uniform(0, self.retry_delay / 2)
+        self.next_retry = now + max(backoff, asked_s)
         self.retry_delay = min(self.retry_delay * 2, self.interval_s)
 
     def flush_succeeded(self) -> None:
@@ -74,12 +77,14 @@ class Service:
         interval_s: float,
         pending: Callable[[], int],
         watcher: Watcher | None = None,
+        asked_wait: Callable[[], float] = lambda: 0.0,
     ) -> None:
         self.global_args = global_args
         self.context = Context()
         self.watcher = watcher or make_watcher(self.context.os_name)
         self.schedule = Schedule(interval_s=interval_s, jitter_s=min(interval_s / 10, 60.0))
         self.pending = pending
+        self.asked_wait = asked_wait  # seconds the collector asked to be left alone, still
         self.stop = threading.Event()
 
     def _child(self, *command: str) -> None:
@@ -93,7 +98,7 @@ class Service:
         for line in (done.stdout + done.stderr).splitlines():
             log.log(logging.INFO if done.returncode == 0 else logging.ERROR, "%s", line)
         if self.pending() > 0:
-            self.schedule.flush_failed(time.monotonic())
+            self.schedule.flush_failed(time.monotonic(), self.asked_wait())
         else:
             self.schedule.flush_succeeded()
 
@@ -170,4 +175,10 @@ def run_service(args: argparse.Namespace, config: AgentConfig) -> int:
     if args.policy:
         global_args += ["--policy", args.policy]
     spool = Spool(config.state_dir / SPOOL)
-    return Service(global_args, interval_s=interval, pending=lambda: spool.depth).run()
+
+    def asked_wait() -> float:
+        return retry_wait_s(load_exchange(config.state_dir), time.time())
+
+    return Service(
+        global_args, interval_s=interval, pending=lambda: spool.depth, asked_wait=asked_wait
+    ).run()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,6 +35,8 @@ def test_values_reach_the_credential_scan(tmp_path: Path) -> None:
         ("[credentials]\nmax_files = 'many'\n", "line 2: [credentials] max_files: must be a int"),
         ("[agent]\nsevrer = 'x'\n", "line 2: [agent] sevrer: unknown key"),
         ("[agnet]\n", "line 1: [agnet]: unknown table"),
+        ("[spool]\nmax_reports = 0\n", "line 2: [spool] max_reports: must be at least 1"),
+        ("[spool]\n\nmax_bytes = '64M'\n", "line 3: [spool] max_bytes: must be a int"),
         ("[agent\n", "not valid TOML"),
     ],
 )
@@ -47,3 +51,22 @@ def test_errors_name_line_and_key(tmp_path: Path, text: str, message: str) -> No
 def test_an_explicit_missing_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(str(tmp_path / "absent.toml"), {})
+
+
+def test_spool_limits_come_from_the_file_and_reach_the_spool(tmp_path: Path) -> None:
+    from agent.delivery.send import spool_for
+
+    config_file = tmp_path / "agent.toml"
+    config_file.write_text("[spool]\nmax_reports = 10\nmax_bytes = 4096\n")
+    config = load_config(str(config_file), {"OUTPOST_STATE_DIR": str(tmp_path / "state")})
+    spool = spool_for(config)
+    assert (spool.max_reports, spool.max_bytes) == (10, 4096)
+
+
+def test_default_spool_limits_hold_30_days_offline(linux_report: dict[str, Any]) -> None:
+    config = load_config(None, {"OUTPOST_CONFIG": "/nonexistent/agent.toml"})
+    every_15_minutes_for_30_days = 30 * 24 * 4
+    assert config.spool_max_reports >= every_15_minutes_for_30_days * 1.3
+    # This machine's report as the spool keeps it; the byte bound leaves room for 4x larger.
+    report_bytes = len(json.dumps(linux_report, separators=(",", ":")))
+    assert config.spool_max_bytes >= config.spool_max_reports * report_bytes * 4

@@ -7,15 +7,16 @@ import json
 import logging
 import socket
 import stat
-import threading
+import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.utils import formatdate
 from pathlib import Path
 
 import pytest
 
 from agent.delivery.secret_store import SecretMissing, load_secret, store_secret
 from agent.delivery.transport import Collector, TransportError, check_server_url
+from tests.unit.scripted import Script, scripted_server
 
 
 @pytest.mark.parametrize(
@@ -37,42 +38,10 @@ def test_refused_urls(url: str) -> None:
         check_server_url(url)
 
 
-class Script:
-    """Answers a scripted sequence of statuses and remembers what it received."""
-
-    def __init__(self, statuses: list[int]) -> None:
-        self.statuses = statuses
-        self.received: list[tuple[str, dict[str, str], bytes]] = []
-
-
 @pytest.fixture
 def server() -> Iterator[tuple[str, Script]]:
-    script = Script([])
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            self_body = self.rfile.read(length)
-            script.received.append((self.path, dict(self.headers), self_body))
-            status = script.statuses.pop(0) if script.statuses else 200
-            payload = json.dumps({"detail": f"scripted {status}", "accepted": True}).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_POST = _answer
-
-        def log_message(self, *args: object) -> None:
-            return None
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}", script
-    httpd.shutdown()
-    httpd.server_close()
+    with scripted_server() as running:
+        yield running
 
 
 def test_report_is_gzipped_with_the_bearer_secret(server: tuple[str, Script]) -> None:
@@ -100,6 +69,51 @@ def test_permanent_rejection_is_not_retried(server: tuple[str, Script]) -> None:
     assert caught.value.status == 422 and caught.value.permanent
     assert "scripted 422" in str(caught.value)
     assert len(script.received) == 1
+
+
+def test_retry_after_in_seconds_is_waited_for(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.statuses = [(503, {"Retry-After": "2"})]
+    started = time.monotonic()
+    Collector(url, secret="s", backoff_s=0).send_report({})
+    assert 2.0 <= time.monotonic() - started < 10
+    assert len(script.received) == 2
+
+
+def test_retry_after_as_an_http_date_is_waited_for(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.statuses = [(429, {"Retry-After": formatdate(time.time() + 3, usegmt=True)})]
+    started = time.monotonic()
+    Collector(url, secret="s", backoff_s=0).send_report({})
+    assert 1.5 <= time.monotonic() - started < 10  # the date has whole seconds
+    assert len(script.received) == 2
+
+
+def test_retry_after_beyond_the_cap_stops_at_once(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.statuses = [(503, {"Retry-After": "300"})]
+    started = time.monotonic()
+    with pytest.raises(TransportError) as caught:
+        Collector(url, secret="s", backoff_s=0).send_report({})
+    assert time.monotonic() - started < 2
+    assert caught.value.status == 503 and caught.value.retry_after_s == 300
+    assert not caught.value.permanent and "again in 300 s" in str(caught.value)
+    assert len(script.received) == 1
+
+
+def test_retry_after_waits_add_up_to_one_cap(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.statuses = [(503, {"Retry-After": "1"}), (503, {"Retry-After": "1"})]
+    with pytest.raises(TransportError) as caught:
+        Collector(url, secret="s", backoff_s=0, wait_cap_s=1.5).send_report({})
+    assert caught.value.retry_after_s == 1 and len(script.received) == 2
+
+
+def test_an_unreadable_retry_after_falls_back_to_backoff(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.statuses = [(503, {"Retry-After": "soon"}), (500, {"Retry-After": "100"})]
+    Collector(url, secret="s", backoff_s=0.01).send_report({})  # 500's Retry-After: not ours
+    assert len(script.received) == 3
 
 
 def test_unreachable_collector_is_a_clear_error_without_the_secret(

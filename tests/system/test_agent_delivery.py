@@ -1,0 +1,157 @@
+"""The real `agent send` and `agent status` when the world misbehaves: a clock set back or run
+ahead, a report refused for good, this device refused, a collector that asks for a pause."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.system.conftest import AGENT, Collector, StartCollector, run, run_agent
+from tests.unit.scripted import scripted_server
+
+pytestmark = pytest.mark.system
+
+
+def send(
+    state: Path, *options: str, clock: str | None = None, config: Path | None = None
+) -> tuple[int, str, str]:
+    """`agent send`, under libfaketime when `clock` is an offset such as '-1d'."""
+    assert shutil.which("faketime"), "libfaketime is required (apt-get install faketime)"
+    prefix = ["faketime", "-f", clock] if clock else []
+    configured = ["--config", str(config)] if config else []
+    done = run([*prefix, AGENT, "--state-dir", str(state), *configured, "send", *options])
+    return done.returncode, done.stdout, done.stderr
+
+
+def spooled_id(stderr: str) -> str:
+    found = re.search(r"report (\S+) is spooled", stderr)
+    assert found, stderr
+    return found[1]
+
+
+def spool_order(state: Path) -> list[str]:
+    files = sorted((state / "spool").glob("[0-9]*-*.json"), key=lambda p: int(p.name.split("-")[0]))
+    return [json.loads(p.read_text())["report_id"] for p in files]
+
+
+def status(state: Path) -> dict[str, Any]:
+    done = run_agent(state, "status", "--json")
+    assert done.returncode == 0, done.stderr
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def stored_in_order(collector: Collector, device_id: str) -> list[str]:
+    with collector.engine.connect() as conn:
+        from sqlalchemy import text
+
+        rows = conn.execute(
+            text("SELECT id FROM reports WHERE device_id = :d ORDER BY received_at"),
+            {"d": device_id},
+        )
+        return [str(row[0]) for row in rows]
+
+
+def test_a_clock_set_back_neither_reorders_nor_drops_the_newest(
+    start_collector: StartCollector, tmp_path: Path
+) -> None:
+    """Old agents named spool files by the wall clock: a report made after the clock was set
+    back sorted first, and a full spool dropped it as the 'oldest'."""
+    collector = start_collector("sqlite")
+    state = tmp_path / "state"
+    device = collector.enrol(state)
+    config = tmp_path / "agent.toml"
+    config.write_text("[spool]\nmax_reports = 2\n")
+    collector.stop()
+    made = []
+    for clock in (None, "-1d", "-2d"):  # each report is made after the clock went back a day
+        code, _, stderr = send(state, config=config, clock=clock)
+        assert code == 0, stderr
+        made.append(spooled_id(stderr))
+    assert spool_order(state) == made[1:], "the spool must keep the newest, in the order made"
+    assert status(state)["spool"]["dropped"] == 1
+    collector.start()
+    code, _, stderr = send(state, "--flush-only")
+    assert code == 0, stderr
+    for report_id in made[1:]:
+        collector.wait_for_report(report_id)
+    assert stored_in_order(collector, device.device_id) == made[1:]
+
+
+def test_an_old_report_refused_for_good_is_counted_and_the_new_one_exits_0(
+    start_collector: StartCollector, tmp_path: Path
+) -> None:
+    """A report made while the clock ran two days ahead waits in the spool; the collector
+    refuses it (collected in the future) and accepts the new one: exit 0, refusal shown."""
+    collector = start_collector("sqlite")
+    state = tmp_path / "state"
+    collector.enrol(state)
+    collector.stop()
+    code, _, stderr = send(state, clock="+2d")
+    assert code == 0, stderr
+    ahead = spooled_id(stderr)
+    collector.start()
+    code, stdout, stderr = send(state)
+    assert code == 0, stderr
+    assert " accepted" in stdout
+    assert "refused 1 spooled report(s) for good" in stderr and "422" in stderr
+    shown = status(state)["spool"]
+    assert shown["depth"] == 0 and shown["rejected"] == 1
+    assert shown["last_rejected"]["report_id"] == ahead
+    assert "in the future" in shown["last_rejected"]["reason"]
+    assert list((state / "spool" / "rejected").glob(f"*-{ahead}.json"))
+    text = run_agent(state, "status").stdout
+    assert "1 rejected" in text and f"report {ahead}" in text
+
+
+def test_this_device_refused_still_exits_1_and_keeps_the_report(
+    start_collector: StartCollector, tmp_path: Path
+) -> None:
+    collector = start_collector("sqlite")
+    state = tmp_path / "state"
+    device = collector.enrol(state)
+    assert collector.cli("device", "revoke", device.name).returncode == 0
+    code, _, stderr = send(state)
+    assert code == 1 and "refused this device" in stderr, stderr
+    shown = status(state)
+    assert shown["spool"]["depth"] == 1 and shown["spool"]["rejected"] == 0
+    assert "401" in shown["last_error"] or "403" in shown["last_error"]
+
+
+def test_retry_after_is_waited_for_within_a_bound_and_remembered_beyond_it(
+    start_collector: StartCollector, tmp_path: Path
+) -> None:
+    """A real HTTP server on loopback stands in for a busy collector (the real one says
+    Retry-After only when its database is down)."""
+    collector = start_collector("sqlite")
+    state = tmp_path / "state"
+    collector.enrol(state)
+    enrolment = json.loads((state / "enrolment.json").read_text())
+    with scripted_server() as (url, script):
+        (state / "enrolment.json").write_text(json.dumps({**enrolment, "server": url}))
+        script.statuses = [(503, {"Retry-After": "2"})]
+        started = time.monotonic()
+        code, stdout, stderr = send(state)
+        assert code == 0 and " accepted" in stdout, stderr
+        assert time.monotonic() - started >= 2.0
+        reports = [r for r in script.received if r[0] == "/api/v1/reports"]
+        assert len(reports) == 2
+
+        script.statuses = [(503, {"Retry-After": "600"})]
+        started = time.monotonic()
+        code, _, stderr = send(state)
+        assert code == 0 and "again in 600 s" in stderr and "is spooled" in stderr, stderr
+        assert time.monotonic() - started < 30, "a long Retry-After is not waited for in-process"
+        assert status(state)["retry_not_before"] is not None
+
+        before = len(script.received)
+        code, _, stderr = send(state)
+        assert code == 0 and "asked not to be sent anything before" in stderr, stderr
+        assert len(script.received) == before, "the collector was contacted before it asked"
+        assert status(state)["spool"]["depth"] == 2
