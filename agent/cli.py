@@ -37,7 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
     enroll.add_argument("--server", required=True, help="collector URL (https://...)")
     enroll.add_argument("--token", required=True, help="one-time enrolment token")
     enroll.add_argument("--ca-file", metavar="PEM", help="pin the collector's CA certificate")
-    send = sub.add_parser("send", help="collect and send one report now (spooled if unreachable)")
+    send = sub.add_parser(
+        "send",
+        help="collect and send one report now (spooled if unreachable)",
+        epilog=(
+            "exit 0: the report was accepted or is safely spooled; 1: the collector refused "
+            "this device or this report, or not enrolled; 4: the report could not be kept "
+            "(disk full, read-only state directory)"
+        ),
+    )
     send.add_argument("--flush-only", action="store_true", help="only send what is spooled")
     run = sub.add_parser("run", help="the background service: scheduled and on-change reports")
     run.add_argument(
