@@ -8,11 +8,11 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import update
 
+from server_stub.ingest.sweeper import sweep
 from server_stub.state import CollectorState
 from server_stub.storage.clock import utcnow
 from server_stub.storage.devices import revoke_device
 from server_stub.storage.tables import Device
-from server_stub.sweeper import sweep
 from tests.unit.test_ingest_batch import (
     NEW,
     Dev,
@@ -41,8 +41,8 @@ def set_device(state: CollectorState, dev: Dev, **values: object) -> None:
 
 
 def run(state: CollectorState, now: datetime) -> int:
-    with state.sessions.begin() as session:
-        return sweep(session, stale_after(state), now)
+    with state.engine.begin() as connection:
+        return sweep(connection, stale_after(state), now)
 
 
 def test_silent_expired_revoked_and_current_devices(state: CollectorState) -> None:
