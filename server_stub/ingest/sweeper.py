@@ -42,7 +42,11 @@ def _set_state(changes: RuleChanges, device: DeviceRow, new: str, now: datetime)
 def sweep(connection: Connection, stale_after: timedelta, now: datetime) -> int:
     """Mark expired approvals unapproved and silent devices stale, each with the catalogue rule
     that names that state failed; returns the devices changed. The devices are locked in id
-    order, as ingest locks them, and written through the same statements."""
+    order, as ingest locks them, and written through the same statements.
+
+    The rules are not run through the Evaluator here: their evidence would read otherwise
+    ("approval expires 2020-01-01", "..., 30 hours ago (at most 24)"), and a policy that turns
+    ADM-002 off would stop devices from ever going stale."""
     today = now.date()
     due = lock_devices_to_sweep(connection, today, now - stale_after)
     changes = RuleChanges(stored_rules(connection, {device.id for device in due}))
