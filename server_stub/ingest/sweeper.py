@@ -46,7 +46,7 @@ def sweep(connection: Connection, stale_after: timedelta, now: datetime) -> int:
 
     The rules are not run through the Evaluator here: their evidence would read otherwise
     ("approval expires 2020-01-01", "..., 30 hours ago (at most 24)"), and a policy that turns
-    ADM-002 off would stop devices from ever going stale."""
+    the stale rule off would stop devices from ever going stale."""
     today = now.date()
     due = lock_devices_to_sweep(connection, today, now - stale_after)
     changes = RuleChanges(stored_rules(connection, {device.id for device in due}))
