@@ -26,9 +26,18 @@ requests: on two cores the load generator shares the CPU with the server and the
 it should take as little of it as it can. Its own CPU per report is reported beside the
 servers', and so is the CPU that other processes on the machine took during the window.
 
+A/B mode (--fast-path-ab ROUNDS) measures one change instead: the same build served with the
+report route's fast path (api/fast_path.py) on and off (`collector serve --no-report-fast-path`),
+interleaved on, off, on, off ... ROUNDS times each, on one database (PostgreSQL unless
+--databases says otherwise) with --workers 2 (what the shipped systemd unit runs) unless
+--workers says otherwise. Each measurement is a fresh server process on the same database, so a
+drift of the machine (other load, the tables growing) falls on both sides alike; the summary
+gives each side's mean and run-to-run spread and the mean of the paired differences (on minus
+off, round by round) with its spread.
+
 Usage: .venv/bin/python bench/ingest.py [--seconds S] [--concurrency C] [--warmup S]
            [--devices N] [--databases sqlite,postgresql] [--workers 1,2]
-           [--targets collector,floor]
+           [--targets collector,floor] [--fast-path-ab ROUNDS]
 Prints a Markdown table on stdout (progress on stderr). Cleans up every process, temporary
 directory and temporary database it made, also on failure or Ctrl-C.
 """
@@ -344,7 +353,7 @@ def report_templates() -> list[str]:
         patched["probes"]["patch_level"]["data"]["pending_security_updates"] = 0
         patched["probes"]["patch_level"]["data"]["security_updates"] = []
         variants.append(patched)
-    from server_stub.state import report_validator
+    from server_stub.ingest.schema import report_validator
 
     validator = report_validator()
     for variant in variants:
@@ -457,12 +466,16 @@ class Server:
     log: Path
 
 
+# The collector served two ways: as shipped, and without the report route's fast path.
+COLLECTORS = {"collector": [], "collector-no-fast-path": ["--no-report-fast-path"]}
+
+
 def _server_command(target: str, database: Database, port: int, workers: int) -> list[str]:
-    if target == "collector":
+    if target in COLLECTORS:
         command = [str(BIN / "collector"), "serve", "--data-dir", str(database.data_dir)]
         if database.kind == "postgresql":
             command += ["--database-url", database.url]
-        return [*command, "--port", str(port), "--workers", str(workers)]
+        return [*command, "--port", str(port), "--workers", str(workers), *COLLECTORS[target]]
     # The collector's uvicorn options (server_stub/commands.py): log level info with the
     # access log, no proxy headers, no server header; loop and HTTP parser left to uvicorn.
     return [
@@ -604,6 +617,51 @@ def markdown(rows: list[Row], seconds: float) -> str:
     return "\n".join(out)
 
 
+def _schedule(args: argparse.Namespace) -> list[str]:
+    """The servers to measure in turn: the targets, or the A/B mode's interleaved rounds."""
+    if args.fast_path_ab:
+        return ["collector", "collector-no-fast-path"] * args.fast_path_ab
+    return list(args.targets)
+
+
+def _spread(values: list[float]) -> float:
+    return statistics.stdev(values) if len(values) > 1 else float("nan")
+
+
+def ab_markdown(rows: list[Row]) -> str:
+    """Every run in order, then each side's mean and spread and the paired difference."""
+    out = [
+        "| round | fast path | reports/s | p50 ms | p99 ms | errors | server CPU ms/report |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    rates: dict[str, list[float]] = {"collector": [], "collector-no-fast-path": []}
+    for row in rows:
+        r = row.result
+        rates[row.target].append(r.rate)
+        side = "on" if row.target == "collector" else "off"
+        out.append(
+            f"| {len(rates[row.target])} | {side} | {r.rate:.0f} | {_num(r.p50_ms)} "
+            f"| {_num(r.p99_ms)} | {r.errors} | {_ms(r.server_cpu_s, r.completed)} |"
+        )
+    on, off = rates["collector"], rates["collector-no-fast-path"]
+    differences = [a - b for a, b in zip(on, off, strict=False)]
+    mean_on, mean_off = statistics.fmean(on), statistics.fmean(off)
+    gain = statistics.fmean(differences)
+    out += [
+        "",
+        "| fast path | runs | mean reports/s | spread (stdev) | min | max |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        f"| on | {len(on)} | {mean_on:.0f} | {_spread(on):.0f} | {min(on):.0f} | {max(on):.0f} |",
+        f"| off | {len(off)} | {mean_off:.0f} | {_spread(off):.0f} | {min(off):.0f} "
+        f"| {max(off):.0f} |",
+        "",
+        f"Paired difference, on minus off: {gain:+.0f} reports/s ({100 * gain / mean_off:+.1f}%), "
+        f"spread (stdev) of the {len(differences)} differences {_spread(differences):.0f}; "
+        f"per-round differences: {', '.join(f'{d:+.0f}' for d in differences)}.",
+    ]
+    return "\n".join(out)
+
+
 def _terminate(signum: int, _: FrameType | None) -> None:
     raise SystemExit(128 + signum)  # unwinds through every cleanup below
 
@@ -622,9 +680,9 @@ def bench(args: argparse.Namespace, out: TextIO) -> int:
                 devices = [(i, "-", hostname(n)) for n, (i, _) in enumerate(registered)]
                 enrolled = False
                 for workers in args.workers:
-                    for target in args.targets:
+                    for target in _schedule(args):
                         with running(target, database, workers, scratch) as server:
-                            if target == "collector" and not enrolled:
+                            if target in COLLECTORS and not enrolled:
                                 devices = enrol_all(server.port, registered)
                                 enrolled = True
                             progress(f"{kind} {target} --workers {workers}: measuring")
@@ -656,7 +714,8 @@ def bench(args: argparse.Namespace, out: TextIO) -> int:
                 progress(f"last lines of {log.name}:\n{_tail(log, 15)}")
         shutil.rmtree(scratch, ignore_errors=True)
         progress(f"removed {scratch}")
-    print(f"{describe(args)}\n\n{markdown(rows, args.seconds)}", file=out)
+    tables = ab_markdown(rows) if args.fast_path_ab else markdown(rows, args.seconds)
+    print(f"{describe(args)}\n\n{tables}", file=out)
     if any(row.result.errors for row in rows):
         progress("some requests failed or timed out: see the errors column")
     return 0  # a benchmark reports; it does not pass or fail
@@ -672,9 +731,15 @@ def describe(args: argparse.Namespace) -> str:
         with psycopg.connect(admin) as connection:
             row = connection.execute("SHOW server_version").fetchone()
             postgres = str(row[0]) if row else "-"
+    measured = (
+        f"{', '.join(args.databases)}, --workers {','.join(str(w) for w in args.workers)}, "
+        f"fast path on and off interleaved, {args.fast_path_ab} rounds each; "
+        if args.fast_path_ab
+        else ""
+    )
     return (
         f"`{command}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {psutil.cpu_count()} cores, "
-        f"{memory:.0f} GiB, Python {sys.version.split()[0]}, PostgreSQL {postgres}; "
+        f"{memory:.0f} GiB, Python {sys.version.split()[0]}, PostgreSQL {postgres}; {measured}"
         f"{args.devices} devices, {args.concurrency} requests in flight, "
         f"{args.warmup:g} s warm-up, {args.seconds:g} s measured"
     )
@@ -690,13 +755,23 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured warm-up (3)")
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight (32)")
     parser.add_argument("--devices", type=int, default=200, help="enrolled devices (200)")
-    parser.add_argument("--databases", type=_csv, default=["sqlite", "postgresql"])
-    parser.add_argument("--workers", type=lambda t: [int(w) for w in _csv(t)], default=[1, 2])
+    parser.add_argument("--databases", type=_csv)
+    parser.add_argument("--workers", type=lambda t: [int(w) for w in _csv(t)])
     parser.add_argument("--targets", type=_csv, default=["collector", "floor"])
+    parser.add_argument(
+        "--fast-path-ab",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="A/B: the collector with the fast path on and off, interleaved ROUNDS times each",
+    )
     parser.add_argument("--load-spec", help=argparse.SUPPRESS)  # internal: be the load process
     args = parser.parse_args()
     if args.load_spec:
         return load_main(args.load_spec)
+    ab = args.fast_path_ab > 0
+    args.databases = args.databases or (["postgresql"] if ab else ["sqlite", "postgresql"])
+    args.workers = args.workers or ([2] if ab else [1, 2])
     signal.signal(signal.SIGTERM, _terminate)
     sys.path.insert(0, str(BENCH_DIR))  # for `from ingest_floor import ...`
     return bench(args, sys.stdout)
