@@ -11,7 +11,7 @@ from agent.policy import Evaluator, Policy, Rule, RuleResult, load_catalogue, ve
 from agent.policy.model import Scope
 
 SCOPES: tuple[Scope, ...] = ("agent", "collector")
-REVOKED = "revoked"
+REVOKED_STATE = "revoked"
 # The states a failing catalogue rule can put a device in (Rule.device_state), strongest first:
 # an unapproved device is unapproved whether or not it still reports.
 RULE_STATES = ("unapproved", "stale")
@@ -72,7 +72,7 @@ def rule_for_state(state: str) -> str:
 def device_state(results: list[RuleResult], revoked: bool) -> str:
     """revoked > unapproved > stale (the catalogue's rules for them fail) > the rules' verdict."""
     if revoked:
-        return REVOKED
+        return REVOKED_STATE
     states = _catalogue_states()
     failing = {states.get(r.id) for r in results if r.status == "fail"}
     for state in RULE_STATES:
