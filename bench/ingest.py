@@ -598,7 +598,6 @@ def markdown(rows: list[Row], seconds: float) -> str:
         "| ---: | ---: |",
     ]
     floors = {(r.database, r.workers): r.result.rate for r in rows if r.target == "floor"}
-    cores = psutil.cpu_count() or 1
     for row in rows:
         r = row.result
         floor = floors.get((row.database, row.workers))
@@ -606,8 +605,7 @@ def markdown(rows: list[Row], seconds: float) -> str:
         postgres = row.database == "postgresql"
         database_cpu = _ms(r.database_cpu_s, r.completed) if postgres else "-"
         connections = f"{r.database_connections / seconds:.0f}" if postgres else "-"
-        ours = r.server_cpu_s + r.database_cpu_s + r.client_cpu_s
-        others = max(0.0, r.machine_busy * cores - ours / seconds)
+        others = _others(r, seconds)
         out.append(
             f"| {row.database} | {row.target} | {row.workers} | {r.rate:.0f} | {_num(r.p50_ms)} "
             f"| {_num(r.p99_ms)} | {r.errors} | {share} | {_ms(r.server_cpu_s, r.completed)} "
@@ -628,20 +626,30 @@ def _spread(values: list[float]) -> float:
     return statistics.stdev(values) if len(values) > 1 else float("nan")
 
 
-def ab_markdown(rows: list[Row]) -> str:
+def _others(result: LoadResult, seconds: float) -> float:
+    """Cores the rest of the machine kept busy during the window (other engineers' work)."""
+    ours = result.server_cpu_s + result.database_cpu_s + result.client_cpu_s
+    return max(0.0, result.machine_busy * (psutil.cpu_count() or 1) - ours / seconds)
+
+
+def ab_markdown(rows: list[Row], seconds: float) -> str:
     """Every run in order, then each side's mean and spread and the paired difference."""
     out = [
-        "| round | fast path | reports/s | p50 ms | p99 ms | errors | server CPU ms/report |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| round | fast path | reports/s | p50 ms | p99 ms | errors | server CPU ms/report "
+        "| other processes (cores) |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     rates: dict[str, list[float]] = {"collector": [], "collector-no-fast-path": []}
+    cpu: dict[str, list[float]] = {"collector": [], "collector-no-fast-path": []}
     for row in rows:
         r = row.result
         rates[row.target].append(r.rate)
+        cpu[row.target].append(1000 * r.server_cpu_s / max(1, r.completed))
         side = "on" if row.target == "collector" else "off"
         out.append(
             f"| {len(rates[row.target])} | {side} | {r.rate:.0f} | {_num(r.p50_ms)} "
-            f"| {_num(r.p99_ms)} | {r.errors} | {_ms(r.server_cpu_s, r.completed)} |"
+            f"| {_num(r.p99_ms)} | {r.errors} | {_ms(r.server_cpu_s, r.completed)} "
+            f"| {_others(r, seconds):.2f} |"
         )
     on, off = rates["collector"], rates["collector-no-fast-path"]
     differences = [a - b for a, b in zip(on, off, strict=False)]
@@ -649,11 +657,13 @@ def ab_markdown(rows: list[Row]) -> str:
     gain = statistics.fmean(differences)
     out += [
         "",
-        "| fast path | runs | mean reports/s | spread (stdev) | min | max |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
-        f"| on | {len(on)} | {mean_on:.0f} | {_spread(on):.0f} | {min(on):.0f} | {max(on):.0f} |",
+        "| fast path | runs | mean reports/s | spread (stdev) | min | max "
+        "| mean server CPU ms/report |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| on | {len(on)} | {mean_on:.0f} | {_spread(on):.0f} | {min(on):.0f} | {max(on):.0f} "
+        f"| {statistics.fmean(cpu['collector']):.2f} |",
         f"| off | {len(off)} | {mean_off:.0f} | {_spread(off):.0f} | {min(off):.0f} "
-        f"| {max(off):.0f} |",
+        f"| {max(off):.0f} | {statistics.fmean(cpu['collector-no-fast-path']):.2f} |",
         "",
         f"Paired difference, on minus off: {gain:+.0f} reports/s ({100 * gain / mean_off:+.1f}%), "
         f"spread (stdev) of the {len(differences)} differences {_spread(differences):.0f}; "
@@ -714,7 +724,7 @@ def bench(args: argparse.Namespace, out: TextIO) -> int:
                 progress(f"last lines of {log.name}:\n{_tail(log, 15)}")
         shutil.rmtree(scratch, ignore_errors=True)
         progress(f"removed {scratch}")
-    tables = ab_markdown(rows) if args.fast_path_ab else markdown(rows, args.seconds)
+    tables = ab_markdown(rows, args.seconds) if args.fast_path_ab else markdown(rows, args.seconds)
     print(f"{describe(args)}\n\n{tables}", file=out)
     if any(row.result.errors for row in rows):
         progress("some requests failed or timed out: see the errors column")
