@@ -30,10 +30,11 @@ A/B mode (--fast-path-ab ROUNDS) measures one change instead: the same build ser
 report route's fast path (api/fast_path.py) on and off (`collector serve --no-report-fast-path`),
 interleaved on, off, on, off ... ROUNDS times each, on one database (PostgreSQL unless
 --databases says otherwise) with --workers 2 (what the shipped systemd unit runs) unless
---workers says otherwise. Each measurement is a fresh server process on the same database, so a
-drift of the machine (other load, the tables growing) falls on both sides alike; the summary
+--workers says otherwise. Both servers run at once on the same database and take the load in
+turn (the idle one costs nothing), so a pair of measurements lies seconds apart and a drift of
+the machine (other engineers' work, the tables growing) falls on both sides alike. The summary
 gives each side's mean and run-to-run spread and the mean of the paired differences (on minus
-off, round by round) with its spread.
+off, round by round) with their spread; each run also shows the CPU other processes took.
 
 Usage: .venv/bin/python bench/ingest.py [--seconds S] [--concurrency C] [--warmup S]
            [--devices N] [--databases sqlite,postgresql] [--workers 1,2]
@@ -615,13 +616,6 @@ def markdown(rows: list[Row], seconds: float) -> str:
     return "\n".join(out)
 
 
-def _schedule(args: argparse.Namespace) -> list[str]:
-    """The servers to measure in turn: the targets, or the A/B mode's interleaved rounds."""
-    if args.fast_path_ab:
-        return ["collector", "collector-no-fast-path"] * args.fast_path_ab
-    return list(args.targets)
-
-
 def _spread(values: list[float]) -> float:
     return statistics.stdev(values) if len(values) > 1 else float("nan")
 
@@ -676,6 +670,85 @@ def _terminate(signum: int, _: FrameType | None) -> None:
     raise SystemExit(128 + signum)  # unwinds through every cleanup below
 
 
+def measure(
+    args: argparse.Namespace,
+    server: Server,
+    devices: list[tuple[str, str, str]],
+    templates: list[str],
+    database: Database,
+    scratch: Path,
+    label: str,
+) -> LoadResult:
+    progress(f"{label}: measuring")
+    result = run_load(
+        LoadSpec(
+            port=server.port,
+            devices=devices,
+            templates=templates,
+            warmup=args.warmup,
+            seconds=args.seconds,
+            concurrency=args.concurrency,
+            server_pid=server.process.pid,
+            database_name=database.pg_name,
+        ),
+        scratch,
+    )
+    if result.errors:
+        progress(f"end of the server's log:\n{_tail(server.log, 12)}")
+    progress(
+        f"{label}: {result.rate:.0f} reports/s, p50 {result.p50_ms:.1f} ms, "
+        f"p99 {result.p99_ms:.1f} ms, {result.errors} errors {result.error_samples[:2]}"
+    )
+    return result
+
+
+def compare(
+    args: argparse.Namespace, database: Database, templates: list[str], scratch: Path
+) -> list[Row]:
+    """The floor comparison: each target in turn, for each worker count."""
+    progress(f"{database.kind}: registering {args.devices} devices")
+    registered = prepare(database, args.devices)
+    # Placeholder secrets let a floor-only run go without enrolling anyone.
+    devices = [(i, "-", hostname(n)) for n, (i, _) in enumerate(registered)]
+    enrolled = False
+    rows = []
+    for workers in args.workers:
+        for target in args.targets:
+            with running(target, database, workers, scratch) as server:
+                if target in COLLECTORS and not enrolled:
+                    devices = enrol_all(server.port, registered)
+                    enrolled = True
+                label = f"{database.kind} {target} --workers {workers}"
+                result = measure(args, server, devices, templates, database, scratch, label)
+            rows.append(Row(database.kind, target, workers, result))
+    return rows
+
+
+def fast_path_ab(
+    args: argparse.Namespace, database: Database, templates: list[str], scratch: Path
+) -> list[Row]:
+    """Both collectors up at once on the same database, loaded in turn: on, off, on, off...
+    Only the one under load works (the other idles), and a pair of measurements lies seconds
+    apart, so what the rest of the machine does weighs on both alike."""
+    progress(f"{database.kind}: registering {args.devices} devices")
+    registered = prepare(database, args.devices)
+    rows = []
+    for workers in args.workers:
+        with contextlib.ExitStack() as stack:
+            servers = {
+                target: stack.enter_context(running(target, database, workers, scratch))
+                for target in COLLECTORS
+            }
+            if not rows:
+                devices = enrol_all(servers["collector"].port, registered)
+            for round_number in range(1, args.fast_path_ab + 1):
+                for target, server in servers.items():
+                    label = f"{database.kind} {target} --workers {workers} round {round_number}"
+                    result = measure(args, server, devices, templates, database, scratch, label)
+                    rows.append(Row(database.kind, target, workers, result))
+    return rows
+
+
 def bench(args: argparse.Namespace, out: TextIO) -> int:
     templates = report_templates()
     rows: list[Row] = []
@@ -684,39 +757,8 @@ def bench(args: argparse.Namespace, out: TextIO) -> int:
     try:
         for kind in args.databases:
             with temporary_database(kind, scratch) as database:
-                progress(f"{kind}: registering {args.devices} devices")
-                registered = prepare(database, args.devices)
-                # Placeholder secrets let a floor-only run go without enrolling anyone.
-                devices = [(i, "-", hostname(n)) for n, (i, _) in enumerate(registered)]
-                enrolled = False
-                for workers in args.workers:
-                    for target in _schedule(args):
-                        with running(target, database, workers, scratch) as server:
-                            if target in COLLECTORS and not enrolled:
-                                devices = enrol_all(server.port, registered)
-                                enrolled = True
-                            progress(f"{kind} {target} --workers {workers}: measuring")
-                            result = run_load(
-                                LoadSpec(
-                                    port=server.port,
-                                    devices=devices,
-                                    templates=templates,
-                                    warmup=args.warmup,
-                                    seconds=args.seconds,
-                                    concurrency=args.concurrency,
-                                    server_pid=server.process.pid,
-                                    database_name=database.pg_name,
-                                ),
-                                scratch,
-                            )
-                        rows.append(Row(kind, target, workers, result))
-                        if result.errors:
-                            progress(f"end of the server's log:\n{_tail(server.log, 12)}")
-                        progress(
-                            f"{kind} {target} --workers {workers}: {result.rate:.0f} reports/s, "
-                            f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, "
-                            f"{result.errors} errors {result.error_samples[:2]}"
-                        )
+                run = fast_path_ab if args.fast_path_ab else compare
+                rows += run(args, database, templates, scratch)
         failed = False
     finally:
         if failed:
