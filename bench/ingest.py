@@ -36,9 +36,14 @@ the machine (other engineers' work, the tables growing) falls on both sides alik
 gives each side's mean and run-to-run spread and the mean of the paired differences (on minus
 off, round by round) with their spread; each run also shows the CPU other processes took.
 
+--baseline-ab ROUNDS --baseline DIR does the same for this checkout against another build: a
+source tree with agent/ and server_stub/ (e.g. `git archive COMMIT agent server_stub | tar -x -C
+DIR`), served by the same virtualenv with DIR first on PYTHONPATH.
+
 Usage: .venv/bin/python bench/ingest.py [--seconds S] [--concurrency C] [--warmup S]
            [--devices N] [--databases sqlite,postgresql] [--workers 1,2]
            [--targets collector,floor] [--fast-path-ab ROUNDS]
+           [--baseline-ab ROUNDS --baseline DIR]
 Prints a Markdown table on stdout (progress on stderr). Cleans up every process, temporary
 directory and temporary database it made, also on failure or Ctrl-C.
 """
@@ -467,8 +472,16 @@ class Server:
     log: Path
 
 
-# The collector served two ways: as shipped, and without the report route's fast path.
-COLLECTORS = {"collector": [], "collector-no-fast-path": ["--no-report-fast-path"]}
+# The collector served three ways: as shipped, without the report route's fast path, and from
+# another source tree (--baseline-ab: PYTHONPATH puts that tree ahead of this checkout).
+COLLECTORS = {
+    "collector": [],
+    "collector-no-fast-path": ["--no-report-fast-path"],
+    "collector-baseline": [],
+}
+# A/B pairs: (A, B, the column heading, A's label, B's label).
+FAST_PATH_PAIR = ("collector", "collector-no-fast-path", "fast path", "on", "off")
+BASELINE_PAIR = ("collector", "collector-baseline", "build", "this checkout", "baseline")
 
 
 def _server_command(target: str, database: Database, port: int, workers: int) -> list[str]:
@@ -521,12 +534,18 @@ def _tail(path: Path, lines: int = 30) -> str:
 
 
 @contextlib.contextmanager
-def running(target: str, database: Database, workers: int, scratch: Path) -> Iterator[Server]:
+def running(
+    target: str, database: Database, workers: int, scratch: Path, baseline: str | None = None
+) -> Iterator[Server]:
     port = free_port()
     log = scratch / f"{target}-{database.kind}-w{workers}.log"
     env = {**os.environ, "BENCH_FLOOR_DATABASE_URL": database.url}
-    for variable in ("OUTPOST_DATA_DIR", "OUTPOST_DATABASE_URL"):
+    for variable in ("OUTPOST_DATA_DIR", "OUTPOST_DATABASE_URL", "OUTPOST_REPORT_FAST_PATH"):
         env.pop(variable, None)
+    if target == "collector-baseline":
+        if baseline is None:
+            raise ValueError("collector-baseline needs --baseline DIR")
+        env["PYTHONPATH"] = baseline
     with log.open("wb") as sink:
         process = subprocess.Popen(
             _server_command(target, database, port, workers),
@@ -626,40 +645,45 @@ def _others(result: LoadResult, seconds: float) -> float:
     return max(0.0, result.machine_busy * (psutil.cpu_count() or 1) - ours / seconds)
 
 
-def ab_markdown(rows: list[Row], seconds: float) -> str:
+def ab_markdown(rows: list[Row], seconds: float, pair: tuple[str, ...]) -> str:
     """Every run in order, then each side's mean and spread and the paired difference."""
+    a, b, heading, a_label, b_label = pair
+    labels = {a: a_label, b: b_label}
     out = [
-        "| round | fast path | reports/s | p50 ms | p99 ms | errors | server CPU ms/report "
+        f"| round | {heading} | reports/s | p50 ms | p99 ms | errors | server CPU ms/report "
         "| other processes (cores) |",
         "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    rates: dict[str, list[float]] = {"collector": [], "collector-no-fast-path": []}
-    cpu: dict[str, list[float]] = {"collector": [], "collector-no-fast-path": []}
+    rates: dict[str, list[float]] = {a: [], b: []}
+    cpu: dict[str, list[float]] = {a: [], b: []}
     for row in rows:
         r = row.result
         rates[row.target].append(r.rate)
         cpu[row.target].append(1000 * r.server_cpu_s / max(1, r.completed))
-        side = "on" if row.target == "collector" else "off"
         out.append(
-            f"| {len(rates[row.target])} | {side} | {r.rate:.0f} | {_num(r.p50_ms)} "
-            f"| {_num(r.p99_ms)} | {r.errors} | {_ms(r.server_cpu_s, r.completed)} "
-            f"| {_others(r, seconds):.2f} |"
+            f"| {len(rates[row.target])} | {labels[row.target]} | {r.rate:.0f} "
+            f"| {_num(r.p50_ms)} | {_num(r.p99_ms)} | {r.errors} "
+            f"| {_ms(r.server_cpu_s, r.completed)} | {_others(r, seconds):.2f} |"
         )
-    on, off = rates["collector"], rates["collector-no-fast-path"]
-    differences = [a - b for a, b in zip(on, off, strict=False)]
-    mean_on, mean_off = statistics.fmean(on), statistics.fmean(off)
+    differences = [x - y for x, y in zip(rates[a], rates[b], strict=False)]
     gain = statistics.fmean(differences)
     out += [
         "",
-        "| fast path | runs | mean reports/s | spread (stdev) | min | max "
+        f"| {heading} | runs | mean reports/s | spread (stdev) | min | max "
         "| mean server CPU ms/report |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-        f"| on | {len(on)} | {mean_on:.0f} | {_spread(on):.0f} | {min(on):.0f} | {max(on):.0f} "
-        f"| {statistics.fmean(cpu['collector']):.2f} |",
-        f"| off | {len(off)} | {mean_off:.0f} | {_spread(off):.0f} | {min(off):.0f} "
-        f"| {max(off):.0f} | {statistics.fmean(cpu['collector-no-fast-path']):.2f} |",
+    ]
+    for target in (a, b):
+        values = rates[target]
+        out.append(
+            f"| {labels[target]} | {len(values)} | {statistics.fmean(values):.0f} "
+            f"| {_spread(values):.0f} | {min(values):.0f} | {max(values):.0f} "
+            f"| {statistics.fmean(cpu[target]):.2f} |"
+        )
+    relative = 100 * gain / statistics.fmean(rates[b])
+    out += [
         "",
-        f"Paired difference, on minus off: {gain:+.0f} reports/s ({100 * gain / mean_off:+.1f}%), "
+        f"Paired difference, {a_label} minus {b_label}: {gain:+.0f} reports/s ({relative:+.1f}%), "
         f"spread (stdev) of the {len(differences)} differences {_spread(differences):.0f}; "
         f"per-round differences: {', '.join(f'{d:+.0f}' for d in differences)}.",
     ]
@@ -724,24 +748,38 @@ def compare(
     return rows
 
 
-def fast_path_ab(
+def _pair(args: argparse.Namespace) -> tuple[str, ...] | None:
+    """The A/B pair this run compares, or None for the floor comparison."""
+    if args.fast_path_ab:
+        return FAST_PATH_PAIR
+    if args.baseline_ab:
+        return BASELINE_PAIR
+    return None
+
+
+def ab(
     args: argparse.Namespace, database: Database, templates: list[str], scratch: Path
 ) -> list[Row]:
-    """Both collectors up at once on the same database, loaded in turn: on, off, on, off...
-    Only the one under load works (the other idles), and a pair of measurements lies seconds
-    apart, so what the rest of the machine does weighs on both alike."""
+    """Both collectors of the pair up at once on the same database, loaded in turn: A, B, A,
+    B... Only the one under load works (the other idles), and a pair of measurements lies
+    seconds apart, so what the rest of the machine does weighs on both alike."""
+    pair = _pair(args)
+    assert pair is not None
+    rounds = args.fast_path_ab or args.baseline_ab
     progress(f"{database.kind}: registering {args.devices} devices")
     registered = prepare(database, args.devices)
     rows = []
     for workers in args.workers:
         with contextlib.ExitStack() as stack:
             servers = {
-                target: stack.enter_context(running(target, database, workers, scratch))
-                for target in COLLECTORS
+                target: stack.enter_context(
+                    running(target, database, workers, scratch, args.baseline)
+                )
+                for target in pair[:2]
             }
             if not rows:
-                devices = enrol_all(servers["collector"].port, registered)
-            for round_number in range(1, args.fast_path_ab + 1):
+                devices = enrol_all(servers[pair[0]].port, registered)
+            for round_number in range(1, rounds + 1):
                 for target, server in servers.items():
                     label = f"{database.kind} {target} --workers {workers} round {round_number}"
                     result = measure(args, server, devices, templates, database, scratch, label)
@@ -757,7 +795,7 @@ def bench(args: argparse.Namespace, out: TextIO) -> int:
     try:
         for kind in args.databases:
             with temporary_database(kind, scratch) as database:
-                run = fast_path_ab if args.fast_path_ab else compare
+                run = ab if _pair(args) else compare
                 rows += run(args, database, templates, scratch)
         failed = False
     finally:
@@ -766,7 +804,8 @@ def bench(args: argparse.Namespace, out: TextIO) -> int:
                 progress(f"last lines of {log.name}:\n{_tail(log, 15)}")
         shutil.rmtree(scratch, ignore_errors=True)
         progress(f"removed {scratch}")
-    tables = ab_markdown(rows, args.seconds) if args.fast_path_ab else markdown(rows, args.seconds)
+    pair = _pair(args)
+    tables = ab_markdown(rows, args.seconds, pair) if pair else markdown(rows, args.seconds)
     print(f"{describe(args)}\n\n{tables}", file=out)
     if any(row.result.errors for row in rows):
         progress("some requests failed or timed out: see the errors column")
@@ -783,10 +822,12 @@ def describe(args: argparse.Namespace) -> str:
         with psycopg.connect(admin) as connection:
             row = connection.execute("SHOW server_version").fetchone()
             postgres = str(row[0]) if row else "-"
+    pair = _pair(args)
     measured = (
         f"{', '.join(args.databases)}, --workers {','.join(str(w) for w in args.workers)}, "
-        f"fast path on and off interleaved, {args.fast_path_ab} rounds each; "
-        if args.fast_path_ab
+        f"{pair[0]} and {pair[1]} interleaved, {args.fast_path_ab or args.baseline_ab} rounds "
+        "each; "
+        if pair
         else ""
     )
     return (
@@ -817,11 +858,27 @@ def main() -> int:
         metavar="ROUNDS",
         help="A/B: the collector with the fast path on and off, interleaved ROUNDS times each",
     )
+    parser.add_argument(
+        "--baseline-ab",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="A/B: this checkout against --baseline, interleaved ROUNDS times each",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="a source tree with agent/ and server_stub/ (git archive COMMIT agent server_stub)",
+    )
     parser.add_argument("--load-spec", help=argparse.SUPPRESS)  # internal: be the load process
     args = parser.parse_args()
     if args.load_spec:
         return load_main(args.load_spec)
-    ab = args.fast_path_ab > 0
+    if args.baseline_ab and not args.baseline:
+        parser.error("--baseline-ab needs --baseline DIR")
+    if args.baseline:
+        args.baseline = str(Path(args.baseline).resolve())
+    ab = _pair(args) is not None
     args.databases = args.databases or (["postgresql"] if ab else ["sqlite", "postgresql"])
     args.workers = args.workers or ([2] if ab else [1, 2])
     signal.signal(signal.SIGTERM, _terminate)
