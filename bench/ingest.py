@@ -26,9 +26,24 @@ requests: on two cores the load generator shares the CPU with the server and the
 it should take as little of it as it can. Its own CPU per report is reported beside the
 servers', and so is the CPU that other processes on the machine took during the window.
 
+A/B mode (--fast-path-ab ROUNDS) measures one change instead: the same build served with the
+report route's fast path (api/fast_path.py) on and off (`collector serve --no-report-fast-path`),
+interleaved on, off, on, off ... ROUNDS times each, on one database (PostgreSQL unless
+--databases says otherwise) with --workers 2 (what the shipped systemd unit runs) unless
+--workers says otherwise. Both servers run at once on the same database and take the load in
+turn (the idle one costs nothing), so a pair of measurements lies seconds apart and a drift of
+the machine (other engineers' work, the tables growing) falls on both sides alike. The summary
+gives each side's mean and run-to-run spread and the mean of the paired differences (on minus
+off, round by round) with their spread; each run also shows the CPU other processes took.
+
+--baseline-ab ROUNDS --baseline DIR does the same for this checkout against another build: a
+source tree with agent/ and server_stub/ (e.g. `git archive COMMIT agent server_stub | tar -x -C
+DIR`), served by the same virtualenv with DIR first on PYTHONPATH.
+
 Usage: .venv/bin/python bench/ingest.py [--seconds S] [--concurrency C] [--warmup S]
            [--devices N] [--databases sqlite,postgresql] [--workers 1,2]
-           [--targets collector,floor]
+           [--targets collector,floor] [--fast-path-ab ROUNDS]
+           [--baseline-ab ROUNDS --baseline DIR]
 Prints a Markdown table on stdout (progress on stderr). Cleans up every process, temporary
 directory and temporary database it made, also on failure or Ctrl-C.
 """
@@ -344,7 +359,7 @@ def report_templates() -> list[str]:
         patched["probes"]["patch_level"]["data"]["pending_security_updates"] = 0
         patched["probes"]["patch_level"]["data"]["security_updates"] = []
         variants.append(patched)
-    from server_stub.state import report_validator
+    from server_stub.ingest.schema import report_validator
 
     validator = report_validator()
     for variant in variants:
@@ -457,12 +472,24 @@ class Server:
     log: Path
 
 
+# The collector served three ways: as shipped, without the report route's fast path, and from
+# another source tree (--baseline-ab: PYTHONPATH puts that tree ahead of this checkout).
+COLLECTORS = {
+    "collector": [],
+    "collector-no-fast-path": ["--no-report-fast-path"],
+    "collector-baseline": [],
+}
+# A/B pairs: (A, B, the column heading, A's label, B's label).
+FAST_PATH_PAIR = ("collector", "collector-no-fast-path", "fast path", "on", "off")
+BASELINE_PAIR = ("collector", "collector-baseline", "build", "this checkout", "baseline")
+
+
 def _server_command(target: str, database: Database, port: int, workers: int) -> list[str]:
-    if target == "collector":
+    if target in COLLECTORS:
         command = [str(BIN / "collector"), "serve", "--data-dir", str(database.data_dir)]
         if database.kind == "postgresql":
             command += ["--database-url", database.url]
-        return [*command, "--port", str(port), "--workers", str(workers)]
+        return [*command, "--port", str(port), "--workers", str(workers), *COLLECTORS[target]]
     # The collector's uvicorn options (server_stub/commands.py): log level info with the
     # access log, no proxy headers, no server header; loop and HTTP parser left to uvicorn.
     return [
@@ -507,12 +534,18 @@ def _tail(path: Path, lines: int = 30) -> str:
 
 
 @contextlib.contextmanager
-def running(target: str, database: Database, workers: int, scratch: Path) -> Iterator[Server]:
+def running(
+    target: str, database: Database, workers: int, scratch: Path, baseline: str | None = None
+) -> Iterator[Server]:
     port = free_port()
     log = scratch / f"{target}-{database.kind}-w{workers}.log"
     env = {**os.environ, "BENCH_FLOOR_DATABASE_URL": database.url}
-    for variable in ("OUTPOST_DATA_DIR", "OUTPOST_DATABASE_URL"):
+    for variable in ("OUTPOST_DATA_DIR", "OUTPOST_DATABASE_URL", "OUTPOST_REPORT_FAST_PATH"):
         env.pop(variable, None)
+    if target == "collector-baseline":
+        if baseline is None:
+            raise ValueError("collector-baseline needs --baseline DIR")
+        env["PYTHONPATH"] = baseline
     with log.open("wb") as sink:
         process = subprocess.Popen(
             _server_command(target, database, port, workers),
@@ -585,7 +618,6 @@ def markdown(rows: list[Row], seconds: float) -> str:
         "| ---: | ---: |",
     ]
     floors = {(r.database, r.workers): r.result.rate for r in rows if r.target == "floor"}
-    cores = psutil.cpu_count() or 1
     for row in rows:
         r = row.result
         floor = floors.get((row.database, row.workers))
@@ -593,8 +625,7 @@ def markdown(rows: list[Row], seconds: float) -> str:
         postgres = row.database == "postgresql"
         database_cpu = _ms(r.database_cpu_s, r.completed) if postgres else "-"
         connections = f"{r.database_connections / seconds:.0f}" if postgres else "-"
-        ours = r.server_cpu_s + r.database_cpu_s + r.client_cpu_s
-        others = max(0.0, r.machine_busy * cores - ours / seconds)
+        others = _others(r, seconds)
         out.append(
             f"| {row.database} | {row.target} | {row.workers} | {r.rate:.0f} | {_num(r.p50_ms)} "
             f"| {_num(r.p99_ms)} | {r.errors} | {share} | {_ms(r.server_cpu_s, r.completed)} "
@@ -604,8 +635,156 @@ def markdown(rows: list[Row], seconds: float) -> str:
     return "\n".join(out)
 
 
+def _spread(values: list[float]) -> float:
+    return statistics.stdev(values) if len(values) > 1 else float("nan")
+
+
+def _others(result: LoadResult, seconds: float) -> float:
+    """Cores the rest of the machine kept busy during the window (other engineers' work)."""
+    ours = result.server_cpu_s + result.database_cpu_s + result.client_cpu_s
+    return max(0.0, result.machine_busy * (psutil.cpu_count() or 1) - ours / seconds)
+
+
+def ab_markdown(rows: list[Row], seconds: float, pair: tuple[str, ...]) -> str:
+    """Every run in order, then each side's mean and spread and the paired difference."""
+    a, b, heading, a_label, b_label = pair
+    labels = {a: a_label, b: b_label}
+    out = [
+        f"| round | {heading} | reports/s | p50 ms | p99 ms | errors | server CPU ms/report "
+        "| other processes (cores) |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    rates: dict[str, list[float]] = {a: [], b: []}
+    cpu: dict[str, list[float]] = {a: [], b: []}
+    for row in rows:
+        r = row.result
+        rates[row.target].append(r.rate)
+        cpu[row.target].append(1000 * r.server_cpu_s / max(1, r.completed))
+        out.append(
+            f"| {len(rates[row.target])} | {labels[row.target]} | {r.rate:.0f} "
+            f"| {_num(r.p50_ms)} | {_num(r.p99_ms)} | {r.errors} "
+            f"| {_ms(r.server_cpu_s, r.completed)} | {_others(r, seconds):.2f} |"
+        )
+    differences = [x - y for x, y in zip(rates[a], rates[b], strict=False)]
+    gain = statistics.fmean(differences)
+    out += [
+        "",
+        f"| {heading} | runs | mean reports/s | spread (stdev) | min | max "
+        "| mean server CPU ms/report |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for target in (a, b):
+        values = rates[target]
+        out.append(
+            f"| {labels[target]} | {len(values)} | {statistics.fmean(values):.0f} "
+            f"| {_spread(values):.0f} | {min(values):.0f} | {max(values):.0f} "
+            f"| {statistics.fmean(cpu[target]):.2f} |"
+        )
+    relative = 100 * gain / statistics.fmean(rates[b])
+    out += [
+        "",
+        f"Paired difference, {a_label} minus {b_label}: {gain:+.0f} reports/s ({relative:+.1f}%), "
+        f"spread (stdev) of the {len(differences)} differences {_spread(differences):.0f}; "
+        f"per-round differences: {', '.join(f'{d:+.0f}' for d in differences)}.",
+    ]
+    return "\n".join(out)
+
+
 def _terminate(signum: int, _: FrameType | None) -> None:
     raise SystemExit(128 + signum)  # unwinds through every cleanup below
+
+
+def measure(
+    args: argparse.Namespace,
+    server: Server,
+    devices: list[tuple[str, str, str]],
+    templates: list[str],
+    database: Database,
+    scratch: Path,
+    label: str,
+) -> LoadResult:
+    progress(f"{label}: measuring")
+    result = run_load(
+        LoadSpec(
+            port=server.port,
+            devices=devices,
+            templates=templates,
+            warmup=args.warmup,
+            seconds=args.seconds,
+            concurrency=args.concurrency,
+            server_pid=server.process.pid,
+            database_name=database.pg_name,
+        ),
+        scratch,
+    )
+    if result.errors:
+        progress(f"end of the server's log:\n{_tail(server.log, 12)}")
+    progress(
+        f"{label}: {result.rate:.0f} reports/s, p50 {result.p50_ms:.1f} ms, "
+        f"p99 {result.p99_ms:.1f} ms, {result.errors} errors {result.error_samples[:2]}"
+    )
+    return result
+
+
+def compare(
+    args: argparse.Namespace, database: Database, templates: list[str], scratch: Path
+) -> list[Row]:
+    """The floor comparison: each target in turn, for each worker count."""
+    progress(f"{database.kind}: registering {args.devices} devices")
+    registered = prepare(database, args.devices)
+    # Placeholder secrets let a floor-only run go without enrolling anyone.
+    devices = [(i, "-", hostname(n)) for n, (i, _) in enumerate(registered)]
+    enrolled = False
+    rows = []
+    for workers in args.workers:
+        for target in args.targets:
+            with running(target, database, workers, scratch) as server:
+                if target in COLLECTORS and not enrolled:
+                    devices = enrol_all(server.port, registered)
+                    enrolled = True
+                label = f"{database.kind} {target} --workers {workers}"
+                result = measure(args, server, devices, templates, database, scratch, label)
+            rows.append(Row(database.kind, target, workers, result))
+    return rows
+
+
+def _pair(args: argparse.Namespace) -> tuple[str, ...] | None:
+    """The A/B pair this run compares, or None for the floor comparison."""
+    if args.fast_path_ab:
+        return FAST_PATH_PAIR
+    if args.baseline_ab:
+        return BASELINE_PAIR
+    return None
+
+
+def ab(
+    args: argparse.Namespace, database: Database, templates: list[str], scratch: Path
+) -> list[Row]:
+    """Both collectors of the pair up at once on the same database, loaded in turn: A, B, A,
+    B... Only the one under load works (the other idles), and a pair of measurements lies
+    seconds apart, so what the rest of the machine does weighs on both alike."""
+    pair = _pair(args)
+    assert pair is not None
+    rounds = args.fast_path_ab or args.baseline_ab
+    progress(f"{database.kind}: registering {args.devices} devices")
+    registered = prepare(database, args.devices)
+    rows = []
+    for workers in args.workers:
+        with contextlib.ExitStack() as stack:
+            servers = {
+                target: stack.enter_context(
+                    running(target, database, workers, scratch, args.baseline)
+                )
+                for target in pair[:2]
+            }
+            if not rows:
+                devices = enrol_all(servers[pair[0]].port, registered)
+            for round_number in range(1, rounds + 1):
+                for target, server in servers.items():
+                    label = f"{database.kind} {target} --workers {workers} round {round_number}"
+                    result = measure(args, server, devices, templates, database, scratch, label)
+                    rows.append(Row(database.kind, target, workers, result))
+    return rows
 
 
 def bench(args: argparse.Namespace, out: TextIO) -> int:
@@ -616,39 +795,8 @@ def bench(args: argparse.Namespace, out: TextIO) -> int:
     try:
         for kind in args.databases:
             with temporary_database(kind, scratch) as database:
-                progress(f"{kind}: registering {args.devices} devices")
-                registered = prepare(database, args.devices)
-                # Placeholder secrets let a floor-only run go without enrolling anyone.
-                devices = [(i, "-", hostname(n)) for n, (i, _) in enumerate(registered)]
-                enrolled = False
-                for workers in args.workers:
-                    for target in args.targets:
-                        with running(target, database, workers, scratch) as server:
-                            if target == "collector" and not enrolled:
-                                devices = enrol_all(server.port, registered)
-                                enrolled = True
-                            progress(f"{kind} {target} --workers {workers}: measuring")
-                            result = run_load(
-                                LoadSpec(
-                                    port=server.port,
-                                    devices=devices,
-                                    templates=templates,
-                                    warmup=args.warmup,
-                                    seconds=args.seconds,
-                                    concurrency=args.concurrency,
-                                    server_pid=server.process.pid,
-                                    database_name=database.pg_name,
-                                ),
-                                scratch,
-                            )
-                        rows.append(Row(kind, target, workers, result))
-                        if result.errors:
-                            progress(f"end of the server's log:\n{_tail(server.log, 12)}")
-                        progress(
-                            f"{kind} {target} --workers {workers}: {result.rate:.0f} reports/s, "
-                            f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, "
-                            f"{result.errors} errors {result.error_samples[:2]}"
-                        )
+                run = ab if _pair(args) else compare
+                rows += run(args, database, templates, scratch)
         failed = False
     finally:
         if failed:
@@ -656,7 +804,9 @@ def bench(args: argparse.Namespace, out: TextIO) -> int:
                 progress(f"last lines of {log.name}:\n{_tail(log, 15)}")
         shutil.rmtree(scratch, ignore_errors=True)
         progress(f"removed {scratch}")
-    print(f"{describe(args)}\n\n{markdown(rows, args.seconds)}", file=out)
+    pair = _pair(args)
+    tables = ab_markdown(rows, args.seconds, pair) if pair else markdown(rows, args.seconds)
+    print(f"{describe(args)}\n\n{tables}", file=out)
     if any(row.result.errors for row in rows):
         progress("some requests failed or timed out: see the errors column")
     return 0  # a benchmark reports; it does not pass or fail
@@ -672,9 +822,17 @@ def describe(args: argparse.Namespace) -> str:
         with psycopg.connect(admin) as connection:
             row = connection.execute("SHOW server_version").fetchone()
             postgres = str(row[0]) if row else "-"
+    pair = _pair(args)
+    measured = (
+        f"{', '.join(args.databases)}, --workers {','.join(str(w) for w in args.workers)}, "
+        f"{pair[0]} and {pair[1]} interleaved, {args.fast_path_ab or args.baseline_ab} rounds "
+        "each; "
+        if pair
+        else ""
+    )
     return (
         f"`{command}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {psutil.cpu_count()} cores, "
-        f"{memory:.0f} GiB, Python {sys.version.split()[0]}, PostgreSQL {postgres}; "
+        f"{memory:.0f} GiB, Python {sys.version.split()[0]}, PostgreSQL {postgres}; {measured}"
         f"{args.devices} devices, {args.concurrency} requests in flight, "
         f"{args.warmup:g} s warm-up, {args.seconds:g} s measured"
     )
@@ -690,13 +848,39 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured warm-up (3)")
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight (32)")
     parser.add_argument("--devices", type=int, default=200, help="enrolled devices (200)")
-    parser.add_argument("--databases", type=_csv, default=["sqlite", "postgresql"])
-    parser.add_argument("--workers", type=lambda t: [int(w) for w in _csv(t)], default=[1, 2])
+    parser.add_argument("--databases", type=_csv)
+    parser.add_argument("--workers", type=lambda t: [int(w) for w in _csv(t)])
     parser.add_argument("--targets", type=_csv, default=["collector", "floor"])
+    parser.add_argument(
+        "--fast-path-ab",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="A/B: the collector with the fast path on and off, interleaved ROUNDS times each",
+    )
+    parser.add_argument(
+        "--baseline-ab",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="A/B: this checkout against --baseline, interleaved ROUNDS times each",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="a source tree with agent/ and server_stub/ (git archive COMMIT agent server_stub)",
+    )
     parser.add_argument("--load-spec", help=argparse.SUPPRESS)  # internal: be the load process
     args = parser.parse_args()
     if args.load_spec:
         return load_main(args.load_spec)
+    if args.baseline_ab and not args.baseline:
+        parser.error("--baseline-ab needs --baseline DIR")
+    if args.baseline:
+        args.baseline = str(Path(args.baseline).resolve())
+    ab = _pair(args) is not None
+    args.databases = args.databases or (["postgresql"] if ab else ["sqlite", "postgresql"])
+    args.workers = args.workers or ([2] if ab else [1, 2])
     signal.signal(signal.SIGTERM, _terminate)
     sys.path.insert(0, str(BENCH_DIR))  # for `from ingest_floor import ...`
     return bench(args, sys.stdout)

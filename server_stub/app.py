@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -14,11 +15,13 @@ from server_stub.api.deps import ERRORS
 from server_stub.api.fast_path import ReportsFastPath
 from server_stub.config import Settings, settings_from
 from server_stub.dashboard import routes as dashboard
-from server_stub.group_commit import GroupCommit
-from server_stub.reports import ReportWriter
-from server_stub.state import CollectorState, load_served_policy, report_validator
+from server_stub.ingest.group_commit import GroupCommit
+from server_stub.ingest.policy import load_served_policy
+from server_stub.ingest.runner import ReportWriter
+from server_stub.ingest.schema import report_validator
+from server_stub.ingest.sweeper import run_forever
+from server_stub.state import CollectorState
 from server_stub.storage.db import make_engine, session_factory, upgrade
-from server_stub.sweeper import run_forever
 
 STATIC = dashboard.STATIC_DIR
 
@@ -41,7 +44,8 @@ def create_app(settings: Settings, run_sweeper: bool = True) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(run_forever(state)) if run_sweeper else None
+        stale_after = timedelta(hours=served_policy.stale_after_hours)
+        task = asyncio.create_task(run_forever(engine, stale_after)) if run_sweeper else None
         yield
         if task is not None:
             task.cancel()
@@ -60,7 +64,8 @@ def create_app(settings: Settings, run_sweeper: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.collector = state
-    app.add_middleware(ReportsFastPath)
+    if settings.report_fast_path:
+        app.add_middleware(ReportsFastPath)
     app.include_router(agents.router)
     app.include_router(fleet.router)
     app.include_router(ops.router)

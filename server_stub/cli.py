@@ -42,6 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--dev", action="store_true", help="allow plain HTTP off loopback")
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument(
+        "--no-report-fast-path",
+        dest="report_fast_path",
+        action="store_false",
+        default=None,
+        help="serve POST /api/v1/reports through FastAPI's router only (for measuring)",
+    )
 
     device = sub.add_parser("device", help="register or revoke devices").add_subparsers(
         dest="device_command", metavar="ACTION", required=True
@@ -103,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             tls_key=getattr(args, "tls_key", None),
             trusted_proxies=getattr(args, "trusted_proxy", None),
             dev=getattr(args, "dev", False),
+            report_fast_path=getattr(args, "report_fast_path", None),
         )
         return commands.run(args, settings)
     except (SettingsError, commands.CommandError) as exc:

@@ -42,6 +42,7 @@ def _environment_for(settings: Settings) -> dict[str, str]:
         "OUTPOST_TLS_CERT": settings.tls_cert or "",
         "OUTPOST_TLS_KEY": settings.tls_key or "",
         "OUTPOST_TRUSTED_PROXIES": ",".join(str(n) for n in settings.trusted_proxies),
+        "OUTPOST_REPORT_FAST_PATH": "" if settings.report_fast_path else "0",
     }
     return {k: v for k, v in values.items() if v}
 

@@ -31,6 +31,8 @@ class Settings:
     enrol_token_ttl_days: int = 7
     session_hours: int = 12
     dev: bool = False
+    # POST /api/v1/reports answered by api.fast_path, ahead of FastAPI (--no-report-fast-path).
+    report_fast_path: bool = True
 
     @property
     def tls(self) -> bool:
@@ -63,6 +65,7 @@ def settings_from(
     tls_key: str | None = None,
     trusted_proxies: list[str] | None = None,
     dev: bool = False,
+    report_fast_path: bool | None = None,
     env: dict[str, str] | None = None,
 ) -> Settings:
     """Command-line values first, then OUTPOST_* environment variables, then defaults."""
@@ -85,4 +88,9 @@ def settings_from(
         tls_key=tls_key or env.get("OUTPOST_TLS_KEY"),
         trusted_proxies=networks,
         dev=dev,
+        report_fast_path=(
+            report_fast_path
+            if report_fast_path is not None
+            else env.get("OUTPOST_REPORT_FAST_PATH", "1") != "0"
+        ),
     )

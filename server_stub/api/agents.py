@@ -6,7 +6,7 @@ import logging
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 
 from server_stub.api.deps import (
     DB,
@@ -18,12 +18,14 @@ from server_stub.api.deps import (
     peer,
 )
 from server_stub.api.models import EnrolRequest, EnrolResponse, ReportAccepted
-from server_stub.bodies import read_limited
+from server_stub.api.outcomes import body_error, enrol_error, refused_error
+from server_stub.api.request_body import read_limited
+from server_stub.ingest.outcomes import BodyError, Refused
+from server_stub.ingest.reading import IncomingReport
+from server_stub.ingest.schema import REPORT_SCHEMA
 from server_stub.network import client_address
-from server_stub.reports import IncomingReport
-from server_stub.state import REPORT_SCHEMA, CollectorState
+from server_stub.state import CollectorState
 from server_stub.storage.devices import EnrolError, enrol
-from server_stub.storage.ingest import Refusal
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["agents"], responses=ERRORS)
@@ -37,7 +39,7 @@ def enroll(body: EnrolRequest, session: DB, state: State) -> EnrolResponse:
         result = enrol(session, body.token, body.hostname, body.hardware_id_hash)
     except EnrolError as exc:
         state.counters["enrolments_rejected"] += 1
-        raise HTTPException(exc.status, str(exc)) from exc
+        raise enrol_error(exc) from exc
     log.info("device %s enrolled from host %s", result.device_id, body.hostname)
     return EnrolResponse(
         device_id=result.device_id,
@@ -79,17 +81,17 @@ async def post_report(request: Request) -> Response:
     state: CollectorState = request.app.state.collector
     try:
         raw = await read_limited(request, state.settings.max_body_bytes)
-    except HTTPException:
+    except BodyError as exc:
         state.counters["reports_rejected"] += 1
-        raise
+        raise body_error(exc) from exc
     # Every X-Forwarded-For line counts: proxies may add their own line instead of appending.
     forwarded = ", ".join(request.headers.getlist("x-forwarded-for")) or None
     source_ip = client_address(peer(request), forwarded, state.settings.trusted_proxies)
     encoding = request.headers.get("content-encoding")
     answer = await state.ingest.submit(IncomingReport(bearer(request), raw, encoding, source_ip))
-    if isinstance(answer, Refusal):
+    if isinstance(answer, Refused):
         state.counters["reports_rejected"] += 1
-        raise HTTPException(answer.status, answer.detail, answer.headers)
+        raise refused_error(answer)
     state.counters["reports_duplicate" if answer.duplicate else "reports_accepted"] += 1
     accepted = {
         "accepted": True,

@@ -10,10 +10,11 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPBearer
 from sqlalchemy.orm import Session
 
+from server_stub.api.outcomes import UNAUTHORISED, refused_error
+from server_stub.ingest.authentication import authenticate_secret
+from server_stub.ingest.outcomes import Refused
 from server_stub.state import CollectorState
 from server_stub.storage.admins import api_token_name, session_user
-from server_stub.storage.devices import device_by_secret
-from server_stub.storage.ingest import NO_SECRET, REVOKED, UNKNOWN_SECRET, Refusal
 from server_stub.storage.tables import Device
 
 SESSION_COOKIE = "outpost_session"
@@ -45,29 +46,12 @@ def bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def _unauthorised(message: str) -> HTTPException:
-    return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})
-
-
-def _refused(refusal: Refusal) -> HTTPException:
-    return HTTPException(refusal.status, refusal.detail, refusal.headers)
-
-
-def authenticate_device(session: Session, token: str | None) -> Device:
-    """The enrolled device whose secret is the bearer token; 401 unknown, 403 revoked (the
-    same answers as report ingest gives)."""
-    if token is None:
-        raise _refused(NO_SECRET)
-    device = device_by_secret(session, token)
-    if device is None:
-        raise _refused(UNKNOWN_SECRET)
-    if device.revoked_at is not None:
-        raise _refused(REVOKED)
-    return device
-
-
 def current_device(request: Request, session: DB) -> Device:
-    return authenticate_device(session, bearer(request))
+    """The enrolled device whose secret is the bearer token, refused as its reports would be."""
+    found = authenticate_secret(session, bearer(request))
+    if isinstance(found, Refused):
+        raise refused_error(found)
+    return found
 
 
 # For the OpenAPI description only: the report route authenticates inside its own transaction.
@@ -99,7 +83,9 @@ def admin_identity(request: Request, session: Session) -> AdminIdentity | None:
 def require_admin(request: Request, session: DB) -> AdminIdentity:
     identity = admin_identity(request, session)
     if identity is None:
-        raise _unauthorised("an admin token or dashboard session is required")
+        raise HTTPException(
+            401, "an admin token or dashboard session is required", headers=dict(UNAUTHORISED)
+        )
     return identity
 
 

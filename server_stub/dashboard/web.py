@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from fastapi import Depends, HTTPException, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader
 
 from server_stub.api.deps import DB, SESSION_COOKIE
-from server_stub.bodies import read_limited
+from server_stub.api.request_body import read_limited
 from server_stub.dashboard import filters
+from server_stub.ingest.outcomes import BodyError
 from server_stub.storage.admins import session_user
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -115,7 +116,7 @@ async def read_form(request: Request) -> Form:
     """The form body, at most 64 KiB (else 413), parsed without python-multipart."""
     try:
         body = await read_limited(request, FORM_LIMIT)
-    except HTTPException:
+    except BodyError:
         return Form(problem=413)
     try:
         parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS)

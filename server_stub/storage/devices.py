@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import Enum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -112,12 +113,19 @@ def revoke_device(session: Session, name: str, actor: str) -> Device:
     return device
 
 
-class EnrolError(Exception):
-    """Why an enrolment was refused; `status` is the HTTP status to answer with."""
+class EnrolRefusal(Enum):
+    """Why an enrolment was refused."""
 
-    def __init__(self, status: int, message: str) -> None:
+    UNKNOWN_TOKEN = "unknown_token"  # unknown, used or expired
+    DEVICE_REVOKED = "device_revoked"
+
+
+class EnrolError(Exception):
+    """An enrolment refused: its kind, and the message to show."""
+
+    def __init__(self, kind: EnrolRefusal, message: str) -> None:
         super().__init__(message)
-        self.status = status
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -131,10 +139,12 @@ def enrol(session: Session, token: str, hostname: str, hardware_id_hash: str | N
     entry = session.get(EnrolmentToken, token_hash(token), with_for_update=True)
     now = utcnow()
     if entry is None or entry.used_at is not None or as_utc(entry.expires_at) < now:
-        raise EnrolError(401, "the enrolment token is unknown, used or expired")
+        raise EnrolError(
+            EnrolRefusal.UNKNOWN_TOKEN, "the enrolment token is unknown, used or expired"
+        )
     device = session.get(Device, entry.device_id)
     if device is None or device.revoked_at is not None:
-        raise EnrolError(403, "the device was revoked")
+        raise EnrolError(EnrolRefusal.DEVICE_REVOKED, "the device was revoked")
     entry.used_at = now
     secret = new_secret("osd_")
     device.secret_hash = token_hash(secret)  # a new enrolment replaces any earlier secret
@@ -146,5 +156,5 @@ def enrol(session: Session, token: str, hostname: str, hardware_id_hash: str | N
 
 
 def device_by_secret(session: Session, secret: str) -> Device | None:
-    """The device holding this secret (reports find theirs in storage.ingest, in a batch)."""
+    """The device holding this secret (reports find theirs locked, in storage.device_writes)."""
     return session.scalar(select(Device).where(Device.secret_hash == token_hash(secret)))

@@ -1,4 +1,4 @@
-"""A batch's writes to rule_states and events: only the rows whose results changed."""
+"""A transaction's writes to rule_states and events: only the rows whose results changed."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from agent.policy import RuleResult
 from server_stub.storage.tables import Event, RuleState
 
 _COMPARED = ("status", "title", "severity", "evidence", "remediation")
 
-# Built once, like storage/ingest's statements.
+# Built once, like storage.device_writes' statements.
 _STORED_RULES = select(RuleState).where(RuleState.device_id.in_(bindparam("ids", expanding=True)))
 _INSERT_RULES = insert(RuleState)
 _UPDATE_RULES = update(RuleState).where(
@@ -23,25 +22,10 @@ _UPDATE_RULES = update(RuleState).where(
 _INSERT_EVENTS = insert(Event)
 
 
-def rule_rows(device_id: str, results: list[RuleResult]) -> list[dict[str, Any]]:
-    """A report's results as rule_states rows (without changed_at)."""
-    return [
-        {
-            "device_id": device_id,
-            "rule_id": r.id,
-            "status": r.status,
-            "title": r.title,
-            "severity": r.severity,
-            "evidence": r.evidence,
-            "remediation": r.remediation,
-        }
-        for r in results
-    ]
-
-
 def rules_digest(rows: list[dict[str, Any]]) -> str:
-    """Equal digests, equal rule_states rows: most reports change nothing and skip the rows."""
-    # The rows as built by rule_rows (same keys, same order); orjson is 15x faster than repr.
+    """Equal digests, equal rule_states rows: most reports change nothing and skip the rows.
+    The rows have rule_states' columns but changed_at, always the same keys in the same order."""
+    # orjson is 15x faster than repr.
     return hashlib.blake2b(orjson.dumps(rows), digest_size=16).hexdigest()
 
 
@@ -56,7 +40,7 @@ def stored_rules(
 
 
 class RuleChanges:
-    """Rule rows and history events for one batch, compared with the rows as stored."""
+    """Rule rows and history events for one transaction, compared with the rows as stored."""
 
     def __init__(self, stored: dict[tuple[str, str], dict[str, Any]]) -> None:
         self.stored = stored
@@ -64,8 +48,13 @@ class RuleChanges:
         self.dirty: set[tuple[str, str]] = set()
         self.events: list[dict[str, Any]] = []
 
-    def apply(self, rows: list[dict[str, Any]], report_id: str, now: datetime) -> None:
-        """A report's rule rows: a changed row is rewritten, a changed status is an event."""
+    def row(self, device_id: str, rule_id: str) -> dict[str, Any] | None:
+        """The rule's row as this transaction has it so far (None: the device has none)."""
+        return self.current.get((device_id, rule_id))
+
+    def apply(self, rows: list[dict[str, Any]], report_id: str | None, now: datetime) -> None:
+        """Rule rows (of a report, or None: of the sweeper): a changed row is rewritten, a
+        changed status is an event."""
         for row in rows:
             key = (row["device_id"], row["rule_id"])
             known = self.current.get(key)
@@ -82,7 +71,7 @@ class RuleChanges:
     def record(
         self,
         device_id: str,
-        report_id: str,
+        report_id: str | None,
         kind: str,
         rule_id: str | None,
         old: str | None,

@@ -1,4 +1,5 @@
-"""server_stub.bodies: size-limited body reading, gzip with a bomb guard, JSON objects only."""
+"""Report bodies: size-limited reading (api.request_body), gzip with a bomb guard and JSON
+objects only (ingest.bodies); each fault a BodyError whose kind the API answers with its status."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from collections.abc import Iterable
 from typing import Any
 
 import pytest
-from fastapi import HTTPException
 from hypothesis import given
 from hypothesis import strategies as st
 from starlette.requests import Request
 
-from server_stub.bodies import decompress, parse_json_object, read_limited
+from server_stub.api.outcomes import status_of
+from server_stub.api.request_body import read_limited
+from server_stub.ingest.bodies import decompress, parse_json_object
+from server_stub.ingest.outcomes import BodyError
 
 LIMIT = 1024
 
@@ -48,8 +51,8 @@ def read(request: Request, limit: int = LIMIT) -> bytes:
     return asyncio.run(read_limited(request, limit))
 
 
-def status_of(exc: pytest.ExceptionInfo[HTTPException]) -> int:
-    return exc.value.status_code
+def status(exc: pytest.ExceptionInfo[BodyError]) -> int:
+    return status_of(exc.value.kind)
 
 
 # read_limited ------------------------------------------------------------------------------
@@ -69,9 +72,9 @@ def test_a_body_of_exactly_the_limit_is_read() -> None:
 
 def test_a_declared_length_over_the_limit_is_refused_before_reading() -> None:
     request = request_with([b"x"], {"Content-Length": str(LIMIT + 1)})
-    with pytest.raises(HTTPException) as exc:
+    with pytest.raises(BodyError) as exc:
         read(request)
-    assert status_of(exc) == 413
+    assert status(exc) == 413
     assert request.state.receives == []  # not one byte read
 
 
@@ -79,17 +82,17 @@ def test_a_streamed_body_stops_at_the_limit() -> None:
     """No Content-Length (chunked): refused as soon as the count passes the limit."""
     chunks = [b"x" * 600] * 100
     request = request_with(chunks)
-    with pytest.raises(HTTPException) as exc:
+    with pytest.raises(BodyError) as exc:
         read(request)
-    assert status_of(exc) == 413
+    assert status(exc) == 413
     assert len(request.state.receives) == 2  # stopped after 1200 bytes, not 60000
 
 
 def test_a_lying_content_length_does_not_lift_the_limit() -> None:
     request = request_with([b"x" * 800, b"x" * 800], {"Content-Length": "10"})
-    with pytest.raises(HTTPException) as exc:
+    with pytest.raises(BodyError) as exc:
         read(request)
-    assert status_of(exc) == 413
+    assert status(exc) == 413
 
 
 @pytest.mark.parametrize("declared", ["abc", "-5", "", "1e9"])
@@ -116,18 +119,18 @@ def test_gzip_of_exactly_the_limit_is_accepted() -> None:
 
 
 def test_gzip_one_byte_over_the_limit_is_413() -> None:
-    with pytest.raises(HTTPException) as exc:
+    with pytest.raises(BodyError) as exc:
         decompress(gzip.compress(b"y" * (LIMIT + 1)), "gzip", LIMIT)
-    assert status_of(exc) == 413
+    assert status(exc) == 413
 
 
 def test_a_gzip_bomb_is_stopped_without_inflating_it() -> None:
     bomb = gzip.compress(b"\0" * (64 * 1024 * 1024), 9)  # 64 MiB in about 64 KB
     assert len(bomb) < 100_000
-    with pytest.raises(HTTPException) as exc:
+    with pytest.raises(BodyError) as exc:
         decompress(bomb, "gzip", 1024 * 1024)
-    assert status_of(exc) == 413
-    assert "once decompressed" in str(exc.value.detail)
+    assert status(exc) == 413
+    assert "once decompressed" in exc.value.message
 
 
 @pytest.mark.parametrize(
@@ -136,34 +139,34 @@ def test_a_gzip_bomb_is_stopped_without_inflating_it() -> None:
     ids=["text", "bad-header", "zlib-not-gzip"],
 )
 def test_invalid_gzip_is_400(body: bytes) -> None:
-    with pytest.raises(HTTPException) as exc:
+    with pytest.raises(BodyError) as exc:
         decompress(body, "gzip", LIMIT)
-    assert status_of(exc) == 400
-    assert "gzip" in str(exc.value.detail)
+    assert status(exc) == 400
+    assert "gzip" in exc.value.message
 
 
 @pytest.mark.parametrize("cut", [0, 5, 12, -4, -1])
 def test_truncated_gzip_is_400(cut: int) -> None:
     whole = gzip.compress(json.dumps({"a": "b" * 100}).encode())
-    with pytest.raises(HTTPException) as exc:
+    with pytest.raises(BodyError) as exc:
         decompress(whole[:cut], "gzip", LIMIT)
-    assert status_of(exc) == 400
+    assert status(exc) == 400
 
 
 @pytest.mark.parametrize("encoding", ["br", "deflate", "x-gzip", "gzip, gzip", "zstd"])
 def test_other_encodings_are_415(encoding: str) -> None:
-    with pytest.raises(HTTPException) as exc:
+    with pytest.raises(BodyError) as exc:
         decompress(gzip.compress(b"{}"), encoding, LIMIT)
-    assert status_of(exc) == 415
-    assert "gzip" in str(exc.value.detail)
+    assert status(exc) == 415
+    assert "gzip" in exc.value.message
 
 
 @given(st.binary(max_size=3 * LIMIT))
 def test_decompress_either_returns_the_original_or_refuses(data: bytes) -> None:
     try:
         out = decompress(gzip.compress(data), "gzip", LIMIT)
-    except HTTPException as exc:
-        assert exc.status_code == 413
+    except BodyError as exc:
+        assert status_of(exc.kind) == 413
         assert len(data) > LIMIT
     else:
         assert out == data
@@ -174,8 +177,8 @@ def test_decompress_either_returns_the_original_or_refuses(data: bytes) -> None:
 def test_random_bytes_as_gzip_are_a_4xx_never_a_crash(data: bytes) -> None:
     try:
         decompress(data, "gzip", LIMIT)
-    except HTTPException as exc:
-        assert exc.status_code in (400, 413)
+    except BodyError as exc:
+        assert status_of(exc.kind) in (400, 413)
 
 
 # parse_json_object -------------------------------------------------------------------------
@@ -189,17 +192,17 @@ def test_a_json_object_is_parsed() -> None:
     "body", [b"", b"{", b"schema=1", b'{"a": "\xff"}', b"\xef\xbb\xbf\xff"], ids=repr
 )
 def test_not_json_is_400(body: bytes) -> None:
-    with pytest.raises(HTTPException) as exc:
+    with pytest.raises(BodyError) as exc:
         parse_json_object(body)
-    assert status_of(exc) == 400
-    assert "not JSON" in str(exc.value.detail)
+    assert status(exc) == 400
+    assert "not JSON" in exc.value.message
 
 
 @pytest.mark.parametrize("body", [b"[]", b"[{}]", b"1", b'"text"', b"null", b"true"])
 def test_json_that_is_no_object_is_422(body: bytes) -> None:
-    with pytest.raises(HTTPException) as exc:
+    with pytest.raises(BodyError) as exc:
         parse_json_object(body)
-    assert status_of(exc) == 422
+    assert status(exc) == 422
 
 
 @pytest.mark.parametrize("opening", [b"[", b'{"a":'])
@@ -207,7 +210,7 @@ def test_deeply_nested_json_is_400_not_a_crash(opening: bytes) -> None:
     """A few KB nest deeper than json's recursion limit: RecursionError must not escape."""
     closing = b"]" if opening == b"[" else b"}"
     body = opening * 5000 + b"1" + closing * 5000
-    with pytest.raises(HTTPException) as exc:
+    with pytest.raises(BodyError) as exc:
         parse_json_object(body)
-    assert status_of(exc) == 400
-    assert "nests too deeply" in str(exc.value.detail)
+    assert status(exc) == 400
+    assert "nests too deeply" in exc.value.message

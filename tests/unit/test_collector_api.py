@@ -26,7 +26,9 @@ from server_stub.api import fast_path
 from server_stub.api.fast_path import ReportsFastPath
 from server_stub.api.fleet import CSV_COLUMNS, _cell
 from server_stub.app import create_app
-from server_stub.config import Settings
+from server_stub.cli import build_parser
+from server_stub.commands import _environment_for
+from server_stub.config import Settings, settings_from
 from server_stub.state import CollectorState
 from server_stub.storage.admins import create_api_token
 from server_stub.storage.devices import RegisterError, register_device
@@ -83,8 +85,12 @@ class Api:
         return secret
 
 
-def make_api(folder: Path) -> Iterator[Api]:
-    settings_ = Settings(data_dir=folder, database_url=f"sqlite:///{folder / 'collector.db'}")
+def make_api(folder: Path, report_fast_path: bool = True) -> Iterator[Api]:
+    settings_ = Settings(
+        data_dir=folder,
+        database_url=f"sqlite:///{folder / 'collector.db'}",
+        report_fast_path=report_fast_path,
+    )
     app = create_app(settings_, run_sweeper=False)
     with TestClient(app) as client:
         api = Api(app, client, "", "", "")
@@ -431,10 +437,11 @@ def fast_path_cases(api: Api, report: dict[str, Any]) -> list[Any]:
 
 
 def test_the_fast_path_answers_as_the_router_would(
-    api: Api, report: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    api: Api, report: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """api.fast_path serves POST /api/v1/reports ahead of FastAPI's router, with the same
-    handler: every kind of answer must be what the router gives (status, JSON, headers)."""
+    handler: every kind of answer must be what the router gives (status, JSON, headers), as a
+    collector with the fast path turned off (--no-report-fast-path) answers."""
     served = []
     handler = fast_path.post_report
 
@@ -450,8 +457,22 @@ def test_the_fast_path_answers_as_the_router_would(
     assert through_fast_path[6][1]["duplicate"] is False and through_fast_path[7][1]["duplicate"]
     assert api.client.get("/api/v1/reports", headers=api.device).status_code == 405
 
-    api.app.user_middleware = [m for m in api.app.user_middleware if m.cls is not ReportsFastPath]
-    api.app.middleware_stack = None  # rebuilt on the next request, without the fast path
-    through_router = fast_path_cases(api, report)
+    (tmp_path / "no-fast-path").mkdir()
+    for without in make_api(tmp_path / "no-fast-path", report_fast_path=False):
+        assert ReportsFastPath not in [m.cls for m in without.app.user_middleware]
+        through_router = fast_path_cases(without, report)
     assert len(served) == 8
     assert through_router == through_fast_path
+
+
+def test_the_fast_path_switch_reaches_every_worker() -> None:
+    """collector serve --no-report-fast-path; with --workers the setting travels as
+    OUTPOST_REPORT_FAST_PATH=0 to the worker processes, which rebuild their settings."""
+    assert settings_from(env={}).report_fast_path is True
+    args = build_parser().parse_args(["serve", "--no-report-fast-path"])
+    assert args.report_fast_path is False
+    assert build_parser().parse_args(["serve"]).report_fast_path is None  # the default holds
+    off = settings_from(report_fast_path=False, env={})
+    on = settings_from(env={})
+    assert settings_from(env=_environment_for(off)).report_fast_path is False
+    assert settings_from(env=_environment_for(on)).report_fast_path is True

@@ -18,12 +18,14 @@ from agent.policy import load_catalogue
 from agent.policy.loader import default_policy_text
 from server_stub.app import create_app
 from server_stub.config import Settings
+from server_stub.ingest.batch import ingest_batch
+from server_stub.ingest.outcomes import Accepted
+from server_stub.ingest.reading import Submission
 from server_stub.security import token_hash
 from server_stub.state import CollectorState
 from server_stub.storage.admins import create_admin
 from server_stub.storage.clock import utcnow
 from server_stub.storage.devices import register_device
-from server_stub.storage.ingest import Accepted, Submission, ingest_batch
 from server_stub.storage.tables import AuditEntry, Device
 
 PASSWORD = "correct horse battery staple"

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import pytest
 
-from server_stub.group_commit import GroupCommit
+from server_stub.ingest.group_commit import GroupCommit
 
 T = TypeVar("T")
 TIMEOUT_S = 10.0  # a hung batch fails the test instead of hanging the run

@@ -18,23 +18,26 @@ import orjson
 import pytest
 from sqlalchemy import Executable, create_engine, select, update
 
+from server_stub.api.outcomes import ANSWERS, status_of
 from server_stub.app import create_app
 from server_stub.config import Settings
-from server_stub.reports import IncomingReport, ReportWriter
+from server_stub.ingest import outcomes as refusals
+from server_stub.ingest.batch import ingest_batch
+from server_stub.ingest.outcomes import Accepted, Outcome, RefusalKind, Refused
+from server_stub.ingest.reading import IncomingReport, Submission
+from server_stub.ingest.runner import ReportWriter
+from server_stub.ingest.sweeper import sweep
 from server_stub.security import token_hash
 from server_stub.state import CollectorState
-from server_stub.storage import ingest as refusals
 from server_stub.storage.clock import utcnow
 from server_stub.storage.devices import register_device, revoke_device
-from server_stub.storage.ingest import Accepted, Refusal, Submission, ingest_batch
 from server_stub.storage.tables import Device, Event, Report, RuleState
-from server_stub.sweeper import sweep
 from tests.system.pg import ENV_VAR, PgServer
 
 BACKENDS = ["sqlite", *(["postgresql"] if os.environ.get(ENV_VAR) else [])]
 IP = "100.64.3.7"
 NEW = Accepted(False, "compliant", [])
-Answer = Accepted | Refusal
+Answer = Outcome
 
 
 @pytest.fixture(params=BACKENDS)
@@ -130,7 +133,7 @@ def report(
     return body
 
 
-def sub(dev: Dev | None, body: dict[str, Any] | None, error: Refusal | None = None) -> Submission:
+def sub(dev: Dev | None, body: dict[str, Any] | None, error: Refused | None = None) -> Submission:
     return Submission(dev.hash if dev else None, body, error, IP)
 
 
@@ -252,7 +255,8 @@ def test_unknown_missing_and_revoked_secrets_are_refused_beside_good_reports(
         r.OTHER_MACHINE,
         NEW,
     ]
-    assert [a.status for a in answers if isinstance(a, Refusal)] == [401, 403, 401, 422, 403]
+    statuses = [status_of(a.kind) for a in answers if isinstance(a, Refused)]
+    assert statuses == [401, 403, 401, 422, 403]
     assert stored_reports(state) == {ra["report_id"]: a.id, rb["report_id"]: b.id}
     for refused in (gone, bound):
         row = device(state, refused)
@@ -265,7 +269,7 @@ def test_unknown_missing_and_revoked_secrets_are_refused_beside_good_reports(
 def test_a_body_error_is_answered_only_to_an_authenticated_device(state: CollectorState) -> None:
     a, b, gone = add_device(state), add_device(state), add_device(state, revoked=True)
     stranger = Dev(str(uuid.uuid4()), "osd_never-issued")
-    broken = Refusal(422, {"message": "report does not match schema version 1", "errors": []})
+    broken = Refused(RefusalKind.SCHEMA, "report does not match schema version 1", ())
     rb = report(state, b)
     items = [sub(a, None, broken), sub(stranger, None, broken), sub(None, None, broken)]
     items += [sub(gone, None, broken), sub(b, rb)]
@@ -366,8 +370,8 @@ def test_after_the_digest_is_cleared_the_next_report_repairs_the_rows(
         long_ago = now - timedelta(days=3)
         execute(state, update(Device).where(Device.id == a.id).values(last_seen_at=long_ago))
         hours = int(state.served_policy.policy.values["reporting"]["stale_after_hours"])
-        with state.sessions.begin() as session:
-            assert sweep(session, timedelta(hours=hours), now) == 1
+        with state.engine.begin() as connection:
+            assert sweep(connection, timedelta(hours=hours), now) == 1
         assert device(state, a)["state"] == "stale"
     else:
         execute(
@@ -413,8 +417,8 @@ def test_store_batch_answers_503_to_each_report_when_the_database_refuses(
         holder.close()
     assert len(answers) == 3
     for answer in answers:
-        assert isinstance(answer, Refusal) and answer.status == 503, answer
-        assert answer.headers == {"Retry-After": "30"}
+        assert isinstance(answer, Refused) and status_of(answer.kind) == 503, answer
+        assert ANSWERS[answer.kind][1] == {"Retry-After": "30"}
     assert stored_reports(state) == {}
     assert [device(state, d)["reports_received"] for d in devs] == [0, 0, 0]
     if fault == "locked":  # the lock gone, the same batch is stored

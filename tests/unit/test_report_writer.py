@@ -10,10 +10,12 @@ import orjson
 import pytest
 
 from agent.policy import Evaluator, RuleResult, load_catalogue
-from server_stub.evaluation import SCOPES
-from server_stub.reports import FAILED, IncomingReport, ReportWriter
+from server_stub.api.outcomes import status_of
+from server_stub.ingest.evaluation import SCOPES
+from server_stub.ingest.outcomes import FAILED, Accepted, Refused
+from server_stub.ingest.reading import IncomingReport
+from server_stub.ingest.runner import ReportWriter
 from server_stub.state import CollectorState
-from server_stub.storage.ingest import Accepted, Refusal
 from tests.unit.test_ingest_batch import (
     IP,
     add_device,
@@ -54,7 +56,7 @@ def test_a_report_that_breaks_its_handling_fails_alone(
     answers = writer(state, BreaksOnHost(policy, load_catalogue(), SCOPES)).store_batch(
         [incoming(a.secret, good_a), incoming(b.secret, bad), incoming(c.secret, good_c)]
     )
-    assert [type(x).__name__ for x in answers] == ["Accepted", "Refusal", "Accepted"]
+    assert [type(x).__name__ for x in answers] == ["Accepted", "Refused", "Accepted"]
     assert answers[1] == FAILED
     assert set(stored_reports(state)) == {good_a["report_id"], good_c["report_id"]}
     assert device(state, b)["reports_received"] == 0
@@ -78,7 +80,7 @@ def test_a_body_that_breaks_reading_fails_alone_after_authentication(
     answers = chosen.store_batch([incoming(a.secret, good), incoming(b.secret, bad)])
     assert isinstance(answers[0], Accepted) and answers[1] == FAILED
     unknown = chosen.store_batch([IncomingReport("osd_unknown", b"{}", None, IP)])
-    assert isinstance(unknown[0], Refusal) and unknown[0].status == 401
+    assert isinstance(unknown[0], Refused) and status_of(unknown[0].kind) == 401
 
 
 def test_times_out_of_range_are_unknown_or_refused_not_crashes(state: CollectorState) -> None:
@@ -92,5 +94,5 @@ def test_times_out_of_range_are_unknown_or_refused_not_crashes(state: CollectorS
     )
     assert isinstance(answers[0], Accepted)
     assert rule_states(state, a)["PATCH-001"]["status"] == "unknown"
-    assert isinstance(answers[1], Refusal) and answers[1].status == 422
-    assert "collected_at" in str(answers[1].detail)
+    assert isinstance(answers[1], Refused) and status_of(answers[1].kind) == 422
+    assert "collected_at" in answers[1].message

@@ -1,18 +1,24 @@
 """The sweeper: expired approvals become unapproved, silent devices stale, each with its rule
-(ADM-001, ADM-002) failed and history recorded; revoked devices are left alone; a second pass
-changes nothing. SQLite always; PostgreSQL too when OUTPOST_TEST_PG_URL names a server."""
+(ADM-001, ADM-002: the catalogue's device_state names them) failed and history recorded; revoked
+devices are left alone; a second pass changes nothing. SQLite always; PostgreSQL too when
+OUTPOST_TEST_PG_URL names a server."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import update
 
+from agent.policy import RuleResult, load_catalogue
+from server_stub.ingest.evaluation import RULE_STATES, device_state, rule_for_state, states_of_rules
+from server_stub.ingest.sweeper import sweep
 from server_stub.state import CollectorState
 from server_stub.storage.clock import utcnow
 from server_stub.storage.devices import revoke_device
 from server_stub.storage.tables import Device
-from server_stub.sweeper import sweep
 from tests.unit.test_ingest_batch import (
     NEW,
     Dev,
@@ -41,8 +47,8 @@ def set_device(state: CollectorState, dev: Dev, **values: object) -> None:
 
 
 def run(state: CollectorState, now: datetime) -> int:
-    with state.sessions.begin() as session:
-        return sweep(session, stale_after(state), now)
+    with state.engine.begin() as connection:
+        return sweep(connection, stale_after(state), now)
 
 
 def test_silent_expired_revoked_and_current_devices(state: CollectorState) -> None:
@@ -77,3 +83,48 @@ def test_silent_expired_revoked_and_current_devices(state: CollectorState) -> No
     for dev in (silent, expired, both):
         assert device(state, dev)["rules_digest"] is None  # the next report compares the rows
     assert run(state, now) == 0  # nothing left to do: the pass is idempotent
+
+
+# the states' rules come from the catalogue ------------------------------------------------
+
+
+def failing(*rule_ids: str) -> list[RuleResult]:
+    return [
+        RuleResult(rule.id, rule.title, rule.severity, "fail", [], "", "", rule.scope)
+        for rule in load_catalogue()
+        if rule.id in rule_ids
+    ]
+
+
+def test_the_catalogue_names_the_rule_of_each_state() -> None:
+    named = {rule.device_state: rule.id for rule in load_catalogue() if rule.device_state}
+    assert named == {"unapproved": "ADM-001", "stale": "ADM-002"}
+    assert {state: rule_for_state(state) for state in RULE_STATES} == named
+
+
+def test_device_state_ranks_revoked_unapproved_stale_then_the_verdict() -> None:
+    assert device_state(failing("ADM-001", "ADM-002"), revoked=True) == "revoked"
+    assert device_state(failing("ADM-001", "ADM-002", "PATCH-002"), revoked=False) == "unapproved"
+    assert device_state(failing("ADM-002", "PATCH-002"), revoked=False) == "stale"
+    assert device_state(failing("PATCH-002"), revoked=False) == "non_compliant"
+    assert device_state([], revoked=False) == "compliant"
+
+
+def test_a_catalogue_state_the_collector_does_not_know_is_an_error() -> None:
+    rule = next(r for r in load_catalogue() if r.device_state == "stale")
+    with pytest.raises(ValueError, match="asleep"):
+        states_of_rules((dataclasses.replace(rule, device_state="asleep"),))
+
+
+def test_no_rule_id_is_written_into_the_collector() -> None:
+    """The collector finds its rules through the catalogue; a rule id in its source would
+    silently stop working when the catalogue changes."""
+    ids = {rule.id for rule in load_catalogue()}
+    root = Path(__file__).resolve().parents[2] / "server_stub"
+    found = {
+        (str(path.relative_to(root)), rule_id)
+        for path in root.rglob("*.py")
+        for rule_id in ids
+        if rule_id in path.read_text(encoding="utf-8")
+    }
+    assert found == set()

@@ -1,0 +1,186 @@
+"""Stores a batch of reports in one transaction: authenticate, deduplicate, evaluate, record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from agent.policy import Evaluator, RuleResult
+from agent.policy.operations import parse_timestamp
+from server_stub.ingest.authentication import authenticate_submission
+from server_stub.ingest.evaluation import CollectorFacts, device_state, evaluate_report
+from server_stub.ingest.outcomes import ID_TAKEN, Accepted, Outcome, Refused
+from server_stub.ingest.reading import Submission
+from server_stub.storage.clock import iso
+from server_stub.storage.device_writes import DeviceRow, lock_devices_by_secret, write_devices
+from server_stub.storage.report_rows import insert_reports, report_owners
+from server_stub.storage.rule_changes import RuleChanges, rules_digest, stored_rules
+
+
+def rule_rows(device_id: str, results: list[RuleResult]) -> list[dict[str, Any]]:
+    """A report's results as rule_states rows (without changed_at)."""
+    return [
+        {
+            "device_id": device_id,
+            "rule_id": r.id,
+            "status": r.status,
+            "title": r.title,
+            "severity": r.severity,
+            "evidence": r.evidence,
+            "remediation": r.remediation,
+        }
+        for r in results
+    ]
+
+
+@dataclass
+class _Candidate:
+    """An authenticated report, evaluated, not yet known to be new."""
+
+    index: int
+    item: Submission
+    device: DeviceRow
+    report_id: str
+    collected_at: str
+    results: list[RuleResult]
+    state: str
+    rule_rows: list[dict[str, Any]]
+    digest: str
+
+
+def _collected_at(report: dict[str, Any], now: datetime) -> str:
+    """The report's time, never later than its arrival: a laptop whose clock runs ahead must
+    not make every later report look older than it."""
+    collected = parse_timestamp(str(report["collected_at"]))
+    return iso(min(collected, now)) or ""
+
+
+def _evaluate(
+    index: int, item: Submission, device: DeviceRow, evaluator: Evaluator, now: datetime
+) -> _Candidate:
+    assert item.report is not None
+    facts = CollectorFacts(
+        source_ip=item.source_ip,
+        approved=True,  # a revoked device never gets this far
+        approval_expires=device.approval_expires,
+        last_seen_at=now,
+    )
+    results = evaluate_report(evaluator, item.report, facts, now)
+    rows = rule_rows(device.id, results)
+    return _Candidate(
+        index=index,
+        item=item,
+        device=device,
+        report_id=str(item.report["report_id"]),
+        collected_at=_collected_at(item.report, now),
+        results=results,
+        state=device_state(results, revoked=False),
+        rule_rows=rows,
+        digest=rules_digest(rows),
+    )
+
+
+def _report_rows(candidates: list[_Candidate], now: datetime) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": c.report_id,
+            "device_id": c.device.id,
+            "received_at": now,
+            "collected_at": c.collected_at,
+            "source_ip": c.item.source_ip,
+            "verdict": c.state,
+            "body": c.item.report,
+        }
+        for c in candidates
+    ]
+
+
+def ingest_batch(
+    connection: Connection, items: list[Submission], evaluator: Evaluator, now: datetime
+) -> list[Outcome]:
+    """Everything in the caller's transaction; one answer per item, in order. A resent report
+    changes nothing but the device's last_seen_at."""
+    devices = lock_devices_by_secret(connection, {i.secret_hash for i in items if i.secret_hash})
+    answers: list[Outcome | None] = [None] * len(items)
+    candidates: list[_Candidate] = []
+    first_ids: set[str] = set()  # a report id sent twice in one batch is stored once
+    repeats: list[tuple[int, str, DeviceRow]] = []
+    for index, item in enumerate(items):
+        checked = authenticate_submission(item, devices)
+        if isinstance(checked, Refused):
+            answers[index] = checked
+            continue
+        assert item.report is not None
+        report_id = str(item.report["report_id"])
+        if report_id in first_ids:
+            repeats.append((index, report_id, checked))
+            continue
+        first_ids.add(report_id)
+        candidates.append(_evaluate(index, item, checked, evaluator, now))
+
+    new_ids = insert_reports(connection, _report_rows(candidates, now))
+    duplicates = _refuse_taken_ids(connection, candidates, repeats, new_ids, answers)
+    fresh = [c for c in candidates if c.report_id in new_ids]
+    changed = {c.device.id for c in fresh if c.digest != c.device.rules_digest}
+    changes = RuleChanges(stored_rules(connection, changed))
+    for candidate in fresh:  # in arrival order; each answer is the state its report left
+        device = candidate.device
+        _apply(candidate, changes, now)
+        device.last_seen_at, device.touched = now, True
+        answers[candidate.index] = Accepted(False, device.state, list(device.failing_rules))
+    for index, device in duplicates:
+        device.last_seen_at, device.touched = now, True  # a resend, too, shows it is alive
+        answers[index] = Accepted(True, device.state, list(device.failing_rules))
+    changes.write(connection)
+    write_devices(connection, list(devices.values()))
+    assert all(a is not None for a in answers), "every item is answered"
+    return [a for a in answers if a is not None]
+
+
+def _apply(candidate: _Candidate, changes: RuleChanges, now: datetime) -> None:
+    """A new report on its device's row, in memory; rule and state changes become events."""
+    device = candidate.device
+    device.reports_received += 1
+    device.last_source_ip = candidate.item.source_ip
+    # A late report (spooled while offline) joins the history but does not overwrite a newer one.
+    if device.last_collected_at is not None and candidate.collected_at < device.last_collected_at:
+        return
+    device.last_collected_at = candidate.collected_at
+    device.last_report_id = candidate.report_id
+    device.failing_rules = [r.id for r in candidate.results if r.status == "fail"]
+    if candidate.digest != device.rules_digest:
+        changes.apply(candidate.rule_rows, candidate.report_id, now)
+        device.rules_digest = candidate.digest
+    if candidate.state != device.state:
+        changes.record(
+            device.id, candidate.report_id, "state", None, device.state, candidate.state, now
+        )
+        device.state = candidate.state
+
+
+def _refuse_taken_ids(
+    connection: Connection,
+    candidates: list[_Candidate],
+    repeats: list[tuple[int, str, DeviceRow]],
+    new_ids: set[str],
+    answers: list[Outcome | None],
+) -> list[tuple[int, DeviceRow]]:
+    """A report id that inserted nothing is a resend from the same device (returned, to be
+    answered as a duplicate) or an id another device already used (ID_TAKEN, set in answers)."""
+    owners = report_owners(
+        connection, [c.report_id for c in candidates if c.report_id not in new_ids]
+    )
+    for candidate in candidates:
+        if candidate.report_id in new_ids:
+            owners[candidate.report_id] = candidate.device.id
+    duplicates = []
+    resent = [(c.index, c.report_id, c.device) for c in candidates if c.report_id not in new_ids]
+    for index, report_id, device in resent + repeats:
+        if owners.get(report_id) == device.id:
+            duplicates.append((index, device))
+        else:
+            answers[index] = ID_TAKEN
+    return duplicates

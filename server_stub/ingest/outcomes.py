@@ -1,0 +1,86 @@
+"""What ingest answers: a report Accepted, or Refused with a kind, a message and field errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class RefusalKind(Enum):
+    """Why a report (or a device secret) was refused; the API gives each kind its status."""
+
+    NO_SECRET = "no_secret"
+    UNKNOWN_SECRET = "unknown_secret"
+    REVOKED = "revoked"
+    BODY_TOO_LARGE = "body_too_large"
+    UNSUPPORTED_ENCODING = "unsupported_encoding"
+    NOT_GZIP = "not_gzip"
+    NOT_JSON = "not_json"
+    TOO_DEEP = "too_deep"
+    NOT_AN_OBJECT = "not_an_object"
+    SCHEMA = "schema"
+    NOT_A_TIME = "not_a_time"
+    FROM_THE_FUTURE = "from_the_future"
+    WRONG_DEVICE = "wrong_device"
+    OTHER_MACHINE = "other_machine"
+    ID_TAKEN = "id_taken"
+    UNAVAILABLE = "unavailable"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One schema violation: where in the report ("$.host.hostname") and what is wrong."""
+
+    field: str
+    problem: str
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A report that was not stored, and why; `errors` lists schema violations (SCHEMA only)."""
+
+    kind: RefusalKind
+    message: str
+    errors: tuple[FieldError, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A stored report (or a resend of one): the state it left its device in."""
+
+    duplicate: bool
+    state: str
+    failing: list[str]
+
+
+Outcome = Accepted | Refused
+
+
+class BodyError(Exception):
+    """A body that is no acceptable report: too large, badly encoded, not a JSON object, not
+    of the schema, from the future..."""
+
+    def __init__(
+        self, kind: RefusalKind, message: str, errors: tuple[FieldError, ...] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.errors = errors
+
+    def refused(self) -> Refused:
+        return Refused(self.kind, self.message, self.errors)
+
+
+# The refusals whose message never changes; a body's fault carries its own message.
+NO_SECRET = Refused(
+    RefusalKind.NO_SECRET, "a device secret is required (Authorization: Bearer ...)"
+)
+UNKNOWN_SECRET = Refused(RefusalKind.UNKNOWN_SECRET, "unknown device secret")
+REVOKED = Refused(RefusalKind.REVOKED, "this device has been revoked")
+WRONG_DEVICE = Refused(RefusalKind.WRONG_DEVICE, "device_id does not match the enrolled device")
+OTHER_MACHINE = Refused(RefusalKind.OTHER_MACHINE, "this device secret is bound to another machine")
+ID_TAKEN = Refused(RefusalKind.ID_TAKEN, "this report id belongs to another device")
+UNAVAILABLE = Refused(RefusalKind.UNAVAILABLE, "the database is unavailable; send again later")
+FAILED = Refused(RefusalKind.FAILED, "the report could not be stored")

@@ -1,0 +1,129 @@
+"""The one write path to devices: rows locked for the transaction, changed in memory, written
+back in one statement. Ingest and the sweeper both lock and write devices through it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, bindparam, or_, select, update
+
+from server_stub.storage.tables import Device
+
+
+@dataclass
+class DeviceRow:
+    """A locked device row; `touched` rows are written back by write_devices."""
+
+    id: str
+    revoked_at: datetime | None
+    hardware_id_hash: str | None
+    approval_expires: date
+    state: str
+    failing_rules: list[str]
+    last_seen_at: datetime | None
+    last_collected_at: str | None
+    last_report_id: str | None
+    last_source_ip: str | None
+    reports_received: int
+    rules_digest: str | None
+    touched: bool = False
+
+
+_COLUMNS = (
+    Device.id,
+    Device.revoked_at,
+    Device.hardware_id_hash,
+    Device.approval_expires,
+    Device.state,
+    Device.failing_rules,
+    Device.last_seen_at,
+    Device.last_collected_at,
+    Device.last_report_id,
+    Device.last_source_ip,
+    Device.reports_received,
+    Device.rules_digest,
+)
+
+# Statements are built once: SQLAlchemy then reuses each one's cache key and compiled form
+# instead of rebuilding them for every batch. Rows are locked in id order (FOR UPDATE on
+# PostgreSQL): two transactions that each lock several devices in another order could deadlock.
+_BY_SECRET = (
+    select(Device.secret_hash, *_COLUMNS)
+    .where(Device.secret_hash.in_(bindparam("hashes", expanding=True)))
+    .order_by(Device.id)
+)
+_TO_SWEEP = (
+    select(*_COLUMNS)
+    .where(
+        Device.revoked_at.is_(None),
+        Device.state != "unapproved",
+        or_(
+            Device.approval_expires < bindparam("today"),
+            and_(Device.state != "stale", Device.last_seen_at < bindparam("seen_before")),
+        ),
+    )
+    .order_by(Device.id)
+)
+_FOR_UPDATE = {statement: statement.with_for_update() for statement in (_BY_SECRET, _TO_SWEEP)}
+_UPDATE = update(Device).where(Device.id == bindparam("k_id"))
+
+
+AnySelect = Select[*tuple[Any, ...]]
+
+
+def _locking(connection: Connection, statement: AnySelect) -> AnySelect:
+    """The statement that reads its rows locked until the transaction ends. SQLite: BEGIN
+    IMMEDIATE takes the database's write lock before anything is read; PostgreSQL: FOR UPDATE
+    (the locking forms are built once, too)."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        return statement
+    return _FOR_UPDATE[statement]
+
+
+def _row(values: Any) -> DeviceRow:
+    row = DeviceRow(*values)
+    row.failing_rules = list(row.failing_rules or [])
+    return row
+
+
+def lock_devices_by_secret(connection: Connection, hashes: set[str]) -> dict[str, DeviceRow]:
+    """secret hash -> the device holding it, locked (on SQLite the lock is taken regardless)."""
+    statement = _locking(connection, _BY_SECRET)
+    if not hashes:
+        return {}
+    rows = connection.execute(statement, {"hashes": list(hashes)})
+    return {str(secret_hash): _row(values) for secret_hash, *values in rows}
+
+
+def lock_devices_to_sweep(
+    connection: Connection, today: date, seen_before: datetime
+) -> list[DeviceRow]:
+    """Devices, not revoked and not yet unapproved, whose approval ended before today or that
+    (not yet stale) have not been seen since seen_before; locked, in id order."""
+    statement = _locking(connection, _TO_SWEEP)
+    rows = connection.execute(statement, {"today": today, "seen_before": seen_before})
+    return [_row(values) for values in rows]
+
+
+def write_devices(connection: Connection, devices: list[DeviceRow]) -> None:
+    """One UPDATE for every touched row (executemany)."""
+    rows = [
+        {
+            "k_id": d.id,
+            "last_seen_at": d.last_seen_at,
+            "state": d.state,
+            "failing_rules": d.failing_rules,
+            "last_collected_at": d.last_collected_at,
+            "last_report_id": d.last_report_id,
+            "last_source_ip": d.last_source_ip,
+            "reports_received": d.reports_received,
+            "rules_digest": d.rules_digest,
+        }
+        for d in devices
+        if d.touched
+    ]
+    if rows:
+        connection.execute(_UPDATE, rows)
