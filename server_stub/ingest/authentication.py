@@ -1,5 +1,7 @@
-"""Who sent a report: the device behind a secret; no secret, an unknown one, a revoked device,
-then the body's own fault, then the checks that need both body and device."""
+"""Who sent a report: the device behind its secret, or why the report is refused.
+
+In this order: no secret, an unknown one, a revoked device, then the body's own fault, then the
+checks that need both body and device (a caller without a good secret learns nothing more)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Group commit: requests that arrive while a batch is being written join the next batch, so
-N concurrent requests cost one transaction instead of N."""
+"""Group commit: requests that arrive while a batch is being written join the next batch.
+
+So N concurrent requests cost one transaction instead of N."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Reads a report as it arrived into a Submission: the secret hashed, the body decoded and
-checked against the report schema and the clock."""
+"""Reads a report as it arrived into a Submission: secret hashed, body decoded and checked."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The ingest's runner: reads a batch of reports and stores it in one transaction; a report whose
-handling fails is answered FAILED alone, a database that is down or locked UNAVAILABLE."""
+"""The ingest's runner: a batch of reports read and stored in one transaction, faults contained.
+
+A report whose handling fails is answered FAILED alone; a database that is down or locked makes
+every report of the batch UNAVAILABLE."""
 
 from __future__ import annotations
 

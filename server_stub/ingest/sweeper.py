@@ -1,5 +1,6 @@
-"""Time-driven states: a device goes stale when it stops reporting, unapproved when its
-approval expires. Runs every minute in each collector process; the updates are idempotent."""
+"""Time-driven states: silent devices go stale, devices whose approval expired unapproved.
+
+Runs every minute in each collector process; the updates are idempotent."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Storage: the collector's tables, migrations, statements and reads; no HTTP, no policy."""

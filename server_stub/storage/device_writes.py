@@ -1,5 +1,6 @@
-"""The one write path to devices: rows locked for the transaction, changed in memory, written
-back in one statement. Ingest and the sweeper both lock and write devices through it."""
+"""The one write path to devices, for ingest and the sweeper: lock rows, change, write back.
+
+Rows are locked for the transaction, changed in memory and written back in one statement."""
 
 from __future__ import annotations
 

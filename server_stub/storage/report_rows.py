@@ -1,5 +1,4 @@
-"""Report rows: a batch's reports in one INSERT (an id already stored inserts nothing), and the
-devices that own given report ids."""
+"""Report rows: a batch inserted in one statement, deduplicated on id, and who owns an id."""
 
 from __future__ import annotations
 
