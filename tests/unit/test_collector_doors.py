@@ -213,6 +213,7 @@ def test_cli_creates_lists_and_revokes_tokens(
     assert lines[0].split("\t") == ["name", "created", "expires", "last_used", "revoked", "status"]
     name, created, expires, last_used, revoked, status = lines[1].split("\t")
     assert (name, last_used, revoked, status) == ("backup", "-", "-", "live")
+    assert created[:10] == utcnow().date().isoformat()
     assert expires[:10] == (utcnow() + timedelta(days=30)).date().isoformat()
     assert main(["token", "revoke", "backup", *db]) == 0
     assert main(["token", "list", *db]) == 0
