@@ -271,7 +271,7 @@ def test_schema_errors_list_every_field(
 
 
 def enrol_raw(collector: Collector, token: str, hostname: str = "laptop") -> requests.Response:
-    body = {"token": token, "hostname": hostname, "hardware_id_hash": None}
+    body = {"token": token, "hostname": hostname, "hardware_id_hash": "ab" * 32}
     return requests.post(collector.url + "/api/v1/enroll", json=body, timeout=10)
 
 
