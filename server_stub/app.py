@@ -8,12 +8,16 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
 from server_stub.api import agents, fleet, ops
 from server_stub.api.deps import ERRORS
+from server_stub.api.errors import validation_error
 from server_stub.api.fast_path import ReportsFastPath
+from server_stub.api.guard import DoorGuard
 from server_stub.config import Settings, settings_from
+from server_stub.dashboard import login_check
 from server_stub.dashboard import routes as dashboard
 from server_stub.ingest.group_commit import GroupCommit
 from server_stub.ingest.policy import load_served_policy
@@ -32,6 +36,7 @@ def create_app(settings: Settings, run_sweeper: bool = True) -> FastAPI:
     upgrade(engine)
     served_policy = load_served_policy(settings.policy_file)
     validator = report_validator()
+    login_check.warm_up()
     writer = ReportWriter(engine, validator, served_policy.evaluator, settings.max_body_bytes)
     state = CollectorState(
         settings=settings,
@@ -64,8 +69,10 @@ def create_app(settings: Settings, run_sweeper: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.collector = state
+    app.add_exception_handler(RequestValidationError, validation_error)
     if settings.report_fast_path:
         app.add_middleware(ReportsFastPath)
+    app.add_middleware(DoorGuard, tls=settings.tls)  # added last: the outermost
     app.include_router(agents.router)
     app.include_router(fleet.router)
     app.include_router(ops.router)

@@ -9,6 +9,7 @@ from datetime import date
 
 from server_stub import commands
 from server_stub.config import SettingsError, settings_from
+from server_stub.storage.admins import DEFAULT_TOKEN_DAYS
 
 EXIT_USAGE = 2
 
@@ -84,6 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
     token_create = api_token.add_parser("create", help="print a new admin API token")
     _database_options(token_create)
     token_create.add_argument("--name", required=True)
+    token_create.add_argument(
+        "--expires-days", type=int, default=DEFAULT_TOKEN_DAYS, metavar="DAYS",
+        help=f"days the token is valid (default {DEFAULT_TOKEN_DAYS})",
+    )  # fmt: skip
+    token_list = api_token.add_parser("list", help="every token: created, expires, last used")
+    _database_options(token_list)
+    token_revoke = api_token.add_parser("revoke", help="revoke a token: it answers 401 at once")
+    _database_options(token_revoke)
+    token_revoke.add_argument("name")
 
     demo = sub.add_parser("demo", help="run the whole product on this machine")
     demo.add_argument("--port", type=int, default=0, help="port (default: any free one)")

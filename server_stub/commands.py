@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 import uvicorn
+from sqlalchemy.orm import Session
 
 from agent.policy import PolicyError
 from server_stub.app import create_app
@@ -15,7 +16,15 @@ from server_stub.config import Settings
 from server_stub.demo import DemoError
 from server_stub.demo import demo as run_demo
 from server_stub.http_protocol import NoDelayHttpToolsProtocol
-from server_stub.storage.admins import AdminError, create_admin, create_api_token
+from server_stub.storage.admins import (
+    AdminError,
+    TokenInfo,
+    create_admin,
+    create_api_token,
+    list_api_tokens,
+    revoke_api_token,
+)
+from server_stub.storage.clock import iso, utcnow
 from server_stub.storage.db import make_engine, session_factory, upgrade
 from server_stub.storage.devices import (
     RegisterError,
@@ -114,12 +123,34 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 create_admin(session, args.username, password, CLI_ACTOR)
                 print(f"created admin {args.username}")
             elif args.command == "token":
-                print(create_api_token(session, args.name, CLI_ACTOR))
+                _token_command(session, args)
     except (RegisterError, AdminError) as exc:
         raise CommandError(str(exc)) from exc
     finally:
         engine.dispose()
     return 0
+
+
+def token_table(tokens: list[TokenInfo]) -> str:
+    """`collector token list`: one line per token, tab-separated, with a header."""
+    now = utcnow()
+    lines = ["name\tcreated\texpires\tlast_used\trevoked\tstatus"]
+    for t in tokens:
+        status = "live" if t.live(now) else ("revoked" if t.revoked_at else "expired")
+        cells = [t.name, iso(t.created_at), iso(t.expires_at), iso(t.last_used_at)]
+        cells.append(iso(t.revoked_at))
+        lines.append("\t".join(c or "-" for c in cells) + "\t" + status)
+    return "\n".join(lines)
+
+
+def _token_command(session: Session, args: argparse.Namespace) -> None:
+    if args.token_command == "create":
+        print(create_api_token(session, args.name, CLI_ACTOR, args.expires_days))
+    elif args.token_command == "list":
+        print(token_table(list_api_tokens(session)))
+    elif args.token_command == "revoke":
+        revoke_api_token(session, args.name, CLI_ACTOR)
+        print(f"revoked token {args.name}")
 
 
 def demo(port: int, wait: bool) -> int:

@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Response
 
 from server_stub.api.deps import DB, ERRORS, Admin
 from server_stub.api.models import DeviceDetail, DeviceState, DeviceSummary, EventOut, RuleOut
@@ -15,9 +15,11 @@ from server_stub.storage.clock import iso
 from server_stub.storage.tables import Device
 
 router = APIRouter(prefix="/api/v1", tags=["fleet"], responses=ERRORS)
+# Documented as printable: api.guard refuses control characters (NUL above all) in any path.
+DeviceId = Annotated[str, Path(max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
-def _device(session: DB, device_id: str) -> Device:
+def _device(session: DB, device_id: DeviceId) -> Device:
     device = session.get(Device, device_id)
     if device is None:
         raise HTTPException(404, "no such device")
@@ -44,7 +46,7 @@ def list_devices(
 
 
 @router.get("/devices/{device_id}", response_model=DeviceDetail, responses={404: {}})
-def get_device(device_id: str, session: DB, admin: Admin) -> DeviceDetail:
+def get_device(device_id: DeviceId, session: DB, admin: Admin) -> DeviceDetail:
     """One device: approval, the latest rule results with evidence, the latest facts."""
     device = _device(session, device_id)
     rules = [
@@ -75,7 +77,7 @@ def get_device(device_id: str, session: DB, admin: Admin) -> DeviceDetail:
 
 
 @router.get("/devices/{device_id}/history", response_model=list[EventOut], responses={404: {}})
-def get_history(device_id: str, session: DB, admin: Admin) -> list[EventOut]:
+def get_history(device_id: DeviceId, session: DB, admin: Admin) -> list[EventOut]:
     """Every change of the device's state and of each rule's status, newest first."""
     device = _device(session, device_id)
     return [

@@ -15,12 +15,17 @@ class Strict(BaseModel):
 
 # No control characters (NUL included): PostgreSQL refuses NUL in text, and no name needs them.
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+HARDWARE_ID = r"^[0-9a-f]{64}$"
 
 
 class EnrolRequest(Strict):
     token: str = Field(min_length=1, max_length=200, pattern=PRINTABLE)
     hostname: str = Field(min_length=1, max_length=255, pattern=PRINTABLE)
-    hardware_id_hash: str | None = Field(default=None, max_length=64, pattern=r"^[0-9a-f]+$")
+    # Required: a secret bound to no machine could be copied anywhere (reports check it).
+    hardware_id_hash: str = Field(
+        pattern=HARDWARE_ID,
+        description="SHA-256 (64 lowercase hex digits) of the machine's hardware id",
+    )
 
 
 class EnrolResponse(Strict):

@@ -6,11 +6,12 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from server_stub.dashboard import manage, pages, session
+from server_stub.dashboard import manage, pages, session, tokens
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 router = APIRouter(include_in_schema=False)
 # manage first: GET /devices/new must match before GET /devices/{device_id}.
 router.include_router(session.router)
 router.include_router(manage.router)
+router.include_router(tokens.router)
 router.include_router(pages.router)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from server_stub.api.deps import DB, SESSION_COOKIE, State
+from server_stub.api.deps import DB, SESSION_COOKIE, State, peer
+from server_stub.dashboard.login_check import check_login
 from server_stub.dashboard.web import (
     MaybeViewer,
     PostedForm,
@@ -18,7 +20,8 @@ from server_stub.dashboard.web import (
     same_token,
     secure_cookies,
 )
-from server_stub.storage.admins import login, logout
+from server_stub.network import client_address
+from server_stub.storage.admins import logout
 from server_stub.storage.audit import record
 
 # Login CSRF: GET /login draws a random token and sends it twice, in a hidden field and in an
@@ -61,8 +64,10 @@ def login_page(
 
 
 @router.post("/login")
-def login_submit(request: Request, session: DB, state: State, form: PostedForm) -> Response:
-    """Check the double-submit token, then the password; a new session cookie on success."""
+async def login_submit(request: Request, state: State, form: PostedForm) -> Response:
+    """Check the double-submit token, then the password; a new session cookie on success.
+    async, with the password checked in its own pool (dashboard.login_check): a flood of
+    logins must not take the threads the other routes run in."""
     next_url = safe_next(form.get("next"))
     if form.problem is not None:
         return login_form(request, form.problem, next_url, "The form could not be read.")
@@ -70,9 +75,20 @@ def login_submit(request: Request, session: DB, state: State, form: PostedForm) 
         message = "The login form expired or did not come from this site. Please try again."
         return login_form(request, 403, next_url, message)
     username, password = form.get("username").strip(), form.get("password")
-    found = None
-    if 0 < len(username) <= MAX_USERNAME and 0 < len(password) <= MAX_PASSWORD:
-        found = login(session, username, password, state.settings.session_hours)
+    if not (0 < len(username) <= MAX_USERNAME and 0 < len(password) <= MAX_PASSWORD):
+        return login_form(request, 401, next_url, "Wrong username or password.")
+    forwarded = ", ".join(request.headers.getlist("x-forwarded-for")) or None
+    address = client_address(peer(request), forwarded, state.settings.trusted_proxies)
+    result = await check_login(
+        state.sessions, username, password, address, state.settings.session_hours
+    )
+    if result.retry_after > 0:
+        seconds = math.ceil(result.retry_after)
+        message = f"Too many failed logins. Try again in {seconds} seconds."
+        response = login_form(request, 429, next_url, message)
+        response.headers["Retry-After"] = str(seconds)
+        return response
+    found = result.session
     if found is None:
         return login_form(request, 401, next_url, "Wrong username or password.")
     response = redirect(next_url)

@@ -119,10 +119,19 @@ async def read_form(request: Request) -> Form:
     except BodyError:
         return Form(problem=413)
     try:
-        parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
+        parsed = parse_qs(
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            max_num_fields=MAX_FIELDS,
+            errors="strict",  # %FF is refused, not turned into U+FFFD
+        )
     except ValueError:  # not UTF-8 (UnicodeDecodeError) or too many fields
         return Form(problem=400)
-    return Form({key: values[0] for key, values in parsed.items()})
+    fields = {key: values[0] for key, values in parsed.items()}
+    # NUL reaches no database: PostgreSQL refuses it in text (a 500), and no field needs it.
+    if any("\x00" in key or "\x00" in value for key, value in fields.items()):
+        return Form(problem=400)
+    return Form(fields)
 
 
 PostedForm = Annotated[Form, Depends(read_form)]

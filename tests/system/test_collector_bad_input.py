@@ -271,7 +271,7 @@ def test_schema_errors_list_every_field(
 
 
 def enrol_raw(collector: Collector, token: str, hostname: str = "laptop") -> requests.Response:
-    body = {"token": token, "hostname": hostname, "hardware_id_hash": None}
+    body = {"token": token, "hostname": hostname, "hardware_id_hash": "ab" * 32}
     return requests.post(collector.url + "/api/v1/enroll", json=body, timeout=10)
 
 
@@ -411,7 +411,7 @@ def test_a_report_without_hardware_id_from_a_bound_device_is_refused(
 
 def test_a_nul_in_the_search_is_not_a_server_error(collector: Collector) -> None:
     response = collector.admin_get("/api/v1/devices", q="lap\x00top")
-    assert response.status_code in (200, 422), response.text
+    assert response.status_code in (200, 400, 422), response.text  # 400: api.guard refuses it
 
 
 def test_an_enrolment_answered_200_can_be_used(collector: Collector) -> None:

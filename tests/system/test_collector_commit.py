@@ -65,7 +65,7 @@ def answered_while_blocked(
 
 def test_enrolment_is_answered_after_its_commit(collector: Collector) -> None:
     registration = collector.register()
-    body = {"token": registration.token, "hostname": "laptop", "hardware_id_hash": None}
+    body = {"token": registration.token, "hostname": "laptop", "hardware_id_hash": "ab" * 32}
 
     def enrol() -> requests.Response:
         return requests.post(collector.url + "/api/v1/enroll", json=body, timeout=60)

@@ -84,7 +84,7 @@ def _hostile_device(url: str, data_dir: Path) -> str:
     )  # fmt: skip
     enrolled = requests.post(
         f"{url}/api/v1/enroll",
-        json={"token": token, "hostname": HOSTILE, "hardware_id_hash": None},
+        json={"token": token, "hostname": HOSTILE, "hardware_id_hash": "ab" * 32},
         timeout=10,
     ).json()
     facts = subprocess.run(
@@ -98,6 +98,7 @@ def _hostile_device(url: str, data_dir: Path) -> str:
     report = json.loads(facts.stdout)
     report["device_id"] = enrolled["device_id"]
     report["host"]["hostname"] = HOSTILE
+    report["host"]["hardware_id_hash"] = "ab" * 32  # the machine it enrolled as
     answer = requests.post(
         f"{url}/api/v1/reports",
         data=gzip.compress(json.dumps(report).encode()),

@@ -34,6 +34,7 @@ from server_stub.storage.admins import create_api_token
 from server_stub.storage.devices import RegisterError, register_device
 
 AGENT_PATHS = ("/api/v1/reports", "/api/v1/policy")
+HARDWARE = "ab" * 32  # the machine every test device enrols from
 
 
 @dataclass
@@ -78,7 +79,7 @@ class Api:
         return registration.device_id, registration.enrolment_token
 
     def enrol(self, token: str) -> str:
-        body = {"token": token, "hostname": "laptop", "hardware_id_hash": None}
+        body = {"token": token, "hostname": "laptop", "hardware_id_hash": HARDWARE}
         response = self.client.post("/api/v1/enroll", json=body)
         assert response.status_code == 200, response.text
         secret: str = response.json()["device_secret"]
@@ -233,7 +234,8 @@ def test_metrics_are_prometheus_text(api: Api, report: dict[str, Any]) -> None:
 @pytest.fixture
 def report(linux_report: dict[str, Any]) -> dict[str, Any]:
     """This machine's report (tests/conftest.py) with a fresh report id."""
-    return {**linux_report, "report_id": str(uuid.uuid4())}
+    host = {**linux_report["host"], "hardware_id_hash": HARDWARE}
+    return {**linux_report, "report_id": str(uuid.uuid4()), "host": host}
 
 
 # the CSV export ----------------------------------------------------------------------------
