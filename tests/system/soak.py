@@ -116,7 +116,7 @@ class Killer(threading.Thread):
                 self.kills += 1
                 time.sleep(self.rng.uniform(*self.down_s))
                 self.collector.start()
-        except BaseException as exc:  # pytest.fail raises BaseException; re-raised by the soak
+        except BaseException as exc:  # noqa: BLE001 pytest.fail's Failed too; re-raised by the soak
             self.error = exc
 
 
@@ -130,12 +130,14 @@ def run_soak(
     every_s: tuple[float, float] = (2.0, 5.0),
     down_s: tuple[float, float] = (0.0, 2.0),
     concurrency: int = 6,
+    min_kills: int = 0,
     seed: int | None = None,
     progress: Callable[[str], None] = lambda _: None,
 ) -> SoakResult:
     """Agents send (each agent one send at a time, at most `concurrency` at once) until each has
-    made `reports_per_agent` reports or `duration_s` has passed, while the collector is killed
-    and restarted; then every spool is flushed and the database compared."""
+    made `reports_per_agent` reports and the collector was killed `min_kills` times, or until
+    `duration_s` has passed, while the collector is killed and restarted; then every spool is
+    flushed and the database compared."""
     assert (reports_per_agent is None) != (duration_s is None), "give one of the two bounds"
     rng = random.Random(seed)
     started = time.monotonic()
@@ -145,12 +147,18 @@ def run_soak(
     lock = threading.Lock()
     slots = threading.Semaphore(concurrency)
     deadline = None if duration_s is None else time.monotonic() + duration_s
+    killer = Killer(collector, every_s, down_s, rng)
+
+    def more(made: int) -> bool:
+        if deadline is not None:
+            return time.monotonic() < deadline
+        assert reports_per_agent is not None
+        # A fast machine must not finish before the killer has had its turns.
+        return made < reports_per_agent or killer.kills < min_kills
 
     def keep_sending(device: EnrolledDevice) -> None:
         made = 0
-        while (reports_per_agent is None or made < reports_per_agent) and (
-            deadline is None or time.monotonic() < deadline
-        ):
+        while more(made):
             with slots:
                 done = agent(device.state_dir, "send")
             ids = MADE.findall(done.stdout + done.stderr)
@@ -163,7 +171,6 @@ def run_soak(
                     )
             made += 1
 
-    killer = Killer(collector, every_s, down_s, rng)
     killer.start()
     try:
         with ThreadPoolExecutor(agents) as pool:

@@ -1,6 +1,7 @@
 """Kill soak: real agents report while the collector is SIGKILLed and restarted; 0 lost, 0 doubled.
 
-Bounded for every run (6 agents x 3 reports per backend, a kill every 2-4 s); the long form is
+Bounded for every run (6 agents x at least 2 reports per backend and at least 3
+kills, one every 1.5-3 s); the long form is
 `bench/soak.py --agents 50 --minutes 10` (docs/security.md has a run's figures).
 """
 
@@ -16,7 +17,7 @@ from tests.system.soak import run_soak
 pytestmark = pytest.mark.system
 
 AGENTS = 6
-REPORTS_PER_AGENT = 3
+REPORTS_PER_AGENT = 2
 MIN_KILLS = 3
 
 
@@ -30,15 +31,15 @@ def test_collector_killed_again_and_again_loses_and_doubles_nothing(
         tmp_path,
         agents=AGENTS,
         reports_per_agent=REPORTS_PER_AGENT,
-        every_s=(2.0, 4.0),
+        every_s=(1.5, 3.0),
         down_s=(0.0, 1.5),
         concurrency=AGENTS,
+        min_kills=MIN_KILLS,
         seed=7,
     )
     print(result.summary())
     assert result.failures == []
-    assert len(result.made) == AGENTS * REPORTS_PER_AGENT, result.summary()
-    # Fewer kills than this and the soak proved little: the sends outran the killer.
+    assert len(result.made) >= AGENTS * REPORTS_PER_AGENT, result.summary()
     assert result.kills >= MIN_KILLS, result.summary()
     assert result.lost == set(), result.summary()
     assert result.duplicated == 0, result.summary()
