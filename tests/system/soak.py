@@ -160,6 +160,8 @@ def run_soak(
         made = 0
         while more(made):
             with slots:
+                if not more(made):  # the deadline passed while this agent waited for a slot
+                    break
                 done = agent(device.state_dir, "send")
             ids = MADE.findall(done.stdout + done.stderr)
             with lock:
