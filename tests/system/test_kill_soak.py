@@ -1,8 +1,8 @@
 """Kill soak: real agents report while the collector is SIGKILLed and restarted; 0 lost, 0 doubled.
 
-Bounded for every run (6 agents x at least 2 reports per backend and at least 3
-kills, one every 1.5-3 s); the long form is
-`bench/soak.py --agents 50 --minutes 10` (docs/security.md has a run's figures).
+Bounded for every run: per backend 6 agents, at least 2 reports each and at least 3 kills (one
+every 1.5-3 s). The long form is `bench/soak.py --agents 50 --minutes 10` (docs/security.md has
+a run's figures).
 """
 
 from __future__ import annotations
