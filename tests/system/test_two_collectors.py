@@ -1,6 +1,6 @@
 """Two collectors on one PostgreSQL database behind a real nginx (TLS, round robin), trusted.
 
-Agents live in a network namespace at 198.18.77.2 and reach nginx at 198.18.77.1; nginx passes
+Agents live in a network namespace at 198.51.100.202 and reach nginx at 198.51.100.201; nginx passes
 their address in X-Forwarded-For to collectors that trust only 127.0.0.1. Every report is stored
 once whichever collector took it; NET-008 sees the agent's address only because nginx is
 trusted; a forged X-Forwarded-For is believed neither from an untrusted peer nor left of nginx's.
@@ -42,10 +42,11 @@ from tests.system.soak import MADE, spooled
 pytestmark = [pytest.mark.system, pytest.mark.root]
 
 NewReport = Callable[[str], dict[str, Any]]
-# Not TEST-NET-1 (this machine's own link may be 192.0.2.0/24) nor 203.0.113.0/24 (the agent
-# service tests): a namespace's host side must not collide with a live route.
-HOST_ADDR, AGENT_ADDR = "198.18.77.1", "198.18.77.2"
-EGRESS = "198.18.77.0/24"  # the agents' link plays the organisation's egress range
+# A /29 of TEST-NET-2 of its own: TEST-NET-1 may be this machine's own link (192.0.2.0/24) and
+# 203.0.113.0/24 is the agent service tests'; a namespace's host side must not collide with a
+# live route.
+HOST_ADDR, AGENT_ADDR = "198.51.100.201", "198.51.100.202"
+EGRESS = "198.51.100.200/29"  # the agents' link plays the organisation's egress range
 POLICY = f"""\
 [organisation]
 name = "Test University"
@@ -108,7 +109,7 @@ class Namespace:
 
 @pytest.fixture(scope="module")
 def namespace() -> Iterator[Namespace]:
-    """The agents' namespace: 198.18.77.2 on a veth whose host side is 198.18.77.1."""
+    """The agents' namespace: 198.51.100.202 on a veth whose host side is 198.51.100.201."""
     assert os.geteuid() == 0, "network namespace tests need root (CI runs them as root)"
     assert shutil.which("ip"), "iproute2 is required (.ci/run installs it)"
     tag = uuid.uuid4().hex[:6]
@@ -118,10 +119,10 @@ def namespace() -> Iterator[Namespace]:
     try:
         ip("link", "add", made.host_if, "type", "veth", "peer", "name", agent_if)
         ip("link", "set", agent_if, "netns", made.name)
-        ip("addr", "add", f"{HOST_ADDR}/24", "dev", made.host_if)
+        ip("addr", "add", f"{HOST_ADDR}/29", "dev", made.host_if)
         ip("link", "set", made.host_if, "up")
         ip("-n", made.name, "link", "set", "lo", "up")
-        ip("-n", made.name, "addr", "add", f"{AGENT_ADDR}/24", "dev", agent_if)
+        ip("-n", made.name, "addr", "add", f"{AGENT_ADDR}/29", "dev", agent_if)
         ip("-n", made.name, "link", "set", agent_if, "up")
         yield made
     finally:
@@ -159,7 +160,7 @@ class Pair:
 def pair(
     namespace: Namespace, pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Pair]:
-    """Collectors A and B on one database, and nginx in front of both on 198.18.77.1."""
+    """Collectors A and B on one database, and nginx in front of both on 198.51.100.201."""
     assert shutil.which("nginx"), "nginx is required (apt-get install nginx; .ci/run does)"
     root = tmp_path_factory.mktemp("two-collectors")
     policy = write_policy(root / "org.toml", POLICY)
@@ -343,7 +344,7 @@ def test_a_forged_forwarded_for_from_an_untrusted_peer_is_not_believed(
     """127.0.0.2 is this machine but not the trusted proxy (127.0.0.1/32): it claims to forward
     for an egress address and then for a public one; the collector keeps the peer's address."""
     device = pair.a.enrol(tmp_path / "agent")
-    for collector, claimed in ((pair.a, "198.18.77.77"), (pair.b, "198.51.100.20")):
+    for collector, claimed in ((pair.a, "198.51.100.205"), (pair.b, "198.51.100.20")):
         report = new_report(device.device_id)
         assert post_from("127.0.0.2", collector.port, device, report, claimed) == 200
         collector.wait_for_report(report["report_id"])
@@ -358,7 +359,7 @@ def test_a_forged_forwarded_for_from_an_untrusted_peer_is_not_believed(
 def test_a_forged_left_hop_through_nginx_cannot_hide_the_real_address(
     pair: Pair, tmp_path: Path, new_report: NewReport
 ) -> None:
-    """From this host to nginx on 198.18.77.1 (an egress address): the client writes a public
+    """From this host to nginx on 198.51.100.201 (an egress address): the client writes a public
     address itself; nginx appends the one it saw, and that is the one the collector keeps."""
     device = pair.a.enrol(tmp_path / "agent")
     report = new_report(device.device_id)
