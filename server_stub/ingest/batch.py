@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from agent.policy import Evaluator, RuleResult
-from agent.policy.operations import parse_timestamp
+from agent.report import parse_timestamp
 from server_stub.ingest.authentication import authenticate_submission
 from server_stub.ingest.evaluation import CollectorFacts, device_state, evaluate_report
 from server_stub.ingest.outcomes import ID_TAKEN, Accepted, Outcome, Refused

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from agent.policy.operations import parse_timestamp
+from agent.report import parse_timestamp
 from server_stub.ingest.bodies import decompress, parse_json_object
 from server_stub.ingest.outcomes import BodyError, FieldError, RefusalKind, Refused
 from server_stub.ingest.schema import ReportValidator
