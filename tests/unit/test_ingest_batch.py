@@ -370,8 +370,7 @@ def test_after_the_digest_is_cleared_the_next_report_repairs_the_rows(
         long_ago = now - timedelta(days=3)
         execute(state, update(Device).where(Device.id == a.id).values(last_seen_at=long_ago))
         hours = int(state.served_policy.policy.values["reporting"]["stale_after_hours"])
-        with state.engine.begin() as connection:
-            assert sweep(connection, timedelta(hours=hours), now) == 1
+        assert sweep(state.engine, timedelta(hours=hours), now) == 1
         assert device(state, a)["state"] == "stale"
     else:
         execute(

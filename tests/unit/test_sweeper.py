@@ -46,9 +46,8 @@ def set_device(state: CollectorState, dev: Dev, **values: object) -> None:
     execute(state, update(Device).where(Device.id == dev.id).values(**values))
 
 
-def run(state: CollectorState, now: datetime) -> int:
-    with state.engine.begin() as connection:
-        return sweep(connection, stale_after(state), now)
+def run(state: CollectorState, now: datetime, batch: int = 1000) -> int:
+    return sweep(state.engine, stale_after(state), now, batch=batch)
 
 
 def test_silent_expired_revoked_and_current_devices(state: CollectorState) -> None:
