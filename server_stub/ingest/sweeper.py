@@ -18,7 +18,6 @@ from server_stub.storage.clock import utcnow
 from server_stub.storage.sweep_writes import STALE, UNAPPROVED, Sweep, due_ids, sweep_batch
 
 log = logging.getLogger(__name__)
-INTERVAL_S = 60.0
 # Devices per transaction: each batch holds its locks (SQLite: the database's write lock) for a
 # few milliseconds, so reports and other writers get in between batches.
 BATCH = 1000
@@ -53,11 +52,12 @@ def sweep(
 
 
 class Sweeper:
-    """The collector's sweeper: one pass a minute in a thread of its own."""
+    """The collector's sweeper: one pass a minute (interval_s) in a thread of its own."""
 
-    def __init__(self, engine: Engine, stale_after: timedelta) -> None:
+    def __init__(self, engine: Engine, stale_after: timedelta, interval_s: float = 60.0) -> None:
         self.engine = engine
         self.stale_after = stale_after
+        self.interval_s = interval_s
         self.stop = threading.Event()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="sweeper")
 
@@ -74,7 +74,7 @@ class Sweeper:
             else:
                 if changed:
                     log.info("sweeper: %d device(s) changed state", changed)
-            await asyncio.sleep(INTERVAL_S)
+            await asyncio.sleep(self.interval_s)
 
     def close(self) -> None:
         """Stop after the batch in hand, and wait for it (at most one short transaction)."""
