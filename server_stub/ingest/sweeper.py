@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from server_stub.ingest.evaluation import rule_for_state
 from server_stub.storage.clock import utcnow
-from server_stub.storage.sweep_writes import STALE, UNAPPROVED, Sweep, due_ids, sweep_batch
+from server_stub.storage.sweep_writes import STALE, UNAPPROVED, Sweep, next_batch, sweep_batch
 
 log = logging.getLogger(__name__)
 # Devices per transaction: each batch holds its locks (SQLite: the database's write lock) for a
@@ -42,12 +42,12 @@ def sweep(
     changed, after = 0, ""
     while stop is None or not stop.is_set():
         with engine.connect() as connection:
-            ids = due_ids(connection, pass_, after, batch)
-        if not ids:
+            upto = next_batch(connection, pass_, after, batch)
+        if upto is None:
             break
         with engine.begin() as connection:
-            changed += sweep_batch(connection, ids, pass_, rules)
-        after = ids[-1]
+            changed += sweep_batch(connection, after, upto, pass_, rules)
+        after = upto
     return changed
 
 

@@ -4,18 +4,21 @@ by a few set-based statements in its own short transaction."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Text,
     and_,
     bindparam,
+    cast,
     insert,
     literal,
+    not_,
     null,
     or_,
     select,
@@ -41,17 +44,18 @@ def _due() -> ColumnElement[bool]:
     )
 
 
-_DUE_IDS = (
-    select(Device.id)
-    .where(_due(), Device.id > bindparam("after"))
-    .order_by(Device.id)
-    .limit(bindparam("limit"))
-)
+_IN_RANGE = and_(Device.id > bindparam("after"), Device.id <= bindparam("upto"))
+_DUE_IDS = select(Device.id).where(_due(), Device.id > bindparam("after"))
+_DUE_IDS = _DUE_IDS.order_by(Device.id).limit(bindparam("limit"))
 _LOCK_DUE = (
-    select(Device.id, Device.approval_expires, Device.failing_rules)
-    .where(_due(), Device.id.in_(bindparam("ids", expanding=True)))
+    select(Device.approval_expires, Device.failing_rules)
+    .where(_due(), _IN_RANGE)
     .order_by(Device.id)
 )
+_EXPIRED = Device.approval_expires < bindparam("today")
+# Which devices of the range each state takes: an expired approval decides first.
+_KINDS = {UNAPPROVED: _EXPIRED, STALE: not_(_EXPIRED)}
+_EVENT_COLUMNS = ["device_id", "at", "kind", "rule_id", "old", "new", "report_id"]
 
 
 @dataclass(frozen=True)
@@ -62,77 +66,92 @@ class Sweep:
     seen_before: datetime
     now: datetime
 
+    def values(self, after: str, upto: str) -> dict[str, Any]:
+        return {"today": self.today, "seen_before": self.seen_before, "after": after, "upto": upto}
 
-def due_ids(connection: Connection, sweep: Sweep, after: str, limit: int) -> list[str]:
-    """Up to `limit` ids of due devices after `after`, in id order; nothing locked (each batch
-    checks again under its lock: a report may come in between)."""
+
+def next_batch(connection: Connection, sweep: Sweep, after: str, limit: int) -> str | None:
+    """The id that ends the next batch of up to `limit` due devices after `after` (id order),
+    or None when none is due; nothing locked (the batch checks again under its lock: a report
+    may come in between)."""
     values = {"today": sweep.today, "seen_before": sweep.seen_before}
-    rows = connection.execute(_DUE_IDS, {**values, "after": after, "limit": limit})
-    return [str(row[0]) for row in rows]
+    ids = connection.scalars(_DUE_IDS, {**values, "after": after, "limit": limit}).all()
+    return str(ids[-1]) if ids else None
 
 
-def sweep_batch(connection: Connection, ids: list[str], sweep: Sweep, rules: dict[str, str]) -> int:
-    """In the caller's transaction: lock these devices (those still due), then fail each kind's
-    rule (rules: state -> rule id) and set its state, with history events; returns how many."""
-    statement = locking(connection, _LOCK_DUE)
-    values = {"today": sweep.today, "seen_before": sweep.seen_before, "ids": ids}
-    locked = list(connection.execute(statement, values))
-    kinds: dict[str, list[Any]] = defaultdict(list)
-    for row in locked:  # the approval decides first: an expired device is unapproved
-        kinds[UNAPPROVED if row.approval_expires < sweep.today else STALE].append(row)
-    for state, rows in kinds.items():
-        _mark(connection, state, rules[state], rows, sweep.now)
+def sweep_batch(
+    connection: Connection, after: str, upto: str, sweep: Sweep, rules: dict[str, str]
+) -> int:
+    """In the caller's transaction: lock the devices with ids in (after, upto] that are still
+    due, then fail each state's rule (rules: state -> rule id) and set the state, with history
+    events; returns how many changed."""
+    values = sweep.values(after, upto)
+    locked = list(connection.execute(locking(connection, _LOCK_DUE), values))
+    for state in (UNAPPROVED, STALE):
+        rows = [r for r in locked if (r.approval_expires < sweep.today) == (state == UNAPPROVED)]
+        if rows:
+            _mark(connection, state, rules[state], rows, values, sweep.now)
     return len(locked)
 
 
-def _evidence(state: str, row: Any) -> str:
+def _evidence(state: str, expires: date) -> str:
     if state == UNAPPROVED:
-        return f"approval expired on {row.approval_expires.isoformat()}"
+        return f"approval expired on {expires.isoformat()}"
     return "no report since the last one was received"
 
 
-def _mark(connection: Connection, state: str, rule_id: str, rows: list[Any], now: datetime) -> None:
-    """Set-based: the rule's events and rows, the state events, then the devices. A statement
-    per distinct evidence text or failing list (a handful per batch), never one per device."""
-    ids = [str(row.id) for row in rows]
-    in_ids = Device.id.in_(ids)
+def _mark(
+    connection: Connection,
+    state: str,
+    rule_id: str,
+    rows: list[Any],
+    values: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Set-based over the range: the rule's events and rows, the state events, then the
+    devices. A statement per distinct evidence text or failing list (a handful per batch),
+    never one per device."""
+    these = and_(_due(), _IN_RANGE, _KINDS[state])
+    swept = select(Device.id).where(these)
     rule_due = and_(
-        RuleState.device_id.in_(ids), RuleState.rule_id == rule_id, RuleState.status != "fail"
+        RuleState.device_id.in_(swept), RuleState.rule_id == rule_id, RuleState.status != "fail"
     )
-    event_columns = ["device_id", "at", "kind", "rule_id", "old", "new", "report_id"]
+    at = literal(now, Event.at.type)
     rule_events = select(
-        RuleState.device_id,
-        literal(now, Event.at.type),
-        literal("rule"),
-        RuleState.rule_id,
-        RuleState.status,
-        literal("fail"),
-        null(),
-    ).where(rule_due)
-    connection.execute(insert(Event).from_select(event_columns, rule_events))
-    by_evidence: dict[str, list[str]] = defaultdict(list)
-    for row in rows:
-        by_evidence[_evidence(state, row)].append(str(row.id))
-    for evidence, group in by_evidence.items():
-        changed = update(RuleState).where(rule_due, RuleState.device_id.in_(group))
-        connection.execute(changed.values(status="fail", evidence=[evidence], changed_at=now))
+        RuleState.device_id, at, literal("rule"), RuleState.rule_id, RuleState.status,
+        literal("fail"), null(),
+    ).where(rule_due)  # fmt: skip
+    connection.execute(insert(Event).from_select(_EVENT_COLUMNS, rule_events), values)
+    by_expiry = {_evidence(state, r.approval_expires): r.approval_expires for r in rows}
+    for evidence, expires in by_expiry.items():
+        one = swept.where(Device.approval_expires == expires) if state == UNAPPROVED else swept
+        changed = update(RuleState).where(rule_due, RuleState.device_id.in_(one))
+        changed = changed.values(status="fail", evidence=[evidence], changed_at=now)
+        connection.execute(changed, values)
+        if state != UNAPPROVED:
+            break  # one text for every stale device
     state_events = select(
-        Device.id,
-        literal(now, Event.at.type),
-        literal("state"),
-        null(),
-        Device.state,
-        literal(state),
-        null(),
-    ).where(in_ids, Device.state != state)
-    connection.execute(insert(Event).from_select(event_columns, state_events))
-    by_failing: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        Device.id, at, literal("state"), null(), Device.state, literal(state), null()
+    ).where(these, Device.state != state)
+    connection.execute(insert(Event).from_select(_EVENT_COLUMNS, state_events), values)
+    stored: set[str] = set()
     for row in rows:
-        failing = list(row.failing_rules or [])
-        by_failing[tuple(failing if rule_id in failing else [*failing, rule_id])].append(row.id)
-    for failing_rules, group in by_failing.items():
+        stored.add(orjson.dumps(list(row.failing_rules or [])).decode())
+    for text in stored:
+        # The JSON as stored (orjson's text on both databases) tells the groups apart.
+        failing = orjson.loads(text)
+        failing = failing if rule_id in failing else [*failing, rule_id]
+        group = these if text != "[]" else and_(these, _no_failing())
+        devices = update(Device).where(group)
+        if text != "[]":
+            devices = devices.where(cast(Device.failing_rules, Text) == text)
         # The rule rows no longer match the digest: the next report compares the rows.
-        devices = update(Device).where(Device.id.in_(group))
         connection.execute(
-            devices.values(state=state, failing_rules=list(failing_rules), rules_digest=None)
+            devices.values(state=state, failing_rules=failing, rules_digest=None), values
         )
+
+
+def _no_failing() -> ColumnElement[bool]:
+    """An empty failing list, also when a row holds NULL there."""
+    text = cast(Device.failing_rules, Text)
+    return or_(Device.failing_rules.is_(None), text == "[]", text == "null")
