@@ -1,6 +1,7 @@
-"""Time-driven states: a device goes stale when it stops reporting, unapproved when its
-approval expires. Runs every minute in each collector process, in its own thread (never on the
-event loop), a bounded batch of devices per short transaction; the updates are idempotent."""
+"""Time-driven states (stale, unapproved), swept each minute in a thread of its own."""
+
+# A device goes stale when it stops reporting, unapproved when its approval expires. Each
+# collector process sweeps, a bounded batch per short transaction; the updates are idempotent.
 
 from __future__ import annotations
 
