@@ -23,7 +23,7 @@ from server_stub.ingest.group_commit import GroupCommit
 from server_stub.ingest.policy import load_served_policy
 from server_stub.ingest.runner import ReportWriter
 from server_stub.ingest.schema import report_validator
-from server_stub.ingest.sweeper import run_forever
+from server_stub.ingest.sweeper import Sweeper
 from server_stub.state import CollectorState
 from server_stub.storage.db import make_engine, session_factory, upgrade
 
@@ -50,12 +50,14 @@ def create_app(settings: Settings, run_sweeper: bool = True) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stale_after = timedelta(hours=served_policy.stale_after_hours)
-        task = asyncio.create_task(run_forever(engine, stale_after)) if run_sweeper else None
+        sweeper = Sweeper(engine, stale_after, settings.sweep_interval_s) if run_sweeper else None
+        task = asyncio.create_task(sweeper.run_forever()) if sweeper else None
         yield
-        if task is not None:
+        if task is not None and sweeper is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            sweeper.close()  # the pass in its thread stops after its current batch
         state.ingest.close()
         engine.dispose()
 

@@ -33,6 +33,9 @@ class Settings:
     dev: bool = False
     # POST /api/v1/reports answered by api.fast_path, ahead of FastAPI (--no-report-fast-path).
     report_fast_path: bool = True
+    # Seconds between the sweeper's passes (OUTPOST_SWEEP_INTERVAL_S; tests and bench/sweep.py
+    # shorten it to start a pass when they want one).
+    sweep_interval_s: float = 60.0
 
     @property
     def tls(self) -> bool:
@@ -40,6 +43,8 @@ class Settings:
 
     def check(self) -> None:
         """Refuse unsafe combinations outside development."""
+        if not self.sweep_interval_s > 0:
+            raise SettingsError("OUTPOST_SWEEP_INTERVAL_S must be more than 0 seconds")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise SettingsError("--tls-cert and --tls-key go together")
         loopback = self.host in ("127.0.0.1", "::1", "localhost")
@@ -78,6 +83,10 @@ def settings_from(
         networks = tuple(ipaddress.ip_network(p.strip(), strict=False) for p in proxies)
     except ValueError as exc:
         raise SettingsError(f"--trusted-proxy: {exc}") from exc
+    try:
+        sweep_interval_s = float(env.get("OUTPOST_SWEEP_INTERVAL_S") or "60")
+    except ValueError as exc:
+        raise SettingsError(f"OUTPOST_SWEEP_INTERVAL_S: {exc}") from exc
     return Settings(
         data_dir=folder,
         database_url=database_url_for(folder, database_url or env.get("OUTPOST_DATABASE_URL")),
@@ -93,4 +102,5 @@ def settings_from(
             if report_fast_path is not None
             else env.get("OUTPOST_REPORT_FAST_PATH", "1") != "0"
         ),
+        sweep_interval_s=sweep_interval_s,
     )

@@ -88,7 +88,11 @@ FIELDS: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
         "max_pending_security": (_count, 0),
         "min_os_versions": (_versions, {}),
     },
-    "reporting": {"interval_minutes": (_positive, 15), "stale_after_hours": (_positive, 24)},
+    "reporting": {
+        "interval_minutes": (_positive, 15),
+        "stale_after_hours": (_positive, 24),
+        "max_clock_skew_minutes": (_positive, 10),
+    },
 }
 
 

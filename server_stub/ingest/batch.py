@@ -51,22 +51,18 @@ class _Candidate:
     digest: str
 
 
-def _collected_at(report: dict[str, Any], now: datetime) -> str:
-    """The report's time, never later than its arrival: a laptop whose clock runs ahead must
-    not make every later report look older than it."""
-    collected = parse_timestamp(str(report["collected_at"]))
-    return iso(min(collected, now)) or ""
-
-
 def _evaluate(
     index: int, item: Submission, device: DeviceRow, evaluator: Evaluator, now: datetime
 ) -> _Candidate:
     assert item.report is not None
+    # The device's own time, as it claims it: its distance from ours is a collector fact.
+    collected = parse_timestamp(str(item.report["collected_at"]))
     facts = CollectorFacts(
         source_ip=item.source_ip,
         approved=True,  # a revoked device never gets this far
         approval_expires=device.approval_expires,
         last_seen_at=now,
+        clock_offset_s=(collected - now).total_seconds(),
     )
     results = evaluate_report(evaluator, item.report, facts, now)
     rows = rule_rows(device.id, results)
@@ -75,7 +71,7 @@ def _evaluate(
         item=item,
         device=device,
         report_id=str(item.report["report_id"]),
-        collected_at=_collected_at(item.report, now),
+        collected_at=iso(collected) or "",
         results=results,
         state=device_state(results, revoked=False),
         rule_rows=rows,
@@ -145,9 +141,8 @@ def _apply(candidate: _Candidate, changes: RuleChanges, now: datetime) -> None:
     device = candidate.device
     device.reports_received += 1
     device.last_source_ip = candidate.item.source_ip
-    # A late report (spooled while offline) joins the history but does not overwrite a newer one.
-    if device.last_collected_at is not None and candidate.collected_at < device.last_collected_at:
-        return
+    # The report received last is the device's state, whatever its own clock says: a clock set
+    # back must not hide a firewall turned off. The agent sends its spool oldest first.
     device.last_collected_at = candidate.collected_at
     device.last_report_id = candidate.report_id
     device.failing_rules = [r.id for r in candidate.results if r.status == "fail"]

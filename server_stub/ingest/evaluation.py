@@ -25,6 +25,24 @@ class CollectorFacts:
     approved: bool
     approval_expires: date | None
     last_seen_at: datetime
+    clock_offset_s: float  # the report's collected_at minus its receive time: + fast, - slow
+
+
+def clock_offset_text(offset_s: float) -> str:
+    """-183600 -> "clock 2 days 3 h slow"; to the minute, so a right clock reads the same in
+    every report (its rule row is rewritten only when what it says changes)."""
+    minutes = round(abs(offset_s) / 60)
+    if minutes == 0:
+        return "clock right to the minute"
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        amount = f"{days} day{'s' if days != 1 else ''} {hours} h"
+    elif hours:
+        amount = f"{hours} h {mins} min"
+    else:
+        amount = f"{mins} min"
+    return f"clock {amount} {'fast' if offset_s > 0 else 'slow'}"
 
 
 def collector_evaluator(policy: Policy) -> Evaluator:
@@ -44,6 +62,10 @@ def evaluate_report(
                 facts.approval_expires.isoformat() if facts.approval_expires else None
             ),
             "last_seen_at": facts.last_seen_at.isoformat(),
+            "clock_offset_s": round(facts.clock_offset_s),
+            # The clock rule compares the size of the offset (at_most); the sign is in the text.
+            "clock_skew_minutes": round(abs(facts.clock_offset_s) / 60),
+            "clock_offset": clock_offset_text(facts.clock_offset_s),
         },
     }
     return evaluator.evaluate(combined, now)

@@ -20,6 +20,8 @@ class RefusalKind(Enum):
     NOT_AN_OBJECT = "not_an_object"
     SCHEMA = "schema"
     NOT_A_TIME = "not_a_time"
+    # No longer given: a device's clock is judged by a rule, never refused (kept while
+    # api/outcomes.py still lists its answer).
     FROM_THE_FUTURE = "from_the_future"
     WRONG_DEVICE = "wrong_device"
     OTHER_MACHINE = "other_machine"
@@ -59,7 +61,7 @@ Outcome = Accepted | Refused
 
 class BodyError(Exception):
     """A body that is no acceptable report: too large, badly encoded, not a JSON object, not
-    of the schema, from the future..."""
+    of the schema, not a real time..."""
 
     def __init__(
         self, kind: RefusalKind, message: str, errors: tuple[FieldError, ...] | None = None

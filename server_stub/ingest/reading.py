@@ -1,9 +1,10 @@
-"""Reads a report as it arrived into a Submission: secret hashed, body decoded and checked."""
+"""Reads a report as it arrived into a Submission: secret hashed, body decoded and checked.
+
+A device's clock is judged later (ADM-003), never refused here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from agent.report import parse_timestamp
@@ -11,10 +12,8 @@ from server_stub.ingest.bodies import decompress, parse_json_object
 from server_stub.ingest.outcomes import BodyError, FieldError, RefusalKind, Refused
 from server_stub.ingest.schema import ReportValidator
 from server_stub.security import token_hash
-from server_stub.storage.clock import utcnow
 
 MAX_SCHEMA_ERRORS = 10
-CLOCK_SKEW = timedelta(minutes=10)  # laptops' clocks drift; a report from later is refused
 
 
 @dataclass(frozen=True)
@@ -75,12 +74,11 @@ class ReportReader:
             first = f"{listed[0].field}: {listed[0].problem}"
             message = f"report does not match schema version 1: {first}"
             raise BodyError(RefusalKind.SCHEMA, message, listed)
+        # A malformed time is a malformed report; a time far from ours is a wrong clock, which
+        # is a collector fact its rule judges, never a reason to lose its report.
         try:
-            collected = parse_timestamp(report["collected_at"])
+            parse_timestamp(report["collected_at"])
         except ValueError as exc:
             message = f"$.collected_at: not a real time: {exc}"
             raise BodyError(RefusalKind.NOT_A_TIME, message) from exc
-        if collected > utcnow() + CLOCK_SKEW:
-            message = "$.collected_at lies in the future: the device's clock is wrong"
-            raise BodyError(RefusalKind.FROM_THE_FUTURE, message)
         return report

@@ -1,79 +1,83 @@
-"""Time-driven states: silent devices go stale, devices whose approval expired unapproved.
+"""Time-driven states (stale, unapproved), swept each minute in a thread of its own.
 
-Runs every minute in each collector process; the updates are idempotent."""
+A device goes stale when it stops reporting, unapproved when its approval expires. Each
+collector process sweeps, a bounded batch per short transaction; the updates are idempotent."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from server_stub.ingest.evaluation import rule_for_state
 from server_stub.storage.clock import utcnow
-from server_stub.storage.device_writes import DeviceRow, lock_devices_to_sweep, write_devices
-from server_stub.storage.rule_changes import RuleChanges, stored_rules
+from server_stub.storage.sweep_writes import STALE, UNAPPROVED, Sweep, next_batch, sweep_batch
 
 log = logging.getLogger(__name__)
-INTERVAL_S = 60.0
-UNAPPROVED, STALE = "unapproved", "stale"
+# Devices per transaction: each batch holds its locks (SQLite: the database's write lock) for a
+# few milliseconds, so reports and other writers get in between batches.
+BATCH = 1000
 
 
-def _fail_rule(
-    changes: RuleChanges, device: DeviceRow, rule_id: str, evidence: str, now: datetime
-) -> None:
-    """The rule's stored row fails with this evidence (an event if it passed before), and the
-    device lists it among its failing rules."""
-    row = changes.row(device.id, rule_id)
-    if row is not None and row["status"] != "fail":
-        changes.apply([{**row, "status": "fail", "evidence": [evidence]}], None, now)
-        device.rules_digest = None  # the rows no longer match it: the next report compares them
-    if rule_id not in device.failing_rules:
-        device.failing_rules = [*device.failing_rules, rule_id]
-
-
-def _set_state(changes: RuleChanges, device: DeviceRow, new: str, now: datetime) -> None:
-    if device.state != new:
-        changes.record(device.id, None, "state", None, device.state, new, now)
-        device.state = new
-
-
-def sweep(connection: Connection, stale_after: timedelta, now: datetime) -> int:
+def sweep(
+    engine: Engine,
+    stale_after: timedelta,
+    now: datetime,
+    batch: int = BATCH,
+    stop: threading.Event | None = None,
+) -> int:
     """Mark expired approvals unapproved and silent devices stale, each with the catalogue rule
-    that names that state failed; returns the devices changed. The devices are locked in id
-    order, as ingest locks them, and written through the same statements.
+    that names that state failed; returns the devices changed. Batches go in id order; each is
+    locked in id order, as ingest locks devices, and written in its own transaction.
 
     The rules are not run through the Evaluator here: their evidence would read otherwise
     ("approval expires 2020-01-01", "..., 30 hours ago (at most 24)"), and a policy that turns
     the stale rule off would stop devices from ever going stale."""
-    today = now.date()
-    due = lock_devices_to_sweep(connection, today, now - stale_after)
-    changes = RuleChanges(stored_rules(connection, {device.id for device in due}))
-    for device in due:
-        if device.approval_expires < today:
-            evidence = f"approval expired on {device.approval_expires.isoformat()}"
-            _fail_rule(changes, device, rule_for_state(UNAPPROVED), evidence, now)
-            _set_state(changes, device, UNAPPROVED, now)
-        else:
-            evidence = "no report since the last one was received"
-            _fail_rule(changes, device, rule_for_state(STALE), evidence, now)
-            _set_state(changes, device, STALE, now)
-        device.touched = True
-    changes.write(connection)
-    write_devices(connection, due)
-    return len(due)
+    pass_ = Sweep(today=now.date(), seen_before=now - stale_after, now=now)
+    rules = {state: rule_for_state(state) for state in (UNAPPROVED, STALE)}
+    changed, after = 0, ""
+    while stop is None or not stop.is_set():
+        with engine.connect() as connection:
+            upto = next_batch(connection, pass_, after, batch)
+        if upto is None:
+            break
+        with engine.begin() as connection:
+            changed += sweep_batch(connection, after, upto, pass_, rules)
+        after = upto
+    return changed
 
 
-async def run_forever(engine: Engine, stale_after: timedelta) -> None:
-    while True:
-        try:
-            with engine.begin() as connection:
-                changed = sweep(connection, stale_after, utcnow())
-        except DBAPIError as exc:  # the database away or a lock conflict: next minute again
-            log.warning("sweeper: this pass failed and will be retried: %s", exc)
-        else:
-            if changed:
-                log.info("sweeper: %d device(s) changed state", changed)
-        await asyncio.sleep(INTERVAL_S)
+class Sweeper:
+    """The collector's sweeper: one pass a minute (interval_s) in a thread of its own."""
+
+    def __init__(self, engine: Engine, stale_after: timedelta, interval_s: float = 60.0) -> None:
+        self.engine = engine
+        self.stale_after = stale_after
+        self.interval_s = interval_s
+        self.stop = threading.Event()
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="sweeper")
+
+    def run_once(self) -> int:
+        return sweep(self.engine, self.stale_after, utcnow(), stop=self.stop)
+
+    async def run_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        while not self.stop.is_set():
+            try:
+                changed = await loop.run_in_executor(self._executor, self.run_once)
+            except DBAPIError as exc:  # the database away or a lock conflict: next minute again
+                log.warning("sweeper: this pass failed and will be retried: %s", exc)
+            else:
+                if changed:
+                    log.info("sweeper: %d device(s) changed state", changed)
+            await asyncio.sleep(self.interval_s)
+
+    def close(self) -> None:
+        """Stop after the batch in hand, and wait for it (at most one short transaction)."""
+        self.stop.set()
+        self._executor.shutdown(wait=True)

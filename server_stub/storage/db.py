@@ -11,7 +11,8 @@ from typing import Any
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -36,7 +37,9 @@ def make_engine(url: str) -> Engine:
         def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            # FULL: each commit is fsynced, so a report answered 200 (and deleted by the agent)
+            # survives a power cut; NORMAL in WAL mode may lose the last commits.
+            cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
@@ -80,6 +83,17 @@ def upgrade(engine: Engine) -> None:
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7242757)")  # "Outpost"
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def database_fault(engine: Engine) -> SQLAlchemyError | None:
+    """None when the database answers a query; else the fault (down, unreadable, no pool
+    connection in time), for the caller to report."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        return exc
+    return None
 
 
 def session_factory(engine: Engine) -> sessionmaker[Any]:

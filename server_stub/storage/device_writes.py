@@ -1,6 +1,7 @@
 """The one write path to devices, for ingest and the sweeper: lock rows, change, write back.
 
-Rows are locked for the transaction, changed in memory and written back in one statement."""
+Ingest locks and writes devices through it; the sweeper locks through it and writes set-based
+(storage.sweep_writes)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, bindparam, or_, select, update
+from sqlalchemy import Connection, Select, bindparam, select, update
 
 from server_stub.storage.tables import Device
 
@@ -55,33 +56,22 @@ _BY_SECRET = (
     .where(Device.secret_hash.in_(bindparam("hashes", expanding=True)))
     .order_by(Device.id)
 )
-_TO_SWEEP = (
-    select(*_COLUMNS)
-    .where(
-        Device.revoked_at.is_(None),
-        Device.state != "unapproved",
-        or_(
-            Device.approval_expires < bindparam("today"),
-            and_(Device.state != "stale", Device.last_seen_at < bindparam("seen_before")),
-        ),
-    )
-    .order_by(Device.id)
-)
-_FOR_UPDATE = {statement: statement.with_for_update() for statement in (_BY_SECRET, _TO_SWEEP)}
+_FOR_UPDATE = {_BY_SECRET: _BY_SECRET.with_for_update()}
 _UPDATE = update(Device).where(Device.id == bindparam("k_id"))
 
 
 AnySelect = Select[*tuple[Any, ...]]
 
 
-def _locking(connection: Connection, statement: AnySelect) -> AnySelect:
+def locking(connection: Connection, statement: AnySelect) -> AnySelect:
     """The statement that reads its rows locked until the transaction ends. SQLite: BEGIN
     IMMEDIATE takes the database's write lock before anything is read; PostgreSQL: FOR UPDATE
     (the locking forms are built once, too)."""
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")
         return statement
-    return _FOR_UPDATE[statement]
+    found = _FOR_UPDATE.get(statement)
+    return statement.with_for_update() if found is None else found
 
 
 def _row(values: Any) -> DeviceRow:
@@ -92,21 +82,11 @@ def _row(values: Any) -> DeviceRow:
 
 def lock_devices_by_secret(connection: Connection, hashes: set[str]) -> dict[str, DeviceRow]:
     """secret hash -> the device holding it, locked (on SQLite the lock is taken regardless)."""
-    statement = _locking(connection, _BY_SECRET)
+    statement = locking(connection, _BY_SECRET)
     if not hashes:
         return {}
     rows = connection.execute(statement, {"hashes": list(hashes)})
     return {str(secret_hash): _row(values) for secret_hash, *values in rows}
-
-
-def lock_devices_to_sweep(
-    connection: Connection, today: date, seen_before: datetime
-) -> list[DeviceRow]:
-    """Devices, not revoked and not yet unapproved, whose approval ended before today or that
-    (not yet stale) have not been seen since seen_before; locked, in id order."""
-    statement = _locking(connection, _TO_SWEEP)
-    rows = connection.execute(statement, {"today": today, "seen_before": seen_before})
-    return [_row(values) for values in rows]
 
 
 def write_devices(connection: Connection, devices: list[DeviceRow]) -> None:

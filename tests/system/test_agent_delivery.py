@@ -1,5 +1,5 @@
 """The real `agent send` and `agent status` when the world misbehaves: a clock set back or run
-ahead, a report refused for good, this device refused, a collector that asks for a pause."""
+ahead, this device refused, a collector that asks for a pause."""
 
 from __future__ import annotations
 
@@ -84,14 +84,15 @@ def test_a_clock_set_back_neither_reorders_nor_drops_the_newest(
     assert stored_in_order(collector, device.device_id) == made[1:]
 
 
-def test_an_old_report_refused_for_good_is_counted_and_the_new_one_exits_0(
+def test_a_report_made_two_days_ahead_is_delivered_and_shows_the_wrong_clock(
     start_collector: StartCollector, tmp_path: Path
 ) -> None:
     """A report made while the clock ran two days ahead waits in the spool; the collector
-    refuses it (collected in the future) and accepts the new one: exit 0, refusal shown."""
+    accepts it (a clock is no reason to lose a report), fails ADM-003 on it, and the new report
+    clears it. (A report refused for good is counted: tests/unit/test_flush.py.)"""
     collector = start_collector("sqlite")
     state = tmp_path / "state"
-    collector.enrol(state)
+    device = collector.enrol(state)
     collector.stop()
     code, _, stderr = send(state, clock="+2d")
     assert code == 0, stderr
@@ -99,15 +100,17 @@ def test_an_old_report_refused_for_good_is_counted_and_the_new_one_exits_0(
     collector.start()
     code, stdout, stderr = send(state)
     assert code == 0, stderr
-    assert " accepted" in stdout
-    assert "refused 1 spooled report(s) for good" in stderr and "422" in stderr
+    assert " accepted" in stdout and "refused" not in stderr
     shown = status(state)["spool"]
-    assert shown["depth"] == 0 and shown["rejected"] == 1
-    assert shown["last_rejected"]["report_id"] == ahead
-    assert "in the future" in shown["last_rejected"]["reason"]
-    assert list((state / "spool" / "rejected").glob(f"*-{ahead}.json"))
-    text = run_agent(state, "status").stdout
-    assert "1 rejected" in text and f"report {ahead}" in text
+    assert shown["depth"] == 0 and shown["rejected"] == 0
+    collector.wait_for_report(ahead)
+    failed = "SELECT count(*) FROM events WHERE device_id = :d AND rule_id = 'ADM-003' AND new = :s"
+    assert collector.scalar(failed + " AND report_id = :r", d=device.device_id, s="fail", r=ahead)
+    rule = "SELECT status FROM rule_states WHERE device_id = :d AND rule_id = 'ADM-003'"
+    deadline = time.monotonic() + 10  # the new report's 200 may come before its commit
+    while collector.scalar(rule, d=device.device_id) != "pass":
+        assert time.monotonic() < deadline, "the report with the right clock never cleared it"
+        time.sleep(0.05)
 
 
 def test_this_device_refused_still_exits_1_and_keeps_the_report(

@@ -1,5 +1,5 @@
 """ingest_batch on a real collector database, several reports per transaction: authentication
-and its order, deduplication inside and across batches, late reports, rule and state events, the
+and its order, deduplication inside and across batches, arrival order, rule and state events, the
 rules digest and its repair after the sweeper; and ReportWriter.store_batch when the database
 refuses. SQLite always; PostgreSQL too when OUTPOST_TEST_PG_URL names a server."""
 
@@ -280,35 +280,35 @@ def test_a_body_error_is_answered_only_to_an_authenticated_device(state: Collect
 
 
 @pytest.mark.parametrize("order", ["newer then older", "older then newer", "two batches"])
-def test_a_late_report_is_kept_but_does_not_replace_the_latest(
+def test_the_device_follows_the_report_received_last_whatever_its_collected_at(
     state: CollectorState, order: str
 ) -> None:
+    """Arrival order, not the device's clock: a clock set back must not hide what its report
+    says. Both reports stay in the history."""
     a, now = add_device(state), utcnow()
     newer = report(state, a, pending=0, collected=now - timedelta(minutes=1))
     older = report(state, a, pending=250, collected=now - timedelta(hours=5))
+    first, last = (older, newer) if order == "older then newer" else (newer, older)
     if order == "two batches":
-        answers = [*ingest(state, sub(a, newer), now=now), *ingest(state, sub(a, older), now=now)]
+        answers = [*ingest(state, sub(a, first), now=now), *ingest(state, sub(a, last), now=now)]
     else:
-        items = [sub(a, newer), sub(a, older)]
-        answers = ingest(state, *(items if order == "newer then older" else items[::-1]), now=now)
-    if order == "older then newer":  # each answer is the state its own report left
-        assert answers == [Accepted(False, "non_compliant", ["PATCH-002"]), NEW]
-    else:
-        assert answers == [NEW, NEW]
+        answers = ingest(state, sub(a, first), sub(a, last), now=now)
+    patched = Accepted(False, "non_compliant", ["PATCH-002", "ADM-003"])
+    assert answers == ([patched, NEW] if last is newer else [NEW, patched])
     assert stored_reports(state) == {newer["report_id"]: a.id, older["report_id"]: a.id}
     row = device(state, a)
     assert row["reports_received"] == 2
     assert (row["last_report_id"], row["last_collected_at"]) == (
-        newer["report_id"],
-        newer["collected_at"],
+        last["report_id"],
+        last["collected_at"],
     )
-    assert (row["state"], row["failing_rules"]) == ("compliant", [])
-    assert rule_states(state, a)["PATCH-002"]["status"] == "pass"
+    assert (row["state"], row["failing_rules"]) == (
+        ("compliant", []) if last is newer else ("non_compliant", ["PATCH-002", "ADM-003"])
+    )
+    assert rule_states(state, a)["PATCH-002"]["status"] == ("pass" if last is newer else "fail")
     from_older = [e for e in events(state, a) if e[4] == older["report_id"]]
-    if order == "older then newer":  # read first, the older report was the latest for a moment
-        assert ("state", None, "unknown", "non_compliant", older["report_id"]) in from_older
-    else:
-        assert from_older == []
+    old_status = None if first is older else "pass"
+    assert ("rule", "PATCH-002", old_status, "fail", older["report_id"]) in from_older
 
 
 def test_a_rule_change_records_one_rule_event_and_one_state_event(state: CollectorState) -> None:
@@ -370,8 +370,7 @@ def test_after_the_digest_is_cleared_the_next_report_repairs_the_rows(
         long_ago = now - timedelta(days=3)
         execute(state, update(Device).where(Device.id == a.id).values(last_seen_at=long_ago))
         hours = int(state.served_policy.policy.values["reporting"]["stale_after_hours"])
-        with state.engine.begin() as connection:
-            assert sweep(connection, timedelta(hours=hours), now) == 1
+        assert sweep(state.engine, timedelta(hours=hours), now) == 1
         assert device(state, a)["state"] == "stale"
     else:
         execute(

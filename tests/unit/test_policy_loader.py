@@ -16,12 +16,19 @@ def test_default_pack_loads_with_example_values() -> None:
     assert policy.organisation_name == "University of Example"
     assert "eduroam" in policy.lookup("network.ssids")
     assert policy.interval_minutes == 15
+    assert policy.lookup("reporting.max_clock_skew_minutes") == 10
+
+
+def test_the_clock_skew_defaults_to_ten_minutes_and_takes_a_policy_value() -> None:
+    assert parse_policy("").lookup("reporting.max_clock_skew_minutes") == 10
+    policy = parse_policy("[reporting]\nmax_clock_skew_minutes = 3\n")
+    assert policy.lookup("reporting.max_clock_skew_minutes") == 3
 
 
 def test_catalogue_uses_only_known_operations_and_policy_values() -> None:
     policy = default_policy()
     ids = [rule.id for rule in load_catalogue()]
-    assert len(ids) == len(set(ids)) == 20
+    assert len(ids) == len(set(ids)) == 21
     for rule in load_catalogue():
         assert rule.title and rule.guidance and rule.remediation
         for check in rule.checks:
@@ -43,6 +50,8 @@ def test_catalogue_uses_only_known_operations_and_policy_values() -> None:
         ("[rules.NET-999]\nenabled = false\n", "line 1: [rules.NET-999]: unknown rule id"),
         ("[rules.NET-001]\nseverity = 'urgent'\n", "line 2: [rules.NET-001] severity"),
         ("[rules.NET-001]\nenabled = 'no'\n", "[rules.NET-001] enabled: must be true or false"),
+        ("[reporting]\nmax_clock_skew_minutes = 0\n", "[reporting] max_clock_skew_minutes"),
+        ("[reporting]\nmax_clock_skew_minutes = '10'\n", "[reporting] max_clock_skew_minutes"),
         ("[netwrk]\n", "line 1: [netwrk]: unknown table"),
         ("[network\n", "not valid TOML"),
     ],
@@ -67,6 +76,9 @@ def test_every_rule_fact_path_exists_in_a_real_report(linux_report: dict[str, ob
             "approved": True,
             "approval_expires": None,
             "last_seen_at": None,
+            "clock_offset_s": 0,
+            "clock_skew_minutes": 0,
+            "clock_offset": "clock right to the minute",
         },
     }
     for rule in load_catalogue():

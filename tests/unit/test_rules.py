@@ -104,6 +104,9 @@ def clean_facts() -> dict[str, Any]:
             "approved": True,
             "approval_expires": "2027-06-30",
             "last_seen_at": "2026-11-21T11:50:00Z",
+            "clock_offset_s": 25,
+            "clock_skew_minutes": 0,
+            "clock_offset": "clock right to the minute",
         },
     }
 
@@ -118,6 +121,17 @@ def setting(path: str, value: Any) -> Mutation:
         for part in parents:
             node = node[int(part)] if part.isdigit() else node[part]
         node[int(last) if last.isdigit() else last] = value
+
+    return mutate
+
+
+def clock(offset_s: int, skew_minutes: int, text: str) -> Mutation:
+    """The collector's clock facts for a report this far from its receive time."""
+
+    def mutate(facts: dict[str, Any]) -> None:
+        facts["collector"].update(
+            clock_offset_s=offset_s, clock_skew_minutes=skew_minutes, clock_offset=text
+        )
 
     return mutate
 
@@ -512,6 +526,23 @@ CASES: list[tuple[str, str, Mutation | None, str, str]] = [
         "unknown",
         "not in the report",
     ),
+    ("ADM-003", "clock right", None, "pass", "0 (at most 10 allowed) (clock right to the minute)"),
+    ("ADM-003", "ten minutes fast", clock(600, 10, "clock 10 min fast"), "pass", "10 min fast"),
+    ("ADM-003", "eleven minutes slow", clock(-660, 11, "clock 11 min slow"), "fail", "11 min"),
+    (
+        "ADM-003",
+        "two days slow",
+        clock(-183_600, 3060, "clock 2 days 3 h slow"),
+        "fail",
+        "3060 (at most 10 allowed) (clock 2 days 3 h slow)",
+    ),
+    (
+        "ADM-003",
+        "no receive time",
+        lambda f: f["collector"].pop("clock_skew_minutes"),
+        "unknown",
+        "not in the report",
+    ),
 ]
 
 
@@ -542,9 +573,9 @@ def test_every_rule_has_a_pass_a_fail_and_an_unknown_case() -> None:
 def test_clean_device_is_compliant_and_agent_scope_skips_collector_rules() -> None:
     results = evaluate(POLICY, clean_facts())
     assert verdict(results) == "compliant", [(r.id, r.status) for r in results]
-    assert not {"NET-008", "ADM-001", "ADM-002"} & {r.id for r in results}
+    assert not {"NET-008", "ADM-001", "ADM-002", "ADM-003"} & {r.id for r in results}
     everything = Evaluator(POLICY, load_catalogue(), BOTH_SCOPES).evaluate(clean_facts(), NOW)
-    assert {"NET-008", "ADM-001", "ADM-002"} <= {r.id for r in everything}
+    assert {"NET-008", "ADM-001", "ADM-002", "ADM-003"} <= {r.id for r in everything}
 
 
 def test_disabled_rule_is_left_out_and_severity_override_applies() -> None:

@@ -18,6 +18,7 @@ from server_stub.ingest.sweeper import sweep
 from server_stub.state import CollectorState
 from server_stub.storage.clock import utcnow
 from server_stub.storage.devices import revoke_device
+from server_stub.storage.sweep_writes import Sweep, next_batch, sweep_batch
 from server_stub.storage.tables import Device
 from tests.unit.test_ingest_batch import (
     NEW,
@@ -46,9 +47,8 @@ def set_device(state: CollectorState, dev: Dev, **values: object) -> None:
     execute(state, update(Device).where(Device.id == dev.id).values(**values))
 
 
-def run(state: CollectorState, now: datetime) -> int:
-    with state.engine.begin() as connection:
-        return sweep(connection, stale_after(state), now)
+def run(state: CollectorState, now: datetime, batch: int = 1000) -> int:
+    return sweep(state.engine, stale_after(state), now, batch=batch)
 
 
 def test_silent_expired_revoked_and_current_devices(state: CollectorState) -> None:
@@ -128,3 +128,50 @@ def test_no_rule_id_is_written_into_the_collector() -> None:
         if rule_id in path.read_text(encoding="utf-8")
     }
     assert found == set()
+
+
+def test_small_batches_change_the_same_devices_as_one(state: CollectorState) -> None:
+    """Batches of two over seven devices (three of them expired): every due device changes
+    once, in its own batch's transaction, and a second pass changes nothing."""
+    now = utcnow()
+    devices = [add_device(state) for _ in range(7)]
+    long_ago = now - stale_after(state) - timedelta(minutes=1)
+    for index, dev in enumerate(devices):
+        reported(state, dev, now - timedelta(days=3))
+        set_device(state, dev, last_seen_at=long_ago)
+        if index % 3 == 0:  # failing lists of their own: a statement per distinct list
+            set_device(state, dev, failing_rules=["PATCH-002"] if index else ["ADM-002"])
+        if index % 2:
+            set_device(state, dev, approval_expires=date(2020, 1, 1))
+    assert run(state, now, batch=2) == 7
+    assert run(state, now, batch=2) == 0
+    for index, dev in enumerate(devices):
+        expected = ("unapproved", "ADM-001") if index % 2 else ("stale", "ADM-002")
+        before = [] if index % 3 else (["PATCH-002"] if index else ["ADM-002"])
+        failing = before if expected[1] in before else [*before, expected[1]]
+        assert (device(state, dev)["state"], device(state, dev)["failing_rules"]) == (
+            expected[0],
+            failing,
+        )
+        assert device(state, dev)["rules_digest"] is None
+        assert [e for e in events(state, dev) if e[0] == "state"][-1][3] == expected[0]
+
+
+def test_a_device_that_reported_after_it_was_listed_is_left_alone(state: CollectorState) -> None:
+    """Due ids are read unlocked; the batch checks again under its lock."""
+    now = utcnow()
+    silent, back = add_device(state), add_device(state)
+    long_ago = now - stale_after(state) - timedelta(minutes=1)
+    for dev in (silent, back):
+        reported(state, dev, now - timedelta(days=3))
+        set_device(state, dev, last_seen_at=long_ago)
+    rules = {s: rule_for_state(s) for s in RULE_STATES}
+    pass_ = Sweep(today=now.date(), seen_before=now - stale_after(state), now=now)
+    with state.engine.connect() as connection:
+        upto = next_batch(connection, pass_, "", 10)
+    assert upto == max(silent.id, back.id)
+    reported(state, back, now)  # its report arrives between the listing and the batch
+    with state.engine.begin() as connection:
+        assert sweep_batch(connection, "", upto, pass_, rules) == 1
+    assert device(state, silent)["state"] == "stale"
+    assert device(state, back)["state"] == "compliant"

@@ -1,0 +1,267 @@
+"""The sweeper against the collector's responsiveness: DEVICES devices go stale at once.
+
+For each database (SQLite in a temporary data directory, PostgreSQL in a temporary database on
+127.0.0.1:5432) the bench creates DEVICES devices that reported just now (bulk INSERT: the
+register function would take minutes), starts the real `collector serve` (--workers 1), polls
+/healthz for a few seconds with no sweep due (the floor), then makes every device due at once
+(one UPDATE of last_seen_at to three days ago) and keeps polling /healthz every 10 ms until
+every device is stale. It reports:
+
+  - due -> all stale   seconds from the UPDATE to the last device stale: the wait for the next
+                       pass (this checkout: OUTPOST_SWEEP_INTERVAL_S=1; a baseline without the
+                       setting passes once a minute, so up to 60 s more) plus the pass itself;
+                       ("never": not within --timeout, 300 s);
+  - pass               seconds from the first device stale to the last one (one transaction, as
+                       in the baseline, shows 0: see the worst /healthz instead);
+  - /healthz           worst and median latency of the polls during the sweep, beside the same
+                       figures with no sweep (floor), and how many polls answered non-200.
+
+--baseline DIR runs the same against another build (a tree with agent/ and server_stub/, e.g.
+`git archive COMMIT agent server_stub | tar -x -C DIR`), served by this virtualenv with DIR first
+on PYTHONPATH, after this checkout on a fresh copy of the same data.
+
+Usage: .venv/bin/python bench/sweep.py [--devices N] [--databases sqlite,postgresql]
+           [--baseline DIR] [--timeout S]
+Prints a Markdown table on stdout (progress on stderr); cleans up what it made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import requests
+from ingest import BIN, HOST, REPO, Database, _tail, free_port, progress, stop, temporary_database
+
+POLL_S = 0.01
+FLOOR_S = 3.0
+
+
+@dataclass
+class Result:
+    target: str
+    kind: str
+    devices: int
+    due_to_all_s: float | None  # None: not all swept within --timeout
+    pass_s: float
+    worst_ms: float
+    median_ms: float
+    polls: int
+    bad: int
+    floor_worst_ms: float
+    floor_median_ms: float
+
+
+def populate(database: Database, count: int) -> None:
+    """Migrate, then COUNT fresh devices in batches of 10,000 rows."""
+    from sqlalchemy import insert
+
+    from server_stub.storage.db import make_engine, upgrade
+    from server_stub.storage.tables import Device
+
+    engine = make_engine(database.url)
+    try:
+        upgrade(engine)
+        now = datetime.now(UTC)
+        for start in range(0, count, 10_000):
+            rows = [
+                {
+                    "id": str(uuid.uuid4()),
+                    "name": f"bench-{n:06d}",
+                    "owner": "bench",
+                    "department": "Benchmarks",
+                    "approved_by": "Head of Benchmarks",
+                    "justification": "sweep bench",
+                    "approval_expires": date(2099, 12, 31),
+                    "registered_at": now,
+                    "state": "compliant",
+                    "failing_rules": [],
+                    "reports_received": 1,
+                    "last_seen_at": now,
+                }
+                for n in range(start, min(count, start + 10_000))
+            ]
+            with engine.begin() as connection:
+                connection.execute(insert(Device), rows)
+    finally:
+        engine.dispose()
+
+
+def _count_stale(database: Database) -> int:
+    from sqlalchemy import text
+
+    from server_stub.storage.db import make_engine
+
+    engine = make_engine(database.url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.scalar(text("SELECT count(*) FROM devices WHERE state='stale'")))
+    finally:
+        engine.dispose()
+
+
+def _make_due(database: Database) -> None:
+    from sqlalchemy import update
+
+    from server_stub.storage.db import make_engine
+    from server_stub.storage.tables import Device
+
+    engine = make_engine(database.url)
+    try:
+        with engine.begin() as connection:
+            long_ago = datetime.now(UTC) - timedelta(days=3)
+            connection.execute(update(Device).values(last_seen_at=long_ago))
+    finally:
+        engine.dispose()
+
+
+def _poll(port: int, stop_polling: threading.Event, latencies: list[float], bad: list[int]) -> None:
+    session = requests.Session()
+    while not stop_polling.is_set():
+        began = time.perf_counter()
+        try:
+            ok = session.get(f"http://{HOST}:{port}/healthz", timeout=600).status_code == 200
+        except requests.RequestException:
+            ok = False
+        latencies.append(time.perf_counter() - began)
+        if not ok:
+            bad.append(1)
+        time.sleep(POLL_S)
+
+
+def _start(
+    database: Database, scratch: Path, target: str, baseline: str | None
+) -> tuple[subprocess.Popen[bytes], int, Path]:
+    port = free_port()
+    log = scratch / f"{target}-{database.kind}.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTPOST_")}
+    env["OUTPOST_SWEEP_INTERVAL_S"] = "1"  # a baseline without the setting ignores it
+    if baseline:
+        env["PYTHONPATH"] = baseline
+    command = [str(BIN / "collector"), "serve", "--data-dir", str(database.data_dir)]
+    if database.kind == "postgresql":
+        command += ["--database-url", database.url]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [*command, "--port", str(port)],
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+            env=env,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"collector exited:\n{_tail(log)}")
+        try:
+            if requests.get(f"http://{HOST}:{port}/healthz", timeout=2).status_code == 200:
+                return process, port, log
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    stop(process)
+    raise RuntimeError(f"collector did not come up:\n{_tail(log)}")
+
+
+Poller = tuple[threading.Thread, threading.Event]
+
+
+def _poller(port: int, latencies: list[float], bad: list[int]) -> Poller:
+    stop_polling = threading.Event()
+    poller = threading.Thread(target=_poll, args=(port, stop_polling, latencies, bad), daemon=True)
+    poller.start()
+    return poller, stop_polling
+
+
+def measure(
+    kind: str, devices: int, target: str, baseline: str | None, scratch: Path, timeout: float
+) -> Result:
+    with temporary_database(kind, scratch / target) as database:
+        progress(f"{kind} {target}: creating {devices} devices")
+        populate(database, devices)
+        process, port, _ = _start(database, scratch, target, baseline)
+        stop_polling = threading.Event()
+        try:
+            floor: list[float] = []
+            poller, stop_polling = _poller(port, floor, [])
+            time.sleep(FLOOR_S)
+            stop_polling.set()
+            poller.join()
+            progress(f"{kind} {target}: all due; sweeping")
+            during: list[float] = []
+            bad: list[int] = []
+            poller, stop_polling = _poller(port, during, bad)
+            due = time.perf_counter()
+            _make_due(database)
+            first, swept = None, True
+            while (stale := _count_stale(database)) < devices:
+                if stale and first is None:
+                    first = time.perf_counter()
+                if time.perf_counter() > due + timeout:
+                    progress(f"{kind} {target}: not swept in {timeout:.0f} s ({stale} stale)")
+                    swept = False
+                    break
+                time.sleep(0.05)
+            done = time.perf_counter()
+        finally:
+            stop_polling.set()
+            stop(process)
+    return Result(
+        target, kind, devices, done - due if swept else None, done - (first or done),
+        max(during) * 1000, statistics.median(during) * 1000, len(during), len(bad),
+        max(floor) * 1000, statistics.median(floor) * 1000,
+    )  # fmt: skip
+
+
+def markdown(results: list[Result]) -> str:
+    lines = [
+        "| database | build | devices | due -> all stale (s) | pass (s) | /healthz worst (ms) "
+        "| /healthz median (ms) | polls (non-200) | floor worst / median (ms) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.kind} | {r.target} | {r.devices:,} "
+            f"| {'never' if r.due_to_all_s is None else f'{r.due_to_all_s:.1f}'} | {r.pass_s:.1f} "
+            f"| {r.worst_ms:.0f} | {r.median_ms:.1f} | {r.polls} ({r.bad}) "
+            f"| {r.floor_worst_ms:.0f} / {r.floor_median_ms:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devices", type=int, default=100_000)
+    parser.add_argument("--databases", default="postgresql,sqlite")
+    parser.add_argument("--baseline", metavar="DIR", help="another build's source tree")
+    parser.add_argument("--timeout", type=float, default=300.0, help="give up a sweep after (s)")
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="outpost-sweep-") as folder:
+        scratch = Path(folder)
+        for kind in args.databases.split(","):
+            targets = [("this checkout", None)]
+            if args.baseline:
+                targets.append(("baseline", str(Path(args.baseline).resolve())))
+            for target, tree in targets:
+                (scratch / target).mkdir(exist_ok=True)
+                results.append(measure(kind, args.devices, target, tree, scratch, args.timeout))
+                progress(markdown(results[-1:]))
+    print(markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
