@@ -1,6 +1,6 @@
 """Reads a report as it arrived into a Submission: secret hashed, body decoded and checked.
 
-A device's clock is judged later (ADM-003), never refused here."""
+A device's clock is judged later by a rule of the catalogue, never refused here."""
 
 from __future__ import annotations
 
