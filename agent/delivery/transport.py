@@ -3,6 +3,7 @@ and the waits a busy collector asks for (Retry-After)."""
 
 from __future__ import annotations
 
+import email.utils
 import gzip
 import ipaddress
 import json
@@ -89,6 +90,9 @@ class Collector:
         url = self.server + path
         headers = {**self._headers(), **kwargs.pop("headers", {})}
         for attempt in range(1, self.attempts + 1):
+            # The time of sending, by this device's clock: the collector judges the clock by it,
+            # not by a spooled report's collection time.
+            headers["Date"] = email.utils.formatdate(usegmt=True)
             try:
                 response = self.session.request(
                     method,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import email.utils
 import logging
+from datetime import UTC, datetime
 from typing import Annotated
 
 import orjson
@@ -88,7 +90,10 @@ async def post_report(request: Request) -> Response:
     forwarded = ", ".join(request.headers.getlist("x-forwarded-for")) or None
     source_ip = client_address(peer(request), forwarded, state.settings.trusted_proxies)
     encoding = request.headers.get("content-encoding")
-    answer = await state.ingest.submit(IncomingReport(bearer(request), raw, encoding, source_ip))
+    incoming = IncomingReport(
+        bearer(request), raw, encoding, source_ip, sent_at(request.headers.get("date"))
+    )
+    answer = await state.ingest.submit(incoming)
     if isinstance(answer, Refused):
         state.counters["reports_rejected"] += 1
         raise refused_error(answer)
@@ -122,3 +127,15 @@ def get_policy(
     if if_none_match and served.etag in [t.strip() for t in if_none_match.split(",")]:
         return Response(status_code=304, headers=headers)
     return Response(served.text, media_type="application/toml", headers=headers)
+
+
+def sent_at(date_header: str | None) -> datetime | None:
+    """The HTTP Date the agent sent ("Fri, 04 Dec 2026 21:15:00 GMT"), as UTC; None if absent
+    or unreadable (the collector then judges the device's clock by the report's own time)."""
+    if not date_header:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(date_header)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

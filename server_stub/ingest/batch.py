@@ -55,14 +55,17 @@ def _evaluate(
     index: int, item: Submission, device: DeviceRow, evaluator: Evaluator, now: datetime
 ) -> _Candidate:
     assert item.report is not None
-    # The device's own time, as it claims it: its distance from ours is a collector fact.
+    # The device's own time, as it claims it: its distance from ours is a collector fact. The
+    # time it sent the report, where it said, else the time it collected it (a report that
+    # waited in the spool then looks like a slow clock).
     collected = parse_timestamp(str(item.report["collected_at"]))
+    device_now = item.sent_at or collected
     facts = CollectorFacts(
         source_ip=item.source_ip,
         approved=True,  # a revoked device never gets this far
         approval_expires=device.approval_expires,
         last_seen_at=now,
-        clock_offset_s=(collected - now).total_seconds(),
+        clock_offset_s=(device_now - now).total_seconds(),
     )
     results = evaluate_report(evaluator, item.report, facts, now)
     rows = rule_rows(device.id, results)

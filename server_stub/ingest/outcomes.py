@@ -22,7 +22,6 @@ class RefusalKind(Enum):
     NOT_A_TIME = "not_a_time"
     # No longer given: a device's clock is judged by a rule, never refused (kept while
     # api/outcomes.py still lists its answer).
-    FROM_THE_FUTURE = "from_the_future"
     WRONG_DEVICE = "wrong_device"
     OTHER_MACHINE = "other_machine"
     ID_TAKEN = "id_taken"

@@ -5,6 +5,7 @@ A device's clock is judged later by a rule of the catalogue, never refused here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from agent.report import parse_timestamp
@@ -24,6 +25,9 @@ class IncomingReport:
     body: bytes
     content_encoding: str | None
     source_ip: str
+    # The device's clock when it sent the report (its HTTP Date), if it said: a spooled report
+    # is old when it arrives, so only the sending time tells the device's clock apart.
+    sent_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class Submission:
     report: dict[str, Any] | None
     body_error: Refused | None
     source_ip: str
+    sent_at: datetime | None = None
 
 
 def secret_hash_of(incoming: IncomingReport) -> str | None:
@@ -59,8 +64,10 @@ class ReportReader:
         try:
             report = self._checked(incoming)
         except BodyError as exc:
-            return Submission(secret_hash, None, exc.refused(), incoming.source_ip)
-        return Submission(secret_hash, report, None, incoming.source_ip)
+            return Submission(
+                secret_hash, None, exc.refused(), incoming.source_ip, incoming.sent_at
+            )
+        return Submission(secret_hash, report, None, incoming.source_ip, incoming.sent_at)
 
     def _checked(self, incoming: IncomingReport) -> dict[str, Any]:
         raw = decompress(incoming.body, incoming.content_encoding, self.max_body_bytes)

@@ -25,7 +25,6 @@ EXPECTED: list[tuple[RefusalKind | EnrolRefusal, int, dict[str, str] | None]] = 
     (RefusalKind.NOT_AN_OBJECT, 422, None),
     (RefusalKind.SCHEMA, 422, None),
     (RefusalKind.NOT_A_TIME, 422, None),
-    (RefusalKind.FROM_THE_FUTURE, 422, None),
     (RefusalKind.WRONG_DEVICE, 422, None),
     (RefusalKind.OTHER_MACHINE, 403, None),
     (RefusalKind.ID_TAKEN, 409, None),

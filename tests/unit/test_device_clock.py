@@ -4,10 +4,12 @@ SQLite always; PostgreSQL too when OUTPOST_TEST_PG_URL names a server."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from server_stub.api.agents import sent_at
 from server_stub.ingest.evaluation import clock_offset_text
 from server_stub.ingest.outcomes import Accepted
 from server_stub.state import CollectorState
@@ -86,3 +88,36 @@ def test_a_report_two_days_behind_that_turns_the_firewall_off_shows_it(
 )
 def test_the_offset_reads_to_the_minute(offset_s: int, text: str) -> None:
     assert clock_offset_text(offset_s) == text
+
+
+def test_a_report_that_waited_in_the_spool_is_judged_by_when_it_was_sent(
+    state: CollectorState,
+) -> None:
+    """Collected two days ago, sent now by a right clock: no clock fault. Sent with a Date two
+    days ahead: the clock is wrong, whatever the report's own time."""
+    a, now = add_device(state), utcnow()
+    waited = report(state, a, collected=now - AHEAD)
+    sent_now = replace(incoming(a.secret, waited), sent_at=now)
+    assert writer(state).store_batch([sent_now]) == [NEW]
+    assert rule_states(state, a)["ADM-003"]["status"] == "pass"
+    fresh = report(state, a, collected=now)
+    sent_ahead = replace(incoming(a.secret, fresh), sent_at=now + AHEAD)
+    [answer] = writer(state).store_batch([sent_ahead])
+    assert answer == Accepted(False, "non_compliant", ["ADM-003"])
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Fri, 04 Dec 2026 21:15:00 GMT", datetime(2026, 12, 4, 21, 15, tzinfo=UTC)),
+        ("Fri, 04 Dec 2026 22:15:00 +0100", datetime(2026, 12, 4, 21, 15, tzinfo=UTC)),
+        (None, None),
+        ("", None),
+        ("yesterday", None),
+        ("Fri, 99 Dec 2026 21:15:00 GMT", None),
+    ],
+)
+def test_the_http_date_is_read_as_utc_or_not_at_all(
+    header: str | None, expected: datetime | None
+) -> None:
+    assert sent_at(header) == expected

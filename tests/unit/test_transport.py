@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import gzip
 import json
 import logging
@@ -9,6 +10,7 @@ import socket
 import stat
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from email.utils import formatdate
 from pathlib import Path
 
@@ -52,6 +54,18 @@ def test_report_is_gzipped_with_the_bearer_secret(server: tuple[str, Script]) ->
     assert headers["Authorization"] == "Bearer osd_canary"
     assert headers["Content-Encoding"] == "gzip"
     assert json.loads(gzip.decompress(body)) == {"report_id": "r1"}
+
+
+def test_every_attempt_says_when_it_was_sent(server: tuple[str, Script]) -> None:
+    """The collector judges the device's clock by the time of sending, not by when a spooled
+    report was collected: each attempt carries its own HTTP Date."""
+    url, script = server
+    script.statuses = [503]
+    before = datetime.now(UTC).replace(microsecond=0)
+    Collector(url, secret="osd_canary", backoff_s=0).send_report({"report_id": "r1"})
+    after = datetime.now(UTC)
+    sent = [email.utils.parsedate_to_datetime(h["Date"]) for _, h, _ in script.received]
+    assert len(sent) == 2 and all(before <= when <= after for when in sent)
 
 
 def test_server_errors_are_retried_then_succeed(server: tuple[str, Script]) -> None:
