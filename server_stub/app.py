@@ -10,10 +10,11 @@ from datetime import timedelta
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 
 from server_stub.api import agents, fleet, ops
 from server_stub.api.deps import ERRORS
-from server_stub.api.errors import validation_error
+from server_stub.api.errors import database_unavailable, validation_error
 from server_stub.api.fast_path import ReportsFastPath
 from server_stub.api.guard import DoorGuard
 from server_stub.config import Settings, settings_from
@@ -72,6 +73,7 @@ def create_app(settings: Settings, run_sweeper: bool = True) -> FastAPI:
     )
     app.state.collector = state
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(OperationalError, database_unavailable)
     if settings.report_fast_path:
         app.add_middleware(ReportsFastPath)
     app.add_middleware(DoorGuard, tls=settings.tls)  # added last: the outermost

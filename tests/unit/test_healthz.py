@@ -31,6 +31,22 @@ def assert_unavailable(client: TestClient) -> None:
     assert response.headers["retry-after"] == "30"
 
 
+def assert_other_routes_unavailable(client: TestClient) -> None:
+    """Every route that needs the database says so as the report route does: 503, Retry-After,
+    and nothing of the driver's error text."""
+    answers = [
+        client.post(
+            "/api/v1/enroll", json={"token": "ose_x", "hostname": "h", "hardware_id_hash": "a" * 64}
+        ),
+        client.get("/api/v1/policy", headers={"Authorization": "Bearer osd_x"}),
+        client.get("/api/v1/devices", headers={"Authorization": "Bearer osa_x"}),
+    ]
+    for response in answers:
+        assert response.status_code == 503, (response.request.url, response.text)
+        assert response.headers["retry-after"] == "30"
+        assert response.json() == {"detail": "the database is unavailable; try again later"}
+
+
 def collector_state(client: TestClient) -> CollectorState:
     state: CollectorState = client.app.state.collector  # type: ignore[attr-defined]
     return state
@@ -44,6 +60,7 @@ def test_sqlite_database_gone_is_503_then_200_when_back(tmp_path: Path) -> None:
         path.mkdir()  # a folder where the database was: SQLite cannot open it
         collector_state(client).engine.dispose()  # open connections would still see the file
         assert_unavailable(client)
+        assert_other_routes_unavailable(client)
         path.rmdir()
         (tmp_path / "away.db").rename(path)
         assert client.get("/healthz").status_code == 200
@@ -80,5 +97,6 @@ def test_postgresql_refusing_connections_is_503_then_200_when_back(
         set_connections(pg_server, name, allowed=False)
         for _ in range(3):  # the dead pooled connection first, then refused new ones
             assert_unavailable(client)
+        assert_other_routes_unavailable(client)
         set_connections(pg_server, name, allowed=True)
         assert client.get("/healthz").status_code == 200
