@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -51,21 +51,29 @@ class _Candidate:
     digest: str
 
 
+def _clock_offset(collected: datetime, sent_at: datetime | None, now: datetime) -> timedelta:
+    """How far the device's clock is from ours (+ fast). Judged by when it sent the report
+    (its HTTP Date), since a report that waited in the spool was collected long before; but a
+    report that claims to be collected after it was sent was made by a clock ahead by at least
+    that much. Without a Date, by when it was collected."""
+    if sent_at is None:
+        return collected - now
+    return max(sent_at - now, collected - sent_at)
+
+
 def _evaluate(
     index: int, item: Submission, device: DeviceRow, evaluator: Evaluator, now: datetime
 ) -> _Candidate:
     assert item.report is not None
-    # The device's own time, as it claims it: its distance from ours is a collector fact. The
-    # time it sent the report, where it said, else the time it collected it (a report that
-    # waited in the spool then looks like a slow clock).
+    # The device's own time, as it claims it: its distance from ours is a collector fact.
     collected = parse_timestamp(str(item.report["collected_at"]))
-    device_now = item.sent_at or collected
+    offset = _clock_offset(collected, item.sent_at, now)
     facts = CollectorFacts(
         source_ip=item.source_ip,
         approved=True,  # a revoked device never gets this far
         approval_expires=device.approval_expires,
         last_seen_at=now,
-        clock_offset_s=(device_now - now).total_seconds(),
+        clock_offset_s=offset.total_seconds(),
     )
     results = evaluate_report(evaluator, item.report, facts, now)
     rows = rule_rows(device.id, results)
