@@ -58,7 +58,8 @@ def _clock_offset(collected: datetime, sent_at: datetime | None, now: datetime) 
     that much. Without a Date, by when it was collected."""
     if sent_at is None:
         return collected - now
-    return max(sent_at - now, collected - sent_at)
+    offset, made_ahead = sent_at - now, collected - sent_at
+    return made_ahead if made_ahead > abs(offset) else offset
 
 
 def _evaluate(

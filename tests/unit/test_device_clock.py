@@ -106,6 +106,16 @@ def test_a_report_that_waited_in_the_spool_is_judged_by_when_it_was_sent(
     assert answer == Accepted(False, "non_compliant", ["ADM-003"])
 
 
+def test_a_clock_behind_shows_in_the_date_it_sends(state: CollectorState) -> None:
+    a, now = add_device(state), utcnow()
+    behind = report(state, a, collected=now - AHEAD)
+    [answer] = writer(state).store_batch([replace(incoming(a.secret, behind), sent_at=now - AHEAD)])
+    assert answer == Accepted(False, "non_compliant", ["ADM-003"])
+    assert rule_states(state, a)["ADM-003"]["evidence"] == [
+        "3060 (at most 10 allowed) (clock 2 days 3 h slow)"
+    ]
+
+
 def test_a_report_made_by_a_clock_ahead_and_sent_by_a_right_one_shows_the_clock_was_wrong(
     state: CollectorState,
 ) -> None:
