@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,8 @@ from agent.facts.probes.credentials.stores.os_stores_parse import (
 from tests.replay import ReplayContext
 from tests.unit.test_probe_fixtures import (
     TEST_ORGANISATION,
-    assert_matches,
-    finders_of,
+    check_every_os_has_a_matching_and_a_clean_case,
+    check_recorded_store_case,
     run_finders,
     scan_settings,
 )
@@ -42,28 +41,11 @@ CASES = sorted(case for case in FIXTURES.glob("*/*.json") if case.name.startswit
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_recorded_case(case: Path) -> None:
-    text = case.read_text(encoding="utf-8")
-    spec = json.loads(text)
-    recording = spec["context"]
-    assert recording["os"] == case.parent.name
-    assert "CANARY-" in text, "every case plants canary secrets"
-    ctx = ReplayContext(recording)
-    finders = finders_of(APP_AND_OS_STORES, ctx)
-    data = run_finders(ctx, scan_settings(spec.get("scan", {})), finders)
-    assert "CANARY" not in json.dumps(data), "a canary secret reached the report"
-    assert_matches(data, spec["expect"]["data"])
-    for finding in data["findings"]:
-        assert len(finding["fingerprint"]) == 32
+    check_recorded_store_case(case, APP_AND_OS_STORES)
 
 
 def test_every_os_has_a_matching_and_a_clean_case() -> None:
-    for os_name in ("linux", "darwin", "windows"):
-        cases = [c for c in CASES if c.parent.name == os_name]
-        expects = [json.loads(c.read_text())["expect"]["data"]["findings"] for c in cases]
-        assert any(expects), f"no os_stores_ case with findings on {os_name}"
-        assert [] in expects or any(
-            "lookalike" in c.name or "other_org" in c.name for c in cases
-        ), f"no os_stores_ case that must not match on {os_name}"
+    check_every_os_has_a_matching_and_a_clean_case(CASES, "os_stores_")
 
 
 # -- OS credential stores ----------------------------------------------------------------------

@@ -124,3 +124,30 @@ def test_recorded_case(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             k for k, v in result.data.items() if v is None and k not in result.data["gaps"]
         ]
         assert not unexplained, f"null without a reason in gaps: {unexplained}"
+
+
+def check_recorded_store_case(case: Path, modules: tuple[ModuleType, ...]) -> None:
+    """A recorded credential case through these store modules' finders: it finds what it
+    expects, with fingerprints, and no planted canary reaches the result."""
+    text = case.read_text(encoding="utf-8")
+    spec = json.loads(text)
+    recording = spec["context"]
+    assert recording["os"] == case.parent.name
+    assert "CANARY-" in text, "every case plants canary secrets"
+    ctx = ReplayContext(recording)
+    data = run_finders(ctx, scan_settings(spec.get("scan", {})), finders_of(modules, ctx))
+    assert "CANARY" not in json.dumps(data), "a canary secret reached the report"
+    assert_matches(data, spec["expect"]["data"])
+    for finding in data["findings"]:
+        assert len(finding["fingerprint"]) == 32
+
+
+def check_every_os_has_a_matching_and_a_clean_case(cases: list[Path], prefix: str) -> None:
+    """Every OS has a case that finds something and one that must find nothing."""
+    for os_name in ("linux", "darwin", "windows"):
+        mine = [c for c in cases if c.parent.name == os_name]
+        expects = [json.loads(c.read_text())["expect"]["data"]["findings"] for c in mine]
+        assert any(expects), f"no {prefix} case with findings on {os_name}"
+        assert [] in expects or any("lookalike" in c.name or "other_org" in c.name for c in mine), (
+            f"no {prefix} case that must not match on {os_name}"
+        )
