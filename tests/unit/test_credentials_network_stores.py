@@ -7,14 +7,12 @@ import json
 import plistlib
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.facts.context import ParseError
-from agent.facts.probes.credentials import probe, stores
 from agent.facts.probes.credentials.stores import networkmanager, vpn, wifi
 from agent.facts.probes.credentials.stores.networkmanager_parse import (
     parse_nm_keyfile,
@@ -49,9 +47,7 @@ from agent.facts.probes.credentials.stores.wlan_parse import (
     parse_wlan_details,
     parse_wlan_list,
 )
-from agent.facts.runner import run_probe
-from tests.replay import ReplayContext
-from tests.unit.test_probe_fixtures import TEST_ORGANISATION, assert_matches, scan_settings
+from tests.unit.test_probe_fixtures import TEST_ORGANISATION, check_recorded_module_case
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "credentials"
 MODULES: dict[str, ModuleType] = {"wifi": wifi, "vpn": vpn, "networkmanager": networkmanager}
@@ -89,21 +85,9 @@ def test_there_are_match_and_nomatch_cases_per_module_and_os() -> None:
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 def test_recorded_case(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each case runs through the real probe and runner with only its module's finders."""
-    spec = json.loads(case.read_text(encoding="utf-8"))
     module = MODULES[case.name.split("_", 1)[0]]
-    os_name = case.parent.name
-    assert spec["context"]["os"] == os_name
-    monkeypatch.setattr(stores, "finders_for", lambda ctx: module.FINDERS.pick(ctx))
-    ctx = ReplayContext(spec["context"])
-    result = run_probe(ctx, probe(scan_settings(spec.get("scan", {}))))
-    got: dict[str, Any] = {"status": result.status, "data": result.data, "error": result.error}
-    assert result.error is None, result.error
-    assert_matches(got, spec["expect"])
-    raw = case.read_text(encoding="utf-8")
-    if _case_id(case) not in NO_SECRET_FIELDS:
-        assert "CANARY-" in raw, "a case with secret fields must plant canaries in them"
-    report = json.dumps({"data": result.data, "error": result.error}, default=str)
-    assert "CANARY" not in report, "a secret reached the probe's result"
+    plants = _case_id(case) not in NO_SECRET_FIELDS
+    check_recorded_module_case(case, module, monkeypatch, plants_canaries=plants)
 
 
 # ------------------------------------------------------------------------------ Wi-Fi parsers

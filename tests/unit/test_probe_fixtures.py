@@ -151,3 +151,23 @@ def check_every_os_has_a_matching_and_a_clean_case(cases: list[Path], prefix: st
         assert [] in expects or any("lookalike" in c.name or "other_org" in c.name for c in mine), (
             f"no {prefix} case that must not match on {os_name}"
         )
+
+
+def check_recorded_module_case(
+    case: Path, module: ModuleType, monkeypatch: pytest.MonkeyPatch, plants_canaries: bool
+) -> None:
+    """A recorded credential case through the real probe and runner with only this store
+    module's finders: it reports what it expects and no planted canary reaches the result."""
+    spec = json.loads(case.read_text(encoding="utf-8"))
+    assert spec["context"]["os"] == case.parent.name
+    monkeypatch.setattr(stores, "finders_for", lambda ctx: module.FINDERS.pick(ctx))
+    ctx = ReplayContext(spec["context"])
+    result = run_probe(ctx, credentials.probe(scan_settings(spec.get("scan", {}))))
+    got: dict[str, Any] = {"status": result.status, "data": result.data, "error": result.error}
+    assert result.error is None, result.error
+    assert_matches(got, spec["expect"])
+    if plants_canaries:
+        raw = case.read_text(encoding="utf-8")
+        assert "CANARY-" in raw, "a case with secret fields must plant canaries in them"
+    report = json.dumps({"data": result.data, "error": result.error}, default=str)
+    assert "CANARY" not in report, "a secret reached the probe's result"
