@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from server_stub.rate_limits import check_limit
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 MIB = 1024 * 1024
 
@@ -36,6 +38,10 @@ class Settings:
     # Seconds between the sweeper's passes (OUTPOST_SWEEP_INTERVAL_S; tests and bench/sweep.py
     # shorten it to start a pass when they want one).
     sweep_interval_s: float = 60.0
+    # Rate limits (the `limits` library's notation): reports per device, and failed
+    # credentials per client address (OUTPOST_REPORT_RATE_LIMIT, OUTPOST_FAILURE_RATE_LIMIT).
+    report_rate_limit: str = "60/minute"
+    failure_rate_limit: str = "30/minute"
 
     @property
     def tls(self) -> bool:
@@ -45,6 +51,14 @@ class Settings:
         """Refuse unsafe combinations outside development."""
         if not self.sweep_interval_s > 0:
             raise SettingsError("OUTPOST_SWEEP_INTERVAL_S must be more than 0 seconds")
+        for name, limit in (
+            ("OUTPOST_REPORT_RATE_LIMIT", self.report_rate_limit),
+            ("OUTPOST_FAILURE_RATE_LIMIT", self.failure_rate_limit),
+        ):
+            try:
+                check_limit(limit)
+            except ValueError as exc:
+                raise SettingsError(f"{name}: {limit!r} is no rate limit ({exc})") from exc
         if bool(self.tls_cert) != bool(self.tls_key):
             raise SettingsError("--tls-cert and --tls-key go together")
         loopback = self.host in ("127.0.0.1", "::1", "localhost")
@@ -103,4 +117,6 @@ def settings_from(
             else env.get("OUTPOST_REPORT_FAST_PATH", "1") != "0"
         ),
         sweep_interval_s=sweep_interval_s,
+        report_rate_limit=env.get("OUTPOST_REPORT_RATE_LIMIT") or Settings.report_rate_limit,
+        failure_rate_limit=env.get("OUTPOST_FAILURE_RATE_LIMIT") or Settings.failure_rate_limit,
     )
