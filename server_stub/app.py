@@ -53,7 +53,11 @@ def create_app(settings: Settings, run_sweeper: bool = True) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stale_after = timedelta(hours=served_policy.stale_after_hours)
-        sweeper = Sweeper(engine, stale_after, settings.sweep_interval_s) if run_sweeper else None
+        sweeper = (
+            Sweeper(engine, stale_after, settings.sweep_interval_s, settings.report_retention_days)
+            if run_sweeper
+            else None
+        )
         task = asyncio.create_task(sweeper.run_forever()) if sweeper else None
         yield
         if task is not None and sweeper is not None:

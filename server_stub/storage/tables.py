@@ -81,7 +81,10 @@ class Report(Base):
     verdict: Mapped[str] = mapped_column(String(20))
     body: Mapped[dict[str, object]] = mapped_column(JSON)
 
-    __table_args__ = (Index("ix_reports_device_received", "device_id", "received_at"),)
+    __table_args__ = (
+        Index("ix_reports_device_received", "device_id", "received_at"),
+        Index("ix_reports_received_at", "received_at"),
+    )
 
 
 class RuleState(Base):
