@@ -577,7 +577,7 @@ def test_parse_domain_join_unknown_when_sources_fail() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "encrypted"), [(1, True), (2, False), (3, True), (4, False), (5, True), (6, True)]
+    ("value", "encrypted"), [(1, True), (2, False), (3, False), (4, False), (5, False), (6, True)]
 )
 def test_parse_disk_encryption_shell_values(value: int, encrypted: bool) -> None:
     result = security.parse_disk_encryption(doc(bitlocker=ok({"Drive": "C:", "Protection": value})))

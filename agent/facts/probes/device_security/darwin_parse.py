@@ -20,26 +20,43 @@ _SP_FIREWALL_STATES = {
 }
 
 
+# A line of `fdesetup status` that says the volume is not (yet, or no longer) fully protected.
+_FDE_UNFINISHED = re.compile(
+    r"\b(in progress|pending|paused|deferred|will be enabled|restart)\b", re.IGNORECASE
+)
+_FDE_PERCENT = re.compile(
+    r"^((?:En|De)cryption[^:]*):\s*Percent completed\s*=\s*([\d.]+)", re.IGNORECASE
+)
+
+
 def parse_fdesetup_status(text: str) -> tuple[bool, str]:
     """(encrypted, detail) from `fdesetup status`; anything short of fully on is False.
 
+    Real outputs (rtrouton/rtrouton_scripts and Jamf extension attributes, macOS 10.8-15):
     FileVault is On.
     FileVault is Off.
     FileVault is Off, but will be enabled after the next restart.
-    Encryption in progress: Percent completed = 37.4
-    Decryption in progress: Percent completed = 12.0
+    FileVault is Off.
+    Deferred enablement appears to be active for user 'alice'.
+    FileVault is On.
+    Encryption in progress: Percent completed = 37.4     (also "Encryption in progress: Pending"
+    Decryption in progress: Percent completed = 12.0      when the Mac runs on battery)
     """
-    progress = re.search(
-        r"(Encryption|Decryption) in progress:\s*Percent completed\s*=\s*([\d.]+)", text
-    )
-    if progress:
-        verb, percent = progress.group(1).lower(), progress.group(2)
-        return False, f"FileVault {verb} in progress ({percent}% done)"
-    if re.search(r"FileVault is Off, but will be enabled after the next restart", text):
-        return False, "FileVault is Off; it will be enabled after the next restart"
-    if re.search(r"^FileVault is On\.?\s*$", text, re.MULTILINE):
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in lines:
+        percent = _FDE_PERCENT.match(line)
+        if percent:
+            state, done = percent.group(1).lower(), percent.group(2)
+            return False, f"FileVault {state} ({done}% done)"
+    for line in lines:
+        if _FDE_UNFINISHED.search(line):
+            state = line.rstrip(".")
+            if re.fullmatch(r"FileVault is Off, but will be enabled after the next restart", state):
+                return False, "FileVault is Off; it will be enabled after the next restart"
+            return False, f"FileVault not fully on: {state[:120]}"
+    if any(re.fullmatch(r"FileVault is On\.?", line, re.IGNORECASE) for line in lines):
         return True, "FileVault is On"
-    if re.search(r"^FileVault is Off\.?\s*$", text, re.MULTILINE):
+    if any(re.fullmatch(r"FileVault is Off\.?", line, re.IGNORECASE) for line in lines):
         return False, "FileVault is Off"
     raise ParseError(f"fdesetup status: unexpected output {text.strip()[:120]!r}")
 
