@@ -1,0 +1,90 @@
+"""Outputs captured on real machines by others (tests/fixtures/real_world) through the parsers."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.facts.context import ParseError
+from agent.facts.probes.device_security.darwin_parse import (
+    parse_fdesetup_status,
+    parse_socketfilterfw_state,
+)
+from agent.facts.probes.network.windows_netsh_parse import (
+    parse_netsh_profile_ssids,
+    parse_netsh_profiles,
+    parse_netsh_ssids,
+)
+from agent.facts.probes.patch_level.darwin_parse import (
+    is_security_update,
+    is_system_update,
+    parse_install_history,
+    parse_softwareupdate_list,
+)
+from agent.report import rfc3339
+
+CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "real_world"
+CASES: list[dict[str, Any]] = tomllib.loads((CORPUS / "corpus.toml").read_text("utf-8"))["case"]
+
+
+def _last_system_update(text: str) -> str:
+    records = [r for r in parse_install_history(text) if is_system_update(r)]
+    return rfc3339(max(r.installed_at for r in records)) if records else ""
+
+
+def _updates(case: dict[str, Any]) -> Callable[[str], dict[str, list[str]]]:
+    def read(text: str) -> dict[str, list[str]]:
+        updates = parse_softwareupdate_list(text)
+        security = [u.label for u in updates if is_security_update(u, case["major"])]
+        return {"labels": [u.label for u in updates], "security": security}
+
+    return read
+
+
+def _parser(case: dict[str, Any]) -> Callable[[str], Any]:
+    parsers: dict[str, Callable[[str], Any]] = {
+        "netsh_profiles": parse_netsh_profiles,
+        "netsh_ssids": parse_netsh_ssids,
+        "netsh_profile_ssids": parse_netsh_profile_ssids,
+        "softwareupdate_list": _updates(case),
+        "install_history": _last_system_update,
+        "fdesetup": lambda text: list(parse_fdesetup_status(text)),
+        "socketfilterfw": lambda text: list(parse_socketfilterfw_state(text)),
+    }
+    return parsers[case["parser"]]
+
+
+def _expected(case: dict[str, Any]) -> Any:
+    if case["parser"] == "softwareupdate_list":
+        return {"labels": case["labels"], "security": case["security"]}
+    return case["expect"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: str(case["file"]))
+def test_real_world_output(case: dict[str, Any]) -> None:
+    for key in ("file", "parser", "source", "os", "locale"):
+        assert case.get(key), f"{case.get('file')}: no {key} recorded"
+    text = (CORPUS / case["file"]).read_text(encoding="utf-8")
+    if "error" in case:
+        with pytest.raises(ParseError, match=case["error"]):
+            _parser(case)(text)
+    else:
+        assert _parser(case)(text) == _expected(case)
+
+
+def test_every_capture_has_a_case() -> None:
+    files = {str(p.relative_to(CORPUS)) for p in CORPUS.glob("*/*/*") if p.is_file()}
+    assert files == {case["file"] for case in CASES}
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c["parser"] == "netsh_profiles"], ids=lambda c: str(c["file"])
+)
+def test_netsh_profiles_survive_windows_line_ends_and_a_bom(case: dict[str, Any]) -> None:
+    """PowerShell's Out-String gives CRLF; a redirected file may start with a byte-order mark."""
+    text = (CORPUS / case["file"]).read_text(encoding="utf-8")
+    assert parse_netsh_profiles("\ufeff" + text.replace("\n", "\r\n")) == case["expect"]
