@@ -66,7 +66,7 @@ def parse_socketfilterfw_state(text: str) -> tuple[bool, str]:
 
     Firewall is enabled. (State = 1)
     Firewall is disabled. (State = 0)
-    (State = 2 is "block all incoming connections")
+    Firewall is blocking all non-essential incoming connections. (State = 2)
     """
     match = re.search(r"\(State\s*=\s*(\d+)\)", text)
     if match and int(match.group(1)) in _FIREWALL_STATES:
@@ -77,6 +77,8 @@ def parse_socketfilterfw_state(text: str) -> tuple[bool, str]:
         return False, "application firewall off"
     if re.search(r"Firewall is enabled", text):
         return True, "application firewall on"
+    if re.search(r"Firewall is blocking all", text):
+        return True, "application firewall on, blocking all incoming connections"
     raise ParseError(f"socketfilterfw: unexpected output {text.strip()[:120]!r}")
 
 
