@@ -77,7 +77,8 @@ FILEVAULT = [
      "encryption paused (40.1% done)"),
     ("FileVault is On.\nDecryption in progress: Percent completed = 12.0\n", "fail",
      "decryption in progress"),
-    ("FileVault is Off.\nDecryption paused: Percent completed = 80.0\n", "fail", "decryption paused"),
+    ("FileVault is Off.\nDecryption paused: Percent completed = 80.0\n", "fail",
+     "decryption paused"),
     ("fdesetup: unable to read the volume\n", "unknown", "unexpected output"),
 ]  # fmt: skip
 

@@ -40,7 +40,10 @@ _CONVERSION_STATES = {
     4: "encryption paused",
     5: "decryption paused",
 }
-_PROTECTION_STATES = {0: "protection off (suspended or no key protector)", 1: "protection on"}
+_PROTECTION_STATES: dict[int | None, str] = {
+    0: "protection off (suspended or no key protector)",
+    1: "protection on",
+}
 _PROFILE_BITS = ((1, "Domain"), (2, "Private"), (4, "Public"))
 _ON_OFF: dict[int | None, str] = {0: "off", 1: "on"}
 
