@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from agent.facts.context import ParseError
+from agent.facts.probes.accounts.windows_parse import parse_dsregcmd
 from agent.facts.probes.device_security.darwin_parse import (
     parse_fdesetup_status,
     parse_socketfilterfw_state,
@@ -19,6 +21,7 @@ from agent.facts.probes.network.windows_netsh_parse import (
     parse_netsh_profiles,
     parse_netsh_ssids,
 )
+from agent.facts.probes.network.windows_parse import network_doc, read_adapters
 from agent.facts.probes.patch_level.darwin_parse import (
     is_security_update,
     is_system_update,
@@ -54,6 +57,7 @@ def _parser(case: dict[str, Any]) -> Callable[[str], Any]:
         "install_history": _last_system_update,
         "fdesetup": lambda text: list(parse_fdesetup_status(text)),
         "socketfilterfw": lambda text: list(parse_socketfilterfw_state(text)),
+        "dsregcmd": lambda text: {k: parse_dsregcmd(text).get(k) for k in case["expect"]},
     }
     return parsers[case["parser"]]
 
@@ -88,3 +92,34 @@ def test_netsh_profiles_survive_windows_line_ends_and_a_bom(case: dict[str, Any]
     """PowerShell's Out-String gives CRLF; a redirected file may start with a byte-order mark."""
     text = (CORPUS / case["file"]).read_text(encoding="utf-8")
     assert parse_netsh_profiles("\ufeff" + text.replace("\n", "\r\n")) == case["expect"]
+
+
+# Get-NetAdapter rows with the values real machines printed (Format-List captures in
+# https://github.com/saltstack/salt/issues/56275, an OpenVPN TAP adapter whose InterfaceType is 53
+# per saltstack/salt#56337, and https://github.com/raspi/WinLLDPService/issues/25, an HP NIC),
+# in the shape NETWORK_SCRIPT gives them: the property names and value formats are those.
+@pytest.mark.parametrize(
+    ("row", "kind", "up", "mac"),
+    [
+        (
+            {"ifIndex": 13, "Name": "Local Area Connection",
+             "Description": "TAP-Windows Adapter V9", "MacAddress": "00-FF-11-A1-11-C7",
+             "Status": "Disconnected", "MediaType": "802.3", "PhysicalMediaType": "Unspecified",
+             "InterfaceType": 53},
+            "vpn", False, "00:ff:11:a1:11:c7",
+        ),
+        (
+            {"ifIndex": 12, "Name": "Ethernet",
+             "Description": "HP NC532i Dual Port 10GbE Multifunction BL-c Adapter #47",
+             "MacAddress": "D8-D3-85-DE-36-00", "Status": "Up", "MediaType": "802.3",
+             "PhysicalMediaType": "802.3"},
+            "ethernet", True, "d8:d3:85:de:36:00",
+        ),
+    ],
+)  # fmt: skip
+def test_get_netadapter_rows_as_real_machines_print_them(
+    row: dict[str, Any], kind: str, up: bool, mac: str
+) -> None:
+    text = json.dumps({"adapters": {"ok": True, "value": {"Adapters": [row]}}})
+    [adapter] = read_adapters(network_doc(text))
+    assert (adapter.kind, adapter.up, adapter.mac) == (kind, up, mac)
