@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from agent.facts.context import ParseError
+from agent.facts.probes import network, patch_level
 from agent.facts.probes.accounts.windows_parse import parse_dsregcmd
 from agent.facts.probes.device_security.darwin_parse import (
     parse_fdesetup_status,
@@ -28,9 +29,13 @@ from agent.facts.probes.patch_level.darwin_parse import (
     parse_install_history,
     parse_softwareupdate_list,
 )
+from agent.facts.runner import run_probe
 from agent.report import rfc3339
+from tests.replay import ReplayContext
+from tests.unit.test_rules import POLICY, clean_facts, evaluate_rule, ok
 
-CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "real_world"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+CORPUS = FIXTURES / "real_world"
 CASES: list[dict[str, Any]] = tomllib.loads((CORPUS / "corpus.toml").read_text("utf-8"))["case"]
 
 
@@ -123,3 +128,27 @@ def test_get_netadapter_rows_as_real_machines_print_them(
     text = json.dumps({"adapters": {"ok": True, "value": {"Adapters": [row]}}})
     [adapter] = read_adapters(network_doc(text))
     assert (adapter.kind, adapter.up, adapter.mac) == (kind, up, mac)
+
+
+def test_french_netsh_through_the_probe_fails_net_005_on_eduroam() -> None:
+    """The French capture (U+00A0 before the colon), run through the network probe and the
+    Evaluator: the saved eduroam profile is found and named (it was the whole line before)."""
+    case = json.loads((FIXTURES / "network" / "windows" / "french_netsh_real.json").read_text())
+    result = run_probe(ReplayContext(case["context"]), network.PROBE)
+    facts = clean_facts()
+    facts["probes"]["network"] = ok(result.data or {})
+    outcome = evaluate_rule("NET-005", POLICY, facts)
+    assert outcome.status == "fail"
+    assert "eduroam" in " ".join(outcome.evidence)
+
+
+def test_command_line_tools_alone_leave_patch_001_unknown() -> None:
+    """A real 10.15 history whose only softwareupdated install is Command Line Tools: PATCH-001
+    is unknown, not a pass dated by the developer tools."""
+    path = FIXTURES / "patch_level" / "darwin" / "catalina_clt_only_real.json"
+    result = run_probe(ReplayContext(json.loads(path.read_text())["context"]), patch_level.PROBE)
+    facts = clean_facts()
+    facts["probes"]["patch_level"] = ok(result.data or {})
+    outcome = evaluate_rule("PATCH-001", POLICY, facts)
+    assert outcome.status == "unknown"
+    assert "no macOS or security update" in " ".join(outcome.evidence)
