@@ -107,13 +107,16 @@ def parse_screenlock_status(text: str) -> tuple[bool, str]:
     2024-06-12 09:41:07.531 sysadminctl[4821:113503] screenLock delay is immediate
     2024-06-12 09:41:07.531 sysadminctl[4821:113503] screenLock delay is 300 seconds
     2024-06-12 09:41:07.531 sysadminctl[4821:113503] screenLock is off
-    (constructed prefix; some builds say "screenLock delay is off")
+    (constructed prefix; some builds say "screenLock delay is off", others print the delay as
+    "-1.000000 seconds" when no password is asked)
     """
     if re.search(r"screenLock (delay )?is off", text):
         return False, "no password is asked after sleep or the screen saver"
     if re.search(r"screenLock delay is immediate", text):
         return True, "password asked immediately after sleep or the screen saver"
-    match = re.search(r"screenLock delay is (\d+) seconds?", text)
+    match = re.search(r"screenLock delay is (-?\d+)(?:\.\d+)? seconds?", text)
+    if match and int(match.group(1)) < 0:  # "-1.000000 seconds": no password is asked
+        return False, f"no password is asked after sleep or the screen saver (delay {match[1]})"
     if match:
         seconds = int(match.group(1))
         return True, f"password asked {seconds} s after sleep or the screen saver starts"
