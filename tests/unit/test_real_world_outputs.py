@@ -17,6 +17,7 @@ from agent.facts.probes.device_security.darwin_parse import (
     parse_fdesetup_status,
     parse_socketfilterfw_state,
 )
+from agent.facts.probes.network.darwin_parse import parse_system_profiler_airport
 from agent.facts.probes.network.windows_netsh_parse import (
     parse_netsh_profile_ssids,
     parse_netsh_profiles,
@@ -44,6 +45,11 @@ def _last_system_update(text: str) -> str:
     return rfc3339(max(r.installed_at for r in records)) if records else ""
 
 
+def _airport(text: str, device: str) -> list[str]:
+    state = parse_system_profiler_airport(text, device)
+    return [state.state, state.ssid or ""]
+
+
 def _updates(case: dict[str, Any]) -> Callable[[str], dict[str, list[str]]]:
     def read(text: str) -> dict[str, list[str]]:
         updates = parse_softwareupdate_list(text)
@@ -62,6 +68,7 @@ def _parser(case: dict[str, Any]) -> Callable[[str], Any]:
         "install_history": _last_system_update,
         "fdesetup": lambda text: list(parse_fdesetup_status(text)),
         "socketfilterfw": lambda text: list(parse_socketfilterfw_state(text)),
+        "airport": lambda text: _airport(text, case["device"]),
         "dsregcmd": lambda text: {k: parse_dsregcmd(text).get(k) for k in case["expect"]},
     }
     return parsers[case["parser"]]
