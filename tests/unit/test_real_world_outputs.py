@@ -159,3 +159,11 @@ def test_command_line_tools_alone_leave_patch_001_unknown() -> None:
     outcome = evaluate_rule("PATCH-001", POLICY, facts)
     assert outcome.status == "unknown"
     assert "no macOS or security update" in " ".join(outcome.evidence)
+
+
+def test_french_profiles_decoded_with_the_wrong_code_page_still_split() -> None:
+    """Without a console (the agent as a service) netsh may write its OEM code page while
+    PowerShell decodes UTF-8: U+00A0 then arrives as U+FFFD. The label still ends at the colon."""
+    text = (CORPUS / "windows" / "netsh" / "profiles-fr.txt").read_text(encoding="utf-8")
+    names = parse_netsh_profiles(text.replace("\u00a0", "\ufffd"))
+    assert names == ["Profile1 2", "Profile2", "Profile3", "Profile4", "Profile5", "Profile6"]
