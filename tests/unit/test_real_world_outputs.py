@@ -162,8 +162,8 @@ def test_command_line_tools_alone_leave_patch_001_unknown() -> None:
 
 
 def test_french_profiles_decoded_with_the_wrong_code_page_still_split() -> None:
-    """Without a console (the agent as a service) netsh may write its OEM code page while
-    PowerShell decodes UTF-8: U+00A0 then arrives as U+FFFD. The label still ends at the colon."""
+    """Should netsh write another code page than PowerShell decodes (UTF-8), U+00A0 arrives as
+    U+FFFD: the label still ends at the colon."""
     text = (CORPUS / "windows" / "netsh" / "profiles-fr.txt").read_text(encoding="utf-8")
     names = parse_netsh_profiles(text.replace("\u00a0", "\ufffd"))
     assert names == ["Profile1 2", "Profile2", "Profile3", "Profile4", "Profile5", "Profile6"]
