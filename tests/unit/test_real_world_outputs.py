@@ -30,6 +30,11 @@ from agent.facts.probes.patch_level.darwin_parse import (
     parse_install_history,
     parse_softwareupdate_list,
 )
+from agent.facts.probes.patch_level.windows_parse import (
+    DEFINITION_UPDATES,
+    SECURITY_UPDATES,
+    is_os_update,
+)
 from agent.facts.runner import run_probe
 from agent.report import rfc3339
 from tests.replay import ReplayContext
@@ -167,3 +172,29 @@ def test_french_profiles_decoded_with_the_wrong_code_page_still_split() -> None:
     text = (CORPUS / "windows" / "netsh" / "profiles-fr.txt").read_text(encoding="utf-8")
     names = parse_netsh_profiles(text.replace("\u00a0", "\ufffd"))
     assert names == ["Profile1 2", "Profile2", "Profile3", "Profile4", "Profile5", "Profile6"]
+
+
+# Update titles as Windows Update listed them on real machines (ansible-collections/
+# ansible.windows#180, a Windows Server 2019 log; potatoqualitee/kbupdate#153): which ones count
+# as the last OS update. The classification IDs beside them are the ones Microsoft gives those
+# kinds of update (the logs do not print them).
+UPDATE_ROLLUPS = "28bc880e-0592-4cbf-8f95-c79b17911d5f"
+UPDATES = "cd5ffd1e-e932-4e3a-bf74-18bf0b1bbd83"
+
+
+@pytest.mark.parametrize(
+    ("title", "category", "counts"),
+    [
+        ("2021-02 Cumulative Update for Windows Server 2019 (1809) for x64-based Systems "
+         "(KB4601345)", SECURITY_UPDATES, True),
+        ("2021-02 Cumulative Update for .NET Framework 3.5, 4.7.2 and 4.8 for Windows Server 2019 "
+         "for x64 (KB4601887)", SECURITY_UPDATES, True),
+        ("Windows Malicious Software Removal Tool x64 - v5.86 (KB890830)", UPDATE_ROLLUPS, False),
+        ("Security Intelligence Update for Microsoft Defender Antivirus - KB2267602 "
+         "(Version 1.331.789.0)", DEFINITION_UPDATES, False),
+        ("Update for Windows Security platform - KB5007651 (Version 1.0.2207.20002)", UPDATES,
+         False),
+    ],
+)  # fmt: skip
+def test_real_update_titles(title: str, category: str, counts: bool) -> None:
+    assert is_os_update({category}, title, "UpdateOrchestrator") is counts

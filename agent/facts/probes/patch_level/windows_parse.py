@@ -37,9 +37,10 @@ OS_CLASSIFICATIONS = {
     "68c5b0a3-d1a6-4553-ae49-01d3a7827828",  # Service Packs
 }
 DRIVERS = "ebfc1fc5-71a4-4f7b-9aca-3b9a503104a0"
-# Monthly or daily tools that ride on Windows Update without patching Windows: the Malicious
-# Software Removal Tool (an "Update Rollup"), Defender platform and signatures.
-_NOT_OS_KBS = {"890830", "4052623", "2267602", "915597", "2461484"}
+# Monthly or daily tools that ride on Windows Update without patching Windows, each under one
+# KB number whatever its version: the Malicious Software Removal Tool (an "Update Rollup"),
+# Defender's antimalware platform, signatures and the "Windows Security platform" app.
+_NOT_OS_KBS = {"890830", "4052623", "2267602", "915597", "2461484", "5007651"}
 _WU = "powershell windows_update"
 
 _EDITIONS = {
