@@ -181,12 +181,19 @@ def render_text(result: SelfCheck, colour: bool) -> str:
     unknown = sum(r.status == "unknown" for r in result.rules)
     summary = {
         "compliant": "COMPLIANT: every rule passes.",
-        "non_compliant": f"NOT COMPLIANT: {failing} rule(s) fail, {unknown} unknown.",
-        "unknown": f"UNKNOWN: nothing fails, but {unknown} rule(s) could not be checked.",
+        "non_compliant": f"NOT COMPLIANT: {_rules(failing)} {'fails' if failing == 1 else 'fail'}"
+        + (f" and {_rules(unknown)} could not be checked" if unknown else "")
+        + ". Follow each Fix above, then run this check again.",
+        "unknown": f"UNKNOWN: nothing fails, but {_rules(unknown)} could not be checked; "
+        "the lines marked UNKNOWN say why.",
     }[result.verdict]
     status = {"compliant": "pass", "non_compliant": "fail", "unknown": "unknown"}[result.verdict]
     lines += ["", _paint(summary, status, colour)]
     return "\n".join(lines) + "\n"
+
+
+def _rules(count: int) -> str:
+    return f"{count} rule" if count == 1 else f"{count} rules"
 
 
 def render_json(result: SelfCheck) -> str:

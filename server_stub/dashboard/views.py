@@ -156,6 +156,7 @@ class PolicyRule:
     title: str
     guidance: str
     remediation: str
+    remediation_by_os: dict[str, str]
     severity: str
     catalogue_severity: str
     enabled: bool
@@ -172,6 +173,7 @@ def policy_rules(policy: Policy) -> list[PolicyRule]:
                 title=rule.title,
                 guidance=rule.guidance,
                 remediation=rule.remediation,
+                remediation_by_os=dict(rule.remediation_by_os),
                 severity=(override.severity if override and override.severity else rule.severity),
                 catalogue_severity=rule.severity,
                 enabled=override.enabled if override else True,

@@ -129,7 +129,7 @@ def test_selector_labels_and_absences() -> None:
     found = select(facts, "probes.network.data.interfaces[*].addresses[*].address")
     assert [(i.label, i.value) for i in found.items] == [("eth0", "10.0.0.1")]
     assert select(facts, "probes.network.data.wifi_ssids[*]").unknown == [
-        "wifi_ssids: redacted by macOS"
+        "wifi ssids could not be read: redacted by macOS"
     ]
     nested = select(facts, "probes.network.data.domain.inner")
     assert nested.items == [] and nested.unknown == []
