@@ -24,7 +24,7 @@ from agent.policy import Evaluator, Policy, RuleResult, load_catalogue, verdict
 from agent.report import SCHEMA_VERSION, Report
 from agent.service.installed import service_state
 
-CheckStatus = Literal["pass", "fail", "unknown"]
+CheckStatus = Literal["pass", "fail", "unknown", "not_applicable"]
 EXIT_CODES = {"compliant": 0, "non_compliant": 1, "unknown": 3}
 
 
@@ -93,8 +93,15 @@ def agent_health(ctx: Context, config: AgentConfig, policy: Policy) -> list[Heal
         HealthCheck("configuration", "pass", f"read from {config.source}"),
         HealthCheck("policy", "pass", f"{policy.organisation_name} ({policy.source})"),
         *_collector_checks(config),
-        HealthCheck("service", *service_state(ctx)),
+        _service_check(ctx, config),
     ]
+
+
+def _service_check(ctx: Context, config: AgentConfig) -> HealthCheck:
+    if not config.service:
+        detail = f"not run as a service here ([agent] service = false in {config.source})"
+        return HealthCheck("service", "not_applicable", detail)
+    return HealthCheck("service", *service_state(ctx))
 
 
 def run_self_check(ctx: Context, config: AgentConfig, policy: Policy) -> SelfCheck:

@@ -18,7 +18,9 @@ from tests.unit.test_rules import NOW, POLICY, clean_facts, setting, unreadable
 
 RULES = {rule.id: rule for rule in load_catalogue()}
 # Words that describe a violation: a title that starts with one reads backwards on a PASS line.
-VIOLATION = re.compile(r"^(Connected|Account not|Updates not|Disk not|Firewall off|Stray|Reboot pending)")
+VIOLATION = re.compile(
+    r"^(Connected|Account not|Updates not|Disk not|Firewall off|Stray|Reboot pending)"
+)
 
 
 @pytest.mark.parametrize("rule_id", sorted(RULES))
@@ -72,7 +74,9 @@ def test_evidence_is_plain_words_and_long_lists_are_cut_to_a_count() -> None:
     [result] = Evaluator(POLICY, [RULES["PATCH-002"]]).evaluate(facts, NOW)
     [evidence] = result.evidence
     shown = ", ".join(names[:MAX_DETAIL])
-    assert evidence == f"pending security updates: 77 (at most 0): {shown} and {77 - MAX_DETAIL} more"
+    assert (
+        evidence == f"pending security updates: 77 (at most 0): {shown} and {77 - MAX_DETAIL} more"
+    )
     [wifi] = Evaluator(POLICY, [RULES["NET-004"]]).evaluate(clean_facts(), NOW)
     assert wifi.evidence == ["Wi-Fi networks: none reported"]
     unreadable("device_security", "firewall_enabled")(facts)

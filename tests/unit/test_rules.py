@@ -526,7 +526,13 @@ CASES: list[tuple[str, str, Mutation | None, str, str]] = [
         "unknown",
         "not in the report",
     ),
-    ("ADM-003", "clock right", None, "pass", "clock skew minutes: 0 (at most 10) (clock right to the minute)"),
+    (
+        "ADM-003",
+        "clock right",
+        None,
+        "pass",
+        "clock skew minutes: 0 (at most 10) (clock right to the minute)",
+    ),
     ("ADM-003", "ten minutes fast", clock(600, 10, "clock 10 min fast"), "pass", "10 min fast"),
     ("ADM-003", "eleven minutes slow", clock(-660, 11, "clock 11 min slow"), "fail", "11 min"),
     (
