@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from agent.policy.loader import default_policy_text
 from agent.policy import (
     Evaluator,
     Policy,
@@ -19,6 +18,7 @@ from agent.policy import (
     parse_policy,
     verdict,
 )
+from agent.policy.loader import default_policy_text
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 INTERNAL_PROBES = ["intranet.example.ac.uk", "10.20.0.5:443"]
