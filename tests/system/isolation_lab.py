@@ -73,7 +73,7 @@ def _serve(lab: Lab, ns: str, *args: str) -> None:
         cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     lab.services.append(process)
-    assert process.stdout is not None
+    assert process.stdout is not None and process.stderr is not None
     line = process.stdout.readline()
     assert line.strip() == "ready", f"internal services did not start: {process.stderr.read()}"
 
