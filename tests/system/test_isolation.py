@@ -19,7 +19,7 @@ from tests.system.isolation_lab import ISSUER, SERVER, TARGETS, Lab, lab
 pytestmark = pytest.mark.system
 
 AGENT = str(Path(sys.executable).parent / "agent")
-BUDGET_MS = 1000
+BUDGET_MS = 800
 # The probe's threads are joined this long after the budget; the rest is process bookkeeping.
 SLACK_MS = 250
 OTHER_RULES = ("ACC-001", "ACC-002", "PATCH-001", "PATCH-002", "PATCH-003", "PATCH-004",

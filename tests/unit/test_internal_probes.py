@@ -84,4 +84,4 @@ def test_the_probe_gets_the_policys_targets_and_ranges() -> None:
         ),
     )
     assert settings.internal_cidrs == (ipaddress.ip_network("10.0.0.0/8"),)
-    assert settings.budget_s == 1.0
+    assert settings.budget_s == 0.8

@@ -184,7 +184,7 @@ def test_no_targets_is_an_empty_answer() -> None:
     for settings in (None, IsolationSettings()):
         result = run_probe(Context(), isolation.probe(settings))
         assert result.status == "ok"
-        assert result.data == {"targets": [], "budget_ms": 1000}
+        assert result.data == {"targets": [], "budget_ms": 800}
 
 
 def test_what_is_recorded_replays_to_the_same_answer(

@@ -62,7 +62,7 @@ BLACK_HOLED = {
     "internal_address": None,
     "reachable": False,
     "answer": "timeout",
-    "duration_ms": 1000,
+    "duration_ms": 800,
     "interface": "wwan0",
 }
 
@@ -125,7 +125,7 @@ def clean_facts() -> dict[str, Any]:
                 }
             ),
             "credentials": ok({"findings": [], "not_inspected": [], "complete": True}),
-            "isolation": ok({"targets": [NOT_FOUND, BLACK_HOLED], "budget_ms": 1000}),
+            "isolation": ok({"targets": [NOT_FOUND, BLACK_HOLED], "budget_ms": 800}),
         },
         "collector": {
             "source_ip": "100.64.3.7",

@@ -5,8 +5,9 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-# Goal: under 1 s added to a report on a laptop outside (docs/benchmarks.md measures it).
-DEFAULT_BUDGET_S = 1.0
+# Goal: under 1 s added to a report on a laptop outside, where a black-holed target always
+# takes the whole budget (docs/benchmarks.md measures it). Inside, answers come in milliseconds.
+DEFAULT_BUDGET_S = 0.8
 
 
 @dataclass(frozen=True)
