@@ -560,7 +560,7 @@ def test_policy_page_lists_every_rule_with_overrides(tmp_path: Path) -> None:
         assert "low <span" in sec[:400] and "(catalogue: medium)" in sec[:400]
         net = page[page.index('id="NET-005"') :]
         assert "disabled" in net[:800]
-        assert page.count(">enabled<") == 20
+        assert page.count(">enabled<") == 21
         assert "eduroam" in page and "203.0.113.0/26" in page and "tiktok-admin" in page
 
 
