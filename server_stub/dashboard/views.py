@@ -88,6 +88,7 @@ def device_rows(devices: list[Any], today: date) -> list[dict[str, Any]]:
     for device in devices:
         row = reads.device_summary(device)
         row["expired"] = device.approval_expires < today
+        row["reports_refused"] = device.reports_refused
         rows.append(row)
     return rows
 
