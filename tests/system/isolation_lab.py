@@ -174,3 +174,51 @@ def lab(network: Network, folder: Path) -> Iterator[Lab]:
         shutil.rmtree(Path("/etc/netns") / made.agent, ignore_errors=True)
         with contextlib.suppress(OSError):  # ours if empty; another test's files keep it
             Path("/etc/netns").rmdir()
+
+
+# -- a laptop that reaches only its collector, until a split tunnel to the campus appears --------
+COLLECTOR_SIDE = "203.0.113.201"  # the root namespace's end of the laptop's link (/30)
+LAPTOP = "203.0.113.202"
+TUNNEL_CAMPUS, TUNNEL_LAPTOP = "203.0.113.205", "203.0.113.206"  # the tunnel's link (/30)
+
+
+@contextlib.contextmanager
+def collector_link() -> Iterator[Lab]:
+    """The laptop's namespace on a /30 to the root namespace, where a collector can listen on
+    COLLECTOR_SIDE; no default route, so nothing but the collector is reachable."""
+    assert shutil.which("ip"), "iproute2 is required"
+    tag = uuid.uuid4().hex[:6]
+    made = Lab(agent=f"outpost-laptop-{tag}", interface=f"oa{tag}")
+    host_if = f"or{tag}"
+    try:
+        _namespace(made, made.agent)
+        ip("link", "add", host_if, "type", "veth", "peer", "name", made.interface)
+        ip("link", "set", made.interface, "netns", made.agent)
+        ip("addr", "add", f"{COLLECTOR_SIDE}/30", "dev", host_if)
+        ip("link", "set", host_if, "up")
+        ip("-n", made.agent, "addr", "add", f"{LAPTOP}/30", "dev", made.interface)
+        ip("-n", made.agent, "link", "set", made.interface, "up")
+        yield made
+    finally:
+        for process in made.services:
+            process.kill()
+            process.communicate(timeout=10)
+        for ns in reversed(made.namespaces):
+            subprocess.run(["ip", "netns", "del", ns], check=False, capture_output=True)
+        subprocess.run(["ip", "link", "del", host_if], check=False, capture_output=True)
+
+
+def open_split_tunnel(made: Lab) -> str:
+    """A tunnel-like link from the laptop to a campus namespace carrying only the campus range
+    (a split tunnel): the laptop gains an address outside the internal ranges and a route to
+    198.51.100.0/24; SERVER:8080 answers behind it. Returns the laptop's end."""
+    tag = made.agent.rsplit("-", 1)[-1]
+    campus = _namespace(made, f"outpost-campus-{tag}")
+    laptop_if = f"ot{tag}"
+    _link(campus, f"oc{tag}", made.agent, laptop_if)
+    ip("-n", campus, "addr", "add", f"{TUNNEL_CAMPUS}/30", "dev", f"oc{tag}")
+    ip("-n", campus, "addr", "add", f"{SERVER}/32", "dev", "lo")
+    _serve(made, campus, "--tcp", f"{SERVER}:8080")
+    ip("-n", made.agent, "addr", "add", f"{TUNNEL_LAPTOP}/30", "dev", laptop_if)
+    ip("-n", made.agent, "route", "add", "198.51.100.0/24", "via", TUNNEL_CAMPUS)
+    return laptop_if

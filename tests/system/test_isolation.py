@@ -1,20 +1,40 @@
 """NET-009 in real network namespaces: the laptop behind a hotspot joined to the campus network
 (double NAT) can reach what only the inside can, though every other network rule passes; on a
-public network it cannot, and the probe keeps to its budget even when nothing answers."""
+public network it cannot, and the probe keeps to its budget even when nothing answers; a split
+tunnel to the campus opening under the running service fails NET-009 on the collector at once."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.system.isolation_lab import ISSUER, SERVER, TARGETS, Lab, lab
+from tests.system.isolation_lab import (
+    COLLECTOR_SIDE,
+    ISSUER,
+    SERVER,
+    TARGETS,
+    Lab,
+    collector_link,
+    lab,
+    open_split_tunnel,
+)
+from tests.system.test_agent_service import (
+    ENV,
+    cli,
+    enrol,
+    new_collector,
+    tls_certificate,
+    wait_for,
+)
 
 pytestmark = pytest.mark.system
 
@@ -116,3 +136,57 @@ def test_a_resolver_that_never_answers_is_unknown_within_the_budget(
     assert targets["intranet.outpost.test"]["answer"] == "no_answer"
     assert targets[f"{SERVER}:8080"]["answer"] == "timeout"
     assert duration_ms <= BUDGET_MS + SLACK_MS, f"the probe took {duration_ms} ms"
+
+
+# -- at once on a network change ------------------------------------------------------------------
+CHANGE_POLICY = (
+    '[organisation]\nname = "Isolation test"\ndomains = ["outpost.test"]\n'
+    '[network]\ninternal_cidrs = ["198.51.100.0/24"]\n'
+    f'internal_probes = ["{SERVER}:8080"]\n'
+    + "".join(f"[rules.{rule}]\nenabled = false\n" for rule in OTHER_RULES)
+)
+
+
+def test_a_split_tunnel_opening_fails_net009_at_once(tmp_path: Path) -> None:
+    """The running service sees the tunnel appear (a new address), reports at once, and the
+    collector's NET-009 fails, naming the target and the tunnel's interface, while NET-001
+    and NET-002 still pass: the tunnel's address is public and the default route unchanged."""
+    assert os.geteuid() == 0, "network namespace tests need root (CI runs them as root)"
+    policy = tmp_path / "policy.toml"
+    policy.write_text(CHANGE_POLICY)
+    with collector_link() as made:
+        cert, key = tls_certificate(tmp_path, COLLECTOR_SIDE)
+        collector = new_collector(tmp_path, "--policy", str(policy), "--tls-cert", cert,
+                                  "--tls-key", key, host=COLLECTOR_SIDE)  # fmt: skip
+        collector.ca_file = cert
+        collector.start()
+        state = tmp_path / "agent"
+        service: subprocess.Popen[bytes] | None = None
+        try:
+            device_id = enrol(collector, state, prefix=made.exec())
+            cli(AGENT, "--state-dir", str(state), "send", prefix=made.exec())
+            before = {r["id"]: r for r in collector.device(device_id)["rules"]}
+            assert before["NET-009"]["status"] == "pass", before["NET-009"]
+            assert f"{SERVER}:8080: unreachable" in " ".join(before["NET-009"]["evidence"])
+            service = subprocess.Popen(
+                [*made.exec(), AGENT, "--state-dir", str(state), "--policy", str(policy), "run",
+                 "--interval", "3600", "--log-file", str(tmp_path / "agent.log")],
+                env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            time.sleep(3)  # the service takes its first network fingerprint
+            tunnel = open_split_tunnel(made)
+
+            def flagged() -> bool:
+                return "NET-009" in collector.device(device_id)["failing_rules"]
+
+            assert wait_for(flagged, 30, "NET-009 to fail on the collector") < 30
+            after = {r["id"]: r for r in collector.device(device_id)["rules"]}
+            assert f"{SERVER}:8080: connected via {tunnel}" in " ".join(
+                after["NET-009"]["evidence"]
+            )
+            assert (after["NET-001"]["status"], after["NET-002"]["status"]) == ("pass", "pass")
+        finally:
+            if service is not None:
+                service.send_signal(signal.SIGTERM)
+                service.wait(60)
+            collector.stop()
