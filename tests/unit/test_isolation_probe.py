@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from agent.facts.context import Context, ParseError
@@ -21,6 +22,7 @@ from agent.facts.probes.isolation.settings import IsolationSettings, Target
 from agent.facts.probes.isolation.tls_parse import parse_issuer
 from agent.facts.recording import RecordingContext
 from agent.facts.runner import run_probe
+from agent.facts.schema import report_schema
 from tests.replay import ReplayContext, UnexpectedAccess
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"),)
@@ -260,3 +262,17 @@ def test_the_issuer_of_a_real_certificate(certificate: tuple[Path, Path]) -> Non
 def test_a_broken_certificate_is_a_parse_error(der: bytes) -> None:
     with pytest.raises(ParseError):
         parse_issuer(der)
+
+
+def test_a_report_of_an_agent_older_than_the_probe_is_still_valid(
+    linux_report: dict[str, Any],
+) -> None:
+    """The probe came after schema v1 shipped: the collector must keep accepting reports
+    without it (NET-009 then says unknown, or N/A without targets)."""
+    older = {**linux_report, "probes": dict(linux_report["probes"])}
+    del older["probes"]["isolation"]
+    jsonschema.Draft202012Validator(report_schema()).validate(older)
+    assert "isolation" in linux_report["probes"]
+    with pytest.raises(jsonschema.ValidationError):
+        del older["probes"]["network"]
+        jsonschema.Draft202012Validator(report_schema()).validate(older)
