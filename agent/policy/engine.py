@@ -55,7 +55,10 @@ def _run(
         name=fact_name(check.fact),
     )
     outcome = operation(selection.items, inputs)
-    if outcome.status == "fail" or not selection.unknown:
+    # A failure stands whatever else is unknown; so does "the policy gives nothing to compare
+    # with" (a rule that cannot fail is not unknown because its facts are missing, e.g. NET-009
+    # on a report from an agent older than the isolation probe).
+    if outcome.status in ("fail", "not_applicable") or not selection.unknown:
         return outcome
     return Outcome("unknown", list(dict.fromkeys(selection.unknown)))
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
+from agent.policy.internal_probes import internal_probes
 from agent.policy.model import (
     OS_FAMILIES,
     SEVERITIES,
@@ -89,6 +90,7 @@ FIELDS: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
         "ssids": (_list_of_str, []),
         "dns_suffixes": (_domains, []),
         "vpn_hosts": (_domains, []),
+        "internal_probes": (internal_probes, []),
     },
     "accounts": {"allowed": (_list_of_str, [])},
     "patches": {

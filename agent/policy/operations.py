@@ -130,6 +130,43 @@ def is_empty(items: list[Item], inputs: Inputs) -> Outcome:
     return Outcome("pass", ["none found"])
 
 
+def _how(target: dict[str, Any]) -> str:
+    """How one isolation target answered, for evidence: '10.20.0.5:443: connected via wlan0
+    in 12 ms'."""
+    via = f" via {target['interface']}" if target.get("interface") else ""
+    answer = str(target.get("answer")).replace("_", " ")
+    if target.get("internal_address"):
+        answer += ", to an internal address"
+    return f"{target.get('target')}: {answer}{via} in {target.get('duration_ms')} ms"
+
+
+def none_answered(items: list[Item], inputs: Inputs) -> Outcome:
+    """Over the isolation probe's targets: fail for each one that was reached, or resolved to
+    an internal address (to any address when the policy lists no ranges); unknown for one the
+    resolver could not answer, or one the policy names that the probe did not try (an agent
+    with an older policy); not applicable when the policy names no targets."""
+    named = [str(v) for v in inputs.param or []]
+    if not named:
+        return Outcome("not_applicable", ["the policy names no internal-only targets"])
+    targets = {str(t.get("target")): t for t in (i.value for i in items) if isinstance(t, dict)}
+    failures, unknowns = [], []
+    for name in named:
+        target = targets.get(name)
+        if target is None:
+            unknowns.append(f"{name}: not tried by this agent (its policy is older)")
+        elif target.get("reachable") is True or (
+            target.get("resolved") is True and target.get("internal_address") is not False
+        ):
+            failures.append(_how(target))
+        elif target.get("answer") == "no_answer":
+            unknowns.append(f"{name}: the resolver did not answer")
+    if failures:
+        return Outcome("fail", failures[:MAX_EVIDENCE])
+    if unknowns:
+        return Outcome("unknown", unknowns[:MAX_EVIDENCE])
+    return Outcome("pass", [_how(targets[name]) for name in named][:MAX_EVIDENCE])
+
+
 def _single(items: list[Item]) -> Item | None:
     return items[0] if items else None
 
@@ -241,6 +278,7 @@ OPERATIONS: dict[str, Operation] = {
     "none_in_set": none_in_set,
     "all_in_set": all_in_set,
     "is_empty": is_empty,
+    "none_answered": none_answered,
     "is_true": is_true,
     "is_false": is_false,
     "true_or_unknown": true_or_unknown,
