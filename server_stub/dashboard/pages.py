@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
 
 from server_stub.api.deps import DB, State
 from server_stub.dashboard import views
@@ -90,6 +91,12 @@ def policy_page(request: Request, state: State, who: MaybeViewer) -> Response:
         source=policy.source,
         organisation=policy.organisation_name,
     )
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for it on every page that names none (an API answer, say): never a 404."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 @router.get("/audit")

@@ -11,9 +11,13 @@ from sqlalchemy.orm import Session
 from server_stub.storage.clock import iso
 from server_stub.storage.tables import AuditEntry, Device, Event, Report, RuleState
 
-STATES = ("compliant", "non_compliant", "unknown", "stale", "unapproved", "revoked")
+STATES = (
+    "compliant", "non_compliant", "unknown", "stale", "unapproved", "revoked",
+    "awaiting_enrolment",
+)  # fmt: skip
 SORTS = {
-    "name": Device.name,
+    # Case-insensitive, as people read names (an expression index keeps it cheap).
+    "name": func.lower(Device.name),
     "state": Device.state,
     "last_seen": Device.last_seen_at,
     "approval_expires": Device.approval_expires,

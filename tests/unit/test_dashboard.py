@@ -464,7 +464,7 @@ def test_revoke_needs_csrf_and_confirmation(env: Env) -> None:
     token = csrf(env.client, f"/devices/{device_id}")
     unconfirmed = env.client.post(url, data={"csrf_token": token})
     assert unconfirmed.status_code == 400 and "Tick the box" in unconfirmed.text
-    assert device_state(env, device_id) == "unknown"
+    assert device_state(env, device_id) == "awaiting_enrolment"
     assert count(env, AuditEntry, AuditEntry.action == "device.revoke") == 0
     response = env.client.post(url, data={"csrf_token": token, "confirm": "yes"})
     assert response.status_code == 303
@@ -525,6 +525,32 @@ def test_fleet_is_paginated_50_a_page_with_the_total(fleet: Env) -> None:
     third = fleet.client.get("/", params={"page": "3"}).text
     assert names(third) == [f"device-{n:03d}" for n in range(100, 120)]
     assert fleet.client.get("/", params={"page": "junk"}).status_code == 200
+
+
+def test_names_sort_as_people_read_them_whatever_their_case(env: Env) -> None:
+    for name in ("beta", "Alpha", "charlie", "Delta"):
+        register(env, name)
+    log_in(env.client)
+    assert names(env.client.get("/").text) == ["Alpha", "beta", "charlie", "Delta"]
+    descending = env.client.get("/", params={"sort": "name", "desc": "1"}).text
+    assert names(descending) == ["Delta", "charlie", "beta", "Alpha"]
+
+
+def test_a_device_not_enrolled_yet_is_awaiting_enrolment_not_unknown(env: Env) -> None:
+    device_id = register(env, "kiosk-1")
+    assert device_state(env, device_id) == "awaiting_enrolment"
+    log_in(env.client)
+    assert "awaiting enrolment" in env.client.get("/").text
+    assert "awaiting enrolment" in env.client.get(f"/devices/{device_id}").text
+    with env.state.sessions.begin() as session:
+        registration = register_device(
+            session, name="kiosk-2", owner="o", department="d", approved_by="h",
+            justification="j", expires=date.today() + timedelta(days=30), token_ttl_days=7,
+            actor="test",
+        )  # fmt: skip
+    body = {"token": registration.enrolment_token, "hostname": "k2", "hardware_id_hash": "a" * 64}
+    assert env.client.post("/api/v1/enroll", json=body).status_code == 200
+    assert device_state(env, registration.device_id) == "unknown"  # enrolled; no report yet
 
 
 def test_fleet_sorts_by_each_column(fleet: Env) -> None:
