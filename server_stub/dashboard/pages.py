@@ -29,11 +29,14 @@ def overview(
     sort: Param = None,
     desc: Param = None,
     page: Param = None,
+    rule: Param = None,
+    severity: Param = None,
+    department: Param = None,
 ) -> Response:
     """Counts by state and one page of the device table (LIMIT/OFFSET on indexed columns)."""
     if who is None:
         return to_login(request)
-    view = views.FleetView.parse(state, q, sort, desc, page)
+    view = views.FleetView.parse(state, q, sort, desc, page, rule, severity, department)
     devices, total = reads.list_devices(session, view.query())
     counts = reads.counts_by_state(session)
     return render(
@@ -47,7 +50,19 @@ def overview(
         counts=counts,
         fleet_total=sum(counts.values()),
         states=reads.STATES,
+        rules=views.RULES,
+        severities=list(views.SEVERITY_ORDER),
     )
+
+
+@router.get("/rules")
+def rules_page(request: Request, session: DB, state: State, who: MaybeViewer) -> Response:
+    """Each rule in force with the devices failing it, linked to the fleet filtered by it."""
+    if who is None:
+        return to_login(request)
+    counts = reads.rule_counts(session)
+    rows = views.rules_view(state.served_policy.policy, counts)
+    return render(request, "rules.html", who, rows=rows, view=views.FleetView())
 
 
 @router.get("/devices/{device_id}")

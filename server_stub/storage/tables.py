@@ -106,6 +106,9 @@ class RuleState(Base):
     remediation: Mapped[str] = mapped_column(Text)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
+    # The rules view and the fleet's rule filter look up failing (and unknown) rows by rule.
+    __table_args__ = (Index("ix_rule_states_status_rule", "status", "rule_id"),)
+
 
 class Event(Base):
     """A change: a rule's status or the device's state, with the report that caused it."""

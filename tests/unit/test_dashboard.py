@@ -24,7 +24,7 @@ from server_stub.ingest.outcomes import Accepted, Refused
 from server_stub.ingest.reading import IncomingReport, ReportReader, Submission
 from server_stub.security import token_hash
 from server_stub.state import CollectorState
-from server_stub.storage.admins import create_admin
+from server_stub.storage.admins import create_admin, create_api_token
 from server_stub.storage.clock import utcnow
 from server_stub.storage.devices import register_device
 from server_stub.storage.tables import AuditEntry, Device
@@ -631,3 +631,54 @@ def test_stylesheet_is_local_and_pages_load_nothing_external(env: Env) -> None:
     for path in ["/", "/policy", "/audit", "/devices/new", "/login"]:
         text = env.client.get(path).text
         assert not re.search(r'(src|href)="(https?:)?//', text), path
+
+
+# The rules view and the fleet's filters by rule, severity and department
+
+
+def test_the_rules_view_counts_failing_devices_and_links_to_the_filtered_fleet(env: Env) -> None:
+    failing = register(env, "kiosk-fail", department="Press office")
+    clean = register(env, "kiosk-clean", department="Research")
+    add_report(env, failing, hostile_report())  # an internal address: NET-001 fails
+    clean_report = hostile_report()
+    network = clean_report["probes"]["network"]["data"]
+    for interface in network["interfaces"]:
+        interface["addresses"] = [{"address": "100.64.3.7", "prefix": 30, "family": "inet"}]
+    add_report(env, clean, clean_report)
+    log_in(env.client)
+    rules = env.client.get("/rules").text
+    row = re.search(r'<a href="/policy#NET-001">NET-001</a>.*?</tr>', rules, re.S)
+    assert row, rules
+    assert '<a href="/?rule=NET-001">1</a>' in row.group(0)
+    assert rules.index("NET-001") < rules.index("SEC-003")  # most failing first
+    filtered = env.client.get("/", params={"rule": "NET-001"}).text
+    assert names(filtered) == ["kiosk-fail"] and "1 device matches the filter" in filtered
+    assert "kiosk-fail" in names(env.client.get("/", params={"severity": "critical"}).text)
+    assert names(env.client.get("/", params={"severity": "low"}).text) == []  # no rule is low
+    research = env.client.get("/", params={"department": "Research"}).text
+    assert names(research) == ["kiosk-clean"]
+    # The fleet table names each failing rule with its title and severity.
+    fleet = env.client.get("/").text
+    assert "No interface address in an internal range · critical" in fleet
+    # A rule the catalogue does not know is no filter at all (the whole fleet).
+    assert len(names(env.client.get("/", params={"rule": "NOPE-1"}).text)) == 2
+
+
+def test_the_api_filters_devices_by_failing_rule_severity_and_department(env: Env) -> None:
+    failing = register(env, "kiosk-fail", department="Press office")
+    register(env, "kiosk-other", department="Research")
+    add_report(env, failing, hostile_report())
+    with env.state.sessions.begin() as session:
+        token = create_api_token(session, "tests", "tests")
+    admin = {"Authorization": f"Bearer {token}"}
+
+    def listed(**params: str) -> list[str]:
+        answer = env.client.get("/api/v1/devices", params=params, headers=admin)
+        assert answer.status_code == 200, answer.text
+        return [d["name"] for d in answer.json()]
+
+    assert listed(rule="NET-001") == ["kiosk-fail"]
+    assert listed(severity="critical") == ["kiosk-fail"]
+    assert listed(department="Research") == ["kiosk-other"]
+    bad = env.client.get("/api/v1/devices", params={"rule": "'; drop"}, headers=admin)
+    assert bad.status_code == 422

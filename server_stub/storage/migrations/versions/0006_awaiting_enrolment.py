@@ -1,5 +1,5 @@
 """devices registered but never enrolled are awaiting_enrolment, not unknown; names sorted
-case-insensitively through an index on lower(name)
+case-insensitively through an index on lower(name); rule_states indexed by status and rule
 
 Revision ID: 0006
 Revises: 0005
@@ -26,9 +26,11 @@ def upgrade() -> None:
         .values(state="awaiting_enrolment")
     )
     op.create_index("ix_devices_name_lower", "devices", [sa.text("lower(name)")])
+    op.create_index("ix_rule_states_status_rule", "rule_states", ["status", "rule_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_rule_states_status_rule", table_name="rule_states")
     op.drop_index("ix_devices_name_lower", table_name="devices")
     devices = sa.table("devices", sa.column("state", sa.String()))
     op.execute(
