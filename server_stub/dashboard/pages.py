@@ -86,6 +86,7 @@ def device_page(device_id: str, request: Request, session: DB, who: MaybeViewer)
         probes=probes,
         credentials=views.credentials_by_location(probes["credentials"].data),
         events=reads.history(session, device.id, limit=HISTORY_LIMIT),
+        tokens=views.token_rows(reads.enrolment_tokens(session, device.id), utcnow()),
         history_limit=HISTORY_LIMIT,
         event_text=views.event_text,
     )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from agent.policy import Policy, load_catalogue
 from server_stub.storage import reads
-from server_stub.storage.tables import RuleState
+from server_stub.storage.clock import as_utc, iso
+from server_stub.storage.tables import EnrolmentToken, RuleState
 
 PAGE_SIZE = 50
 MAX_PAGE_NUMBER = 100_000
@@ -112,6 +113,20 @@ def device_rows(devices: list[Any], today: date) -> list[dict[str, Any]]:
         row["reports_refused"] = device.reports_refused
         row["failing"] = [failing_rule(rule_id) for rule_id in row["failing_rules"]]
         rows.append(row)
+    return rows
+
+
+def token_rows(tokens: list[EnrolmentToken], now: datetime) -> list[dict[str, Any]]:
+    """Each enrolment token's expiry and state in words (the token itself is never kept)."""
+    rows = []
+    for token in tokens:
+        if token.used_at is not None:
+            state = f"used {iso(token.used_at)}"
+        elif as_utc(token.expires_at) < now:
+            state = "expired unused"
+        else:
+            state = "valid, not used yet"
+        rows.append({"expires_at": token.expires_at, "state": state})
     return rows
 
 
