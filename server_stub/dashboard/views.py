@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from agent.policy import Policy, load_catalogue
 from server_stub.storage import reads
 from server_stub.storage.clock import as_utc, iso
-from server_stub.storage.tables import EnrolmentToken, RuleState
+from server_stub.storage.tables import EnrolmentToken, Event, RuleState
 
 PAGE_SIZE = 50
 MAX_PAGE_NUMBER = 100_000
@@ -250,3 +250,39 @@ def policy_rules(policy: Policy) -> list[PolicyRule]:
 
 def event_text(kind: str, rule_id: str | None) -> str:
     return "Device state" if kind == "state" else f"Rule {rule_id or '?'}"
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One row of a device's timeline: a change, or the rules a report checked for the first
+    time folded into one (a first report would otherwise add twenty "- -> pass" rows)."""
+
+    event: Event
+    first_results: tuple[Event, ...] = ()
+
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for e in self.first_results:
+            counts[e.new] = counts.get(e.new, 0) + 1
+        parts = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items()))
+        return f"{len(self.first_results)} rules checked for the first time: {parts}"
+
+
+def timeline(events: list[Event]) -> list[TimelineRow]:
+    """Newest first, as given; the first results of each report's rules folded into one row."""
+    rows: list[TimelineRow] = []
+    folded: dict[str | None, list[Event]] = {}
+    for event in events:
+        if event.kind == "rule" and event.old is None:
+            group = folded.setdefault(event.report_id, [])
+            if not group:
+                rows.append(TimelineRow(event))  # replaced below by the whole group
+            group.append(event)
+        else:
+            rows.append(TimelineRow(event))
+    return [
+        TimelineRow(r.event, tuple(folded[r.event.report_id]))
+        if r.event.kind == "rule" and r.event.old is None
+        else r
+        for r in rows
+    ]

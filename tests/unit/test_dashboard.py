@@ -707,3 +707,16 @@ def test_a_new_enrolment_token_is_issued_from_the_device_page_once_and_audited(e
         revoke_device(session, "kiosk-1", "test")
     refused = env.client.post(url, data={"csrf_token": token, "token_ttl_days": "3"})
     assert refused.status_code == 409
+
+
+def test_a_first_reports_results_are_one_row_of_the_timeline(env: Env) -> None:
+    device_id = register(env, "kiosk-1")
+    add_report(env, device_id, hostile_report())
+    log_in(env.client)
+    page = env.client.get(f"/devices/{device_id}").text
+    timeline = page[page.index("Compliance timeline") : page.index("Enrolment tokens")]
+    assert timeline.count("<details><summary>") == 1
+    assert re.search(r"\d+ rules checked for the first time: \d+ fail", timeline), timeline[:2000]
+    assert "Device state" in timeline  # the state change stays a row of its own
+    rows = timeline.count("<tr><td>")
+    assert rows == 2, rows  # the folded first results and the state change
