@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from server_stub.api.deps import DB, State
-from server_stub.dashboard import views
+from server_stub.dashboard import charts, views
 from server_stub.dashboard.web import MaybeViewer, error_page, render, to_login
-from server_stub.storage import reads
-from server_stub.storage.clock import utcnow
+from server_stub.storage import fleet_days, reads
+from server_stub.storage.clock import as_utc, utcnow
 from server_stub.storage.tables import Device
 
 router = APIRouter(include_in_schema=False)
@@ -32,13 +33,19 @@ def overview(
     rule: Param = None,
     severity: Param = None,
     department: Param = None,
+    trend: Param = None,
 ) -> Response:
-    """Counts by state and one page of the device table (LIMIT/OFFSET on indexed columns)."""
+    """Counts by state, the trend over 30 (or 90) days, and one page of the device table
+    (LIMIT/OFFSET on indexed columns)."""
     if who is None:
         return to_login(request)
     view = views.FleetView.parse(state, q, sort, desc, page, rule, severity, department)
     devices, total = reads.list_devices(session, view.query())
     counts = reads.counts_by_state(session)
+    trend_days = 90 if trend == "90" else 30
+    today = utcnow().date()
+    first = today - timedelta(days=trend_days - 1)
+    days = {**fleet_days.days_since(session, first), today: counts}  # today: as it is now
     return render(
         request,
         "overview.html",
@@ -52,6 +59,10 @@ def overview(
         states=reads.STATES,
         rules=views.RULES,
         severities=list(views.SEVERITY_ORDER),
+        trend_days=trend_days,
+        trend_chart=charts.fleet_trend(days, first, today),
+        trend_rows=views.trend_rows(days, first, today),
+        swatch=charts.swatch,
     )
 
 
@@ -76,6 +87,9 @@ def device_page(device_id: str, request: Request, session: DB, who: MaybeViewer)
     report = reads.latest_report(session, device)
     probes = views.probe_views(report)
     history = reads.history(session, device.id, limit=HISTORY_LIMIT)
+    now = utcnow()
+    since = max(as_utc(device.registered_at), now - timedelta(days=30))
+    segments = charts.device_segments(views.state_changes(history), device.state, since, now)
     return render(
         request,
         "device.html",
@@ -88,6 +102,9 @@ def device_page(device_id: str, request: Request, session: DB, who: MaybeViewer)
         credentials=views.credentials_by_location(probes["credentials"].data),
         events=views.timeline(history),
         history_truncated=len(history) >= HISTORY_LIMIT,
+        state_chart=charts.device_timeline(segments, since, now),
+        segments=segments,
+        swatch=charts.swatch,
         tokens=views.token_rows(reads.enrolment_tokens(session, device.id), utcnow()),
         history_limit=HISTORY_LIMIT,
         event_text=views.event_text,

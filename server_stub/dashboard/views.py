@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -286,3 +286,18 @@ def timeline(events: list[Event]) -> list[TimelineRow]:
         else r
         for r in rows
     ]
+
+
+def state_changes(events: list[Event]) -> list[tuple[datetime, str | None, str]]:
+    """The device's state changes (time, old, new), oldest first, from its history."""
+    changes = [(as_utc(e.at), e.old, e.new) for e in events if e.kind == "state"]
+    return sorted(changes, key=lambda c: c[0])
+
+
+def trend_rows(
+    days: dict[date, dict[str, int]], first: date, last: date
+) -> list[tuple[date, dict[str, int]]]:
+    """The trend's figures as a table, newest day first (the chart's text equivalent)."""
+    span = (last - first).days + 1
+    every = [last - timedelta(days=n) for n in range(span)]
+    return [(day, days[day]) for day in every if day in days]

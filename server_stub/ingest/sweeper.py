@@ -1,8 +1,9 @@
-"""Time-driven work, each minute in a thread of its own: states (stale, unapproved) and retention.
+"""Time-driven work, each minute in a thread of its own: states, retention, the day's counts.
 
 A device goes stale when it stops reporting, unapproved when its approval expires; reports past
-the retention period are deleted. Each collector process sweeps, a bounded batch per short
-transaction; the updates and deletes are idempotent."""
+the retention period are deleted; the fleet's counts by state are kept for the day (the trend
+chart). Each collector process sweeps, a bounded batch per short transaction; the updates and
+deletes are idempotent."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from server_stub.ingest.evaluation import rule_for_state
 from server_stub.storage.clock import utcnow
+from server_stub.storage.fleet_days import record_day
 from server_stub.storage.retention import purge
 from server_stub.storage.sweep_writes import STALE, UNAPPROVED, Sweep, next_batch, sweep_batch
 
@@ -82,6 +84,7 @@ class Sweeper:
                     "%d spent enrolment token(s)",
                     purged.reports, self.report_retention_days, purged.sessions, purged.tokens,
                 )  # fmt: skip
+            record_day(self.engine, now.date())
         return changed
 
     async def run_forever(self) -> None:

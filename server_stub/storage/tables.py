@@ -127,6 +127,16 @@ class Event(Base):
     __table_args__ = (Index("ix_events_device_at", "device_id", "at"),)
 
 
+class FleetDay(Base):
+    """The fleet's devices in each state as last counted on that day (the trend chart)."""
+
+    __tablename__ = "fleet_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    devices: Mapped[int] = mapped_column(Integer)
+
+
 class Admin(Base):
     """A dashboard user (argon2 password hash)."""
 

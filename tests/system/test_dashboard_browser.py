@@ -157,6 +157,9 @@ def test_every_page_fits_a_phone_and_asks_for_no_missing_file(
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 390, "height": 844})
         page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+        # The charts are inline SVG: nothing the strict CSP blocks (it would log an error).
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(f"{collector}/login")
         page.fill("input[name=username]", "admin")
         page.fill("input[name=password]", PASSWORD)
@@ -170,8 +173,11 @@ def test_every_page_fits_a_phone_and_asks_for_no_missing_file(
             page.goto(url)
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"{url} is {width} px wide at 390 px"
+            if url in (f"{collector}/", device):
+                assert page.locator("svg.chart rect").count() > 0, f"no chart drawn on {url}"
         icon = page.evaluate("document.querySelector('link[rel=icon]').href")
         assert requests.get(icon, timeout=10).headers["content-type"].startswith("image/svg")
         assert requests.get(f"{collector}/favicon.ico", timeout=10).status_code == 200
         browser.close()
     assert missing == [], missing
+    assert errors == [], errors

@@ -720,3 +720,19 @@ def test_a_first_reports_results_are_one_row_of_the_timeline(env: Env) -> None:
     assert "Device state" in timeline  # the state change stays a row of its own
     rows = timeline.count("<tr><td>")
     assert rows == 2, rows  # the folded first results and the state change
+
+
+def test_the_fleet_trend_and_the_devices_state_chart_are_drawn_with_their_figures(
+    env: Env,
+) -> None:
+    device_id = register(env, "kiosk-1")
+    add_report(env, device_id, hostile_report())
+    log_in(env.client)
+    fleet = env.client.get("/").text
+    assert "Over the last 30 days" in fleet and '<svg class="chart" role="img"' in fleet
+    assert f"{date.today().isoformat()}: 1 non compliant" in fleet  # today, as it is now
+    assert "The figures behind the chart" in fleet and 'href="/?trend=90"' in fleet
+    assert "Over the last 90 days" in env.client.get("/", params={"trend": "90"}).text
+    page = env.client.get(f"/devices/{device_id}").text
+    assert "State over the last 30 days" in page and '<svg class="chart"' in page
+    assert re.search(r"non-compliant from \d{4}-\d\d-\d\dT", page), "the legend names the states"
