@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from server_stub.ingest.alerts import sweep_alerts
 from server_stub.ingest.evaluation import rule_for_state
 from server_stub.storage.clock import utcnow
 from server_stub.storage.sweep_writes import STALE, UNAPPROVED, Sweep, next_batch, sweep_batch
@@ -48,6 +49,7 @@ def sweep(
             break
         with engine.begin() as connection:
             changed += sweep_batch(connection, after, upto, pass_, rules)
+            sweep_alerts(connection, after, upto, now)  # alerts: in the same transaction
         after = upto
     return changed
 
