@@ -52,6 +52,11 @@ def _environment_for(settings: Settings) -> dict[str, str]:
         "OUTPOST_TLS_KEY": settings.tls_key or "",
         "OUTPOST_TRUSTED_PROXIES": ",".join(str(n) for n in settings.trusted_proxies),
         "OUTPOST_REPORT_FAST_PATH": "" if settings.report_fast_path else "0",
+        "OUTPOST_PUBLIC_URL": settings.public_url or "",
+        "OUTPOST_ALERT_WEBHOOKS": ",".join(settings.alert_webhooks),
+        "OUTPOST_ALERT_EMAILS": ",".join(settings.alert_emails),
+        "OUTPOST_SMTP_URL": settings.smtp_url or "",
+        "OUTPOST_ALERT_FROM": settings.alert_from or "",
     }
     return {k: v for k, v in values.items() if v}
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from server_stub.alerting.destinations import DestinationError, Destinations, parse
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 MIB = 1024 * 1024
@@ -36,6 +38,32 @@ class Settings:
     # Seconds between the sweeper's passes (OUTPOST_SWEEP_INTERVAL_S; tests and bench/sweep.py
     # shorten it to start a pass when they want one).
     sweep_interval_s: float = 60.0
+    # Alerts (server_stub.alerting): where they go and the link they carry to the dashboard.
+    public_url: str | None = None  # --public-url; default: the address the collector serves
+    alert_webhooks: tuple[str, ...] = ()
+    alert_emails: tuple[str, ...] = ()
+    smtp_url: str | None = field(default=None, repr=False)  # holds the SMTP password
+    alert_from: str | None = None
+    # Seconds between the delivery worker's looks at the outbox; the first retry's delay
+    # (doubled on each failure); attempts before a delivery is marked failed.
+    alert_poll_s: float = 0.5
+    alert_retry_base_s: float = 2.0
+    alert_max_attempts: int = 12
+
+    @property
+    def dashboard_url(self) -> str:
+        """The dashboard's address as people reach it, for links in alerts."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
+
+    def destinations(self) -> Destinations:
+        """The alert destinations; SettingsError names a bad one, never the SMTP password."""
+        try:
+            return parse(self.alert_webhooks, self.alert_emails, self.smtp_url, self.alert_from)
+        except DestinationError as exc:
+            raise SettingsError(str(exc)) from None
 
     @property
     def tls(self) -> bool:
@@ -45,6 +73,13 @@ class Settings:
         """Refuse unsafe combinations outside development."""
         if not self.sweep_interval_s > 0:
             raise SettingsError("OUTPOST_SWEEP_INTERVAL_S must be more than 0 seconds")
+        if not (self.alert_poll_s > 0 and self.alert_retry_base_s > 0):
+            raise SettingsError("OUTPOST_ALERT_POLL_S and _RETRY_BASE_S must be more than 0")
+        if self.alert_max_attempts < 1:
+            raise SettingsError("OUTPOST_ALERT_MAX_ATTEMPTS must be at least 1")
+        if self.public_url and not self.public_url.startswith(("https://", "http://")):
+            raise SettingsError("--public-url: give the dashboard's http(s):// address")
+        self.destinations()
         if bool(self.tls_cert) != bool(self.tls_key):
             raise SettingsError("--tls-cert and --tls-key go together")
         loopback = self.host in ("127.0.0.1", "::1", "localhost")
@@ -71,6 +106,11 @@ def settings_from(
     trusted_proxies: list[str] | None = None,
     dev: bool = False,
     report_fast_path: bool | None = None,
+    public_url: str | None = None,
+    alert_webhooks: list[str] | None = None,
+    alert_emails: list[str] | None = None,
+    smtp_url: str | None = None,
+    alert_from: str | None = None,
     env: dict[str, str] | None = None,
 ) -> Settings:
     """Command-line values first, then OUTPOST_* environment variables, then defaults."""
@@ -87,6 +127,7 @@ def settings_from(
         sweep_interval_s = float(env.get("OUTPOST_SWEEP_INTERVAL_S") or "60")
     except ValueError as exc:
         raise SettingsError(f"OUTPOST_SWEEP_INTERVAL_S: {exc}") from exc
+    timing = _alert_timing(env)
     return Settings(
         data_dir=folder,
         database_url=database_url_for(folder, database_url or env.get("OUTPOST_DATABASE_URL")),
@@ -103,4 +144,32 @@ def settings_from(
             else env.get("OUTPOST_REPORT_FAST_PATH", "1") != "0"
         ),
         sweep_interval_s=sweep_interval_s,
+        public_url=public_url or env.get("OUTPOST_PUBLIC_URL") or None,
+        alert_webhooks=tuple(alert_webhooks or _listed(env, "OUTPOST_ALERT_WEBHOOKS")),
+        alert_emails=tuple(alert_emails or _listed(env, "OUTPOST_ALERT_EMAILS")),
+        smtp_url=smtp_url or env.get("OUTPOST_SMTP_URL") or None,
+        alert_from=alert_from or env.get("OUTPOST_ALERT_FROM") or None,
+        alert_poll_s=float(timing["OUTPOST_ALERT_POLL_S"]),
+        alert_retry_base_s=float(timing["OUTPOST_ALERT_RETRY_BASE_S"]),
+        alert_max_attempts=int(timing["OUTPOST_ALERT_MAX_ATTEMPTS"]),
     )
+
+
+def _listed(env: dict[str, str], name: str) -> list[str]:
+    return [item.strip() for item in env.get(name, "").split(",") if item.strip()]
+
+
+def _alert_timing(env: dict[str, str]) -> dict[str, float]:
+    defaults = Settings(Path("."), "")
+    found = {
+        "OUTPOST_ALERT_POLL_S": defaults.alert_poll_s,
+        "OUTPOST_ALERT_RETRY_BASE_S": defaults.alert_retry_base_s,
+        "OUTPOST_ALERT_MAX_ATTEMPTS": float(defaults.alert_max_attempts),
+    }
+    for name in found:
+        text = env.get(name)
+        try:
+            found[name] = float(text) if text else found[name]
+        except ValueError:
+            raise SettingsError(f"{name}: {text!r} is not a number") from None
+    return found

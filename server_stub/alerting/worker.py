@@ -1,0 +1,137 @@
+"""The delivery worker: a thread of its own that fans alerts out, sends the due deliveries
+with exponential backoff, and once a minute writes the approval alerts the clock brings."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+from sqlalchemy import Engine
+
+from server_stub.alerting import messages
+from server_stub.alerting.destinations import Destination, Destinations
+from server_stub.alerting.senders import TIMEOUT_S, SendError, post_webhook, send_mail
+from server_stub.ingest.alerts import approval_alerts
+from server_stub.storage.clock import utcnow
+from server_stub.storage.outbox import LEASE, Claimed, claim_due, fan_out, finish, release
+
+log = logging.getLogger(__name__)
+BATCH = 20  # deliveries claimed at a time; those the lease leaves no time for go back
+APPROVAL_EVERY = timedelta(minutes=1)
+BACKOFF_CAP = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """What the worker needs, passed in (built from the collector's Settings by create_app)."""
+
+    destinations: Destinations
+    dashboard_url: str
+    poll_s: float = 0.5
+    retry_base_s: float = 2.0
+    max_attempts: int = 12
+    timeout_s: float = TIMEOUT_S
+    tls_context: ssl.SSLContext | None = None  # for SMTP; None: the system's trust store
+
+
+def backoff(attempts: int, base_s: float) -> timedelta:
+    """The wait after the n-th failed attempt: base, 2 base, 4 base ... at most an hour."""
+    return min(timedelta(seconds=base_s * 2 ** (attempts - 1)), BACKOFF_CAP)
+
+
+class AlertWorker:
+    """Delivers the outbox; each collector process runs one, and they share the rows safely."""
+
+    def __init__(
+        self, engine: Engine, settings: WorkerSettings, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+        self.by_id = settings.destinations.by_id()
+        self.stop = threading.Event()
+        self.http = requests.Session()
+        self._approvals_at: datetime | None = None
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> int:
+        """One look at the outbox; returns the deliveries attempted."""
+        now = self.clock()
+        if self._approvals_at is None or now - self._approvals_at >= APPROVAL_EVERY:
+            approval_alerts(self.engine, now.date(), now)
+            self._approvals_at = now
+        fan_out(self.engine, self.settings.destinations.for_alert)
+        claimed = claim_due(self.engine, list(self.by_id), now, BATCH)
+        # A send must end before the lease does, or another worker may send it too.
+        last_start = now + LEASE - timedelta(seconds=2 * self.settings.timeout_s)
+        for number, delivery in enumerate(claimed):
+            if self.stop.is_set() or self.clock() > last_start:
+                release(self.engine, claimed[number:])
+                return number
+            self._deliver(delivery)
+        return len(claimed)
+
+    def _deliver(self, delivery: Claimed) -> None:
+        destination = self.by_id[delivery.destination]
+        message = messages.alert_json(delivery.payload, delivery.uid, self.settings.dashboard_url)
+        error: str | None = None
+        try:
+            self._send(destination, message, delivery.uid)
+        except SendError as exc:
+            error = str(exc)
+        now = self.clock()
+        retry_at = None
+        if error is not None and delivery.attempts < self.settings.max_attempts:
+            retry_at = now + backoff(delivery.attempts, self.settings.retry_base_s)
+        if not finish(self.engine, delivery, now, error, retry_at):
+            log.warning(
+                "alerts: delivery %d to %s outlived its lease", delivery.id, destination.label
+            )
+        elif error is not None:
+            when = f"retry at {retry_at:%H:%M:%S}" if retry_at else "failed for good"
+            log.warning(
+                "alerts: delivery %d to %s, attempt %d: %s; %s",
+                delivery.id, destination.label, delivery.attempts, error, when,
+            )  # fmt: skip
+
+    def _send(self, destination: Destination, message: dict[str, Any], key: str) -> None:
+        timeout = self.settings.timeout_s
+        if destination.style == "email":
+            server = self.settings.destinations.mail
+            assert server is not None, "e-mail destinations come with a mail server"
+            mail = messages.email(message, server.sender, destination.target)
+            send_mail(server, mail, timeout, self.settings.tls_context)
+            return
+        body = message
+        if destination.style == "slack":
+            body = messages.slack_body(message)
+        elif destination.style == "teams":
+            body = messages.teams_body(message)
+        post_webhook(self.http, destination.target, body, key, timeout)
+
+    def _loop(self) -> None:
+        while not self.stop.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:  # this loop is the worker's runner: log, wait, look again
+                log.exception("alerts: the delivery worker's pass failed; it will run again")
+                busy = 0
+            if not busy:
+                self.stop.wait(self.settings.poll_s)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="alert-delivery", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop after the delivery in hand (at most one send's time-out)."""
+        self.stop.set()
+        if self._thread is not None:
+            self._thread.join(self.settings.timeout_s * 2 + 5)
+        self.http.close()
