@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 
+from server_stub.alerting.senders import TIMEOUT_S
 from server_stub.alerting.worker import AlertWorker, WorkerSettings
 from server_stub.api import agents, fleet, ops
 from server_stub.api.deps import ERRORS
@@ -40,6 +41,9 @@ def worker_settings(settings: Settings) -> WorkerSettings:
         poll_s=settings.alert_poll_s,
         retry_base_s=settings.alert_retry_base_s,
         max_attempts=settings.alert_max_attempts,
+        lease_s=settings.alert_lease_s,
+        # A send ends within a third of the lease: two fit before another worker may take it.
+        timeout_s=min(TIMEOUT_S, settings.alert_lease_s / 3),
     )
 
 

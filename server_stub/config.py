@@ -49,6 +49,7 @@ class Settings:
     alert_poll_s: float = 0.5
     alert_retry_base_s: float = 2.0
     alert_max_attempts: int = 12
+    alert_lease_s: float = 60.0  # a claimed delivery's hold (OUTPOST_ALERT_LEASE_S)
 
     @property
     def dashboard_url(self) -> str:
@@ -75,6 +76,8 @@ class Settings:
             raise SettingsError("OUTPOST_SWEEP_INTERVAL_S must be more than 0 seconds")
         if not (self.alert_poll_s > 0 and self.alert_retry_base_s > 0):
             raise SettingsError("OUTPOST_ALERT_POLL_S and _RETRY_BASE_S must be more than 0")
+        if not self.alert_lease_s >= 3:
+            raise SettingsError("OUTPOST_ALERT_LEASE_S must be at least 3 seconds")
         if self.alert_max_attempts < 1:
             raise SettingsError("OUTPOST_ALERT_MAX_ATTEMPTS must be at least 1")
         if self.public_url and not self.public_url.startswith(("https://", "http://")):
@@ -152,6 +155,7 @@ def settings_from(
         alert_poll_s=float(timing["OUTPOST_ALERT_POLL_S"]),
         alert_retry_base_s=float(timing["OUTPOST_ALERT_RETRY_BASE_S"]),
         alert_max_attempts=int(timing["OUTPOST_ALERT_MAX_ATTEMPTS"]),
+        alert_lease_s=timing["OUTPOST_ALERT_LEASE_S"],
     )
 
 
@@ -165,6 +169,7 @@ def _alert_timing(env: dict[str, str]) -> dict[str, float]:
         "OUTPOST_ALERT_POLL_S": defaults.alert_poll_s,
         "OUTPOST_ALERT_RETRY_BASE_S": defaults.alert_retry_base_s,
         "OUTPOST_ALERT_MAX_ATTEMPTS": float(defaults.alert_max_attempts),
+        "OUTPOST_ALERT_LEASE_S": defaults.alert_lease_s,
     }
     for name in found:
         text = env.get(name)

@@ -37,6 +37,7 @@ class WorkerSettings:
     retry_base_s: float = 2.0
     max_attempts: int = 12
     timeout_s: float = TIMEOUT_S
+    lease_s: float = LEASE.total_seconds()  # a claim's hold: more than two time-outs
     tls_context: ssl.SSLContext | None = None  # for SMTP; None: the system's trust store
 
 
@@ -67,9 +68,10 @@ class AlertWorker:
             approval_alerts(self.engine, now.date(), now)
             self._approvals_at = now
         fan_out(self.engine, self.settings.destinations.for_alert)
-        claimed = claim_due(self.engine, list(self.by_id), now, BATCH)
+        lease = timedelta(seconds=self.settings.lease_s)
+        claimed = claim_due(self.engine, list(self.by_id), now, BATCH, lease)
         # A send must end before the lease does, or another worker may send it too.
-        last_start = now + LEASE - timedelta(seconds=2 * self.settings.timeout_s)
+        last_start = now + lease - timedelta(seconds=2 * self.settings.timeout_s)
         for number, delivery in enumerate(claimed):
             if self.stop.is_set() or self.clock() > last_start:
                 release(self.engine, claimed[number:])

@@ -24,7 +24,7 @@ from server_stub.storage.tables import Alert, AlertDelivery
 
 PENDING, SENDING, DELIVERED, FAILED = "pending", "sending", "delivered", "failed"
 DELIVERY_STATES = (PENDING, SENDING, DELIVERED, FAILED)
-# A claim's lease: long enough for a slow receiver (the senders time out well before).
+# A claim's lease by default: long enough for a slow receiver (the senders time out before).
 LEASE = timedelta(seconds=60)
 
 
@@ -89,7 +89,9 @@ def _due(destinations: list[str], now: datetime) -> Any:
     )
 
 
-def claim_due(engine: Engine, destinations: list[str], now: datetime, limit: int) -> list[Claimed]:
+def claim_due(
+    engine: Engine, destinations: list[str], now: datetime, limit: int, lease: timedelta = LEASE
+) -> list[Claimed]:
     """Up to `limit` due deliveries to these destinations (pending and due, or claimed by a
     worker whose lease ended), oldest first, leased to this worker."""
     if not destinations:
@@ -113,7 +115,7 @@ def claim_due(engine: Engine, destinations: list[str], now: datetime, limit: int
             leased.values(
                 state=SENDING,
                 claim=claim,
-                lease_until=now + LEASE,
+                lease_until=now + lease,
                 attempts=AlertDelivery.attempts + 1,
             )
         )

@@ -5,9 +5,7 @@ On a real collector database: SQLite always, PostgreSQL too when OUTPOST_TEST_PG
 
 from __future__ import annotations
 
-import copy
 from datetime import date, timedelta
-from typing import Any
 
 from sqlalchemy import select, update
 
@@ -19,6 +17,7 @@ from server_stub.ingest.sweeper import sweep
 from server_stub.state import CollectorState
 from server_stub.storage.clock import utcnow
 from server_stub.storage.tables import Alert, Device
+from tests.unit.test_alert_outbox_helpers import internal
 from tests.unit.test_ingest_batch import (  # the same real database and reports
     Dev,
     add_device,
@@ -42,14 +41,6 @@ def alerts(st: CollectorState, dev: Dev | None = None) -> list[Alert]:
 
 def kinds(st: CollectorState, dev: Dev) -> list[str]:
     return [a.kind for a in alerts(st, dev)]
-
-
-def internal(body: dict[str, Any]) -> dict[str, Any]:
-    """The same report with the laptop on the organisation's network (NET-001, critical)."""
-    changed = copy.deepcopy(body)
-    interface = changed["probes"]["network"]["data"]["interfaces"][0]
-    interface["addresses"][0]["address"] = "10.1.2.3"
-    return changed
 
 
 def test_a_first_failing_report_makes_one_alert_that_names_device_owner_and_rules(
