@@ -7,6 +7,7 @@ import logging
 import ssl
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,10 +20,19 @@ from server_stub.alerting.destinations import Destination, Destinations
 from server_stub.alerting.senders import TIMEOUT_S, SendError, post_webhook, send_mail
 from server_stub.ingest.alerts import approval_alerts
 from server_stub.storage.clock import utcnow
-from server_stub.storage.outbox import LEASE, Claimed, claim_due, fan_out, finish, release
+from server_stub.storage.outbox import (
+    LEASE,
+    Attempt,
+    Claimed,
+    claim_due,
+    fan_out,
+    finish,
+    release,
+)
 
 log = logging.getLogger(__name__)
-BATCH = 20  # deliveries claimed at a time; those the lease leaves no time for go back
+BATCH = 50  # deliveries claimed at a time; those the lease leaves no time for go back
+SENDERS = 4  # destinations sent to at once, each by its own thread
 APPROVAL_EVERY = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=1)
 
@@ -57,7 +67,8 @@ class AlertWorker:
         self.clock = clock
         self.by_id = settings.destinations.by_id()
         self.stop = threading.Event()
-        self.http = requests.Session()
+        self._local = threading.local()  # a requests.Session per sending thread
+        self._senders = ThreadPoolExecutor(SENDERS, thread_name_prefix="alert-send")
         self._approvals_at: datetime | None = None
         self._thread: threading.Thread | None = None
 
@@ -70,16 +81,36 @@ class AlertWorker:
         fan_out(self.engine, self.settings.destinations.for_alert)
         lease = timedelta(seconds=self.settings.lease_s)
         claimed = claim_due(self.engine, list(self.by_id), now, BATCH, lease)
-        # A send must end before the lease does, or another worker may send it too.
+        if not claimed:
+            return 0
+        # A send must start early enough to end before the lease does, or another worker may
+        # send it too. Destinations in parallel; each one's alerts in order, one at a time
+        # (measured: parallel sends to one receiver were slower, bench/alert_throughput.py).
         last_start = now + lease - timedelta(seconds=2 * self.settings.timeout_s)
-        for number, delivery in enumerate(claimed):
-            if self.stop.is_set() or self.clock() > last_start:
-                release(self.engine, claimed[number:])
-                return number
-            self._deliver(delivery)
-        return len(claimed)
+        queues: dict[str, list[Claimed]] = {}
+        for delivery in claimed:
+            queues.setdefault(delivery.destination, []).append(delivery)
+        tasks = [self._senders.submit(self._send_all, q, last_start) for q in queues.values()]
+        attempts = [attempt for task in tasks for attempt in task.result()]
+        tried = {a.delivery.id for a in attempts}
+        untried = [d for d in claimed if d.id not in tried]
+        if untried:
+            release(self.engine, untried, self.clock())
+        recorded = finish(self.engine, attempts, self.clock())
+        for attempt in attempts:
+            self._log(attempt, attempt.delivery.id in recorded)
+        return len(attempts)
 
-    def _deliver(self, delivery: Claimed) -> None:
+    def _send_all(self, queue: list[Claimed], last_start: datetime) -> list[Attempt]:
+        """One destination's deliveries in order, until the stop or the lease's last start."""
+        attempts = []
+        for delivery in queue:
+            if self.stop.is_set() or self.clock() > last_start:
+                break
+            attempts.append(self._attempt(delivery))
+        return attempts
+
+    def _attempt(self, delivery: Claimed) -> Attempt:
         destination = self.by_id[delivery.destination]
         message = messages.alert_json(delivery.payload, delivery.uid, self.settings.dashboard_url)
         error: str | None = None
@@ -91,15 +122,20 @@ class AlertWorker:
         retry_at = None
         if error is not None and delivery.attempts < self.settings.max_attempts:
             retry_at = now + backoff(delivery.attempts, self.settings.retry_base_s)
-        if not finish(self.engine, delivery, now, error, retry_at):
-            log.warning(
-                "alerts: delivery %d to %s outlived its lease", delivery.id, destination.label
+        return Attempt(delivery, error, retry_at)
+
+    def _log(self, attempt: Attempt, mine: bool) -> None:
+        delivery = attempt.delivery
+        label = self.by_id[delivery.destination].label
+        if not mine:
+            log.warning("alerts: delivery %d to %s outlived its lease", delivery.id, label)
+        elif attempt.error is not None:
+            when = (
+                f"retry at {attempt.retry_at:%H:%M:%S}" if attempt.retry_at else "failed for good"
             )
-        elif error is not None:
-            when = f"retry at {retry_at:%H:%M:%S}" if retry_at else "failed for good"
             log.warning(
                 "alerts: delivery %d to %s, attempt %d: %s; %s",
-                delivery.id, destination.label, delivery.attempts, error, when,
+                delivery.id, label, delivery.attempts, attempt.error, when,
             )  # fmt: skip
 
     def _send(self, destination: Destination, message: dict[str, Any], key: str) -> None:
@@ -115,7 +151,10 @@ class AlertWorker:
             body = messages.slack_body(message)
         elif destination.style == "teams":
             body = messages.teams_body(message)
-        post_webhook(self.http, destination.target, body, key, timeout)
+        http = getattr(self._local, "http", None)
+        if http is None:
+            http = self._local.http = requests.Session()
+        post_webhook(http, destination.target, body, key, timeout)
 
     def _loop(self) -> None:
         while not self.stop.is_set():
@@ -136,4 +175,4 @@ class AlertWorker:
         self.stop.set()
         if self._thread is not None:
             self._thread.join(self.settings.timeout_s * 2 + 5)
-        self.http.close()
+        self._senders.shutdown(wait=True)

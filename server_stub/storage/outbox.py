@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from server_stub.storage.alerts import insert_ignoring_duplicates
@@ -80,12 +80,13 @@ class Claimed:
 
 
 def _due(destinations: list[str], now: datetime) -> Any:
+    """Pending and due, or claimed by a worker whose lease has ended: a claim sets
+    next_attempt_at to the lease's end, so one range on the (state, next_attempt_at) index
+    finds both."""
     return and_(
+        AlertDelivery.state.in_((PENDING, SENDING)),
+        AlertDelivery.next_attempt_at <= now,
         AlertDelivery.destination.in_(destinations),
-        or_(
-            and_(AlertDelivery.state == PENDING, AlertDelivery.next_attempt_at <= now),
-            and_(AlertDelivery.state == SENDING, AlertDelivery.lease_until < now),
-        ),
     )
 
 
@@ -116,6 +117,7 @@ def claim_due(
                 state=SENDING,
                 claim=claim,
                 lease_until=now + lease,
+                next_attempt_at=now + lease,
                 attempts=AlertDelivery.attempts + 1,
             )
         )
@@ -130,25 +132,51 @@ def claim_due(
         ]
 
 
-def finish(
-    engine: Engine, done: Claimed, now: datetime, error: str | None, retry_at: datetime | None
-) -> bool:
-    """Record one attempt: delivered (error None), to be retried at retry_at, or failed for
-    good (retry_at None). False when the lease had ended and another worker holds the row."""
-    values: dict[str, Any] = {"claim": None, "lease_until": None}
-    if error is None:
-        values |= {"state": DELIVERED, "delivered_at": now, "last_error": None}
-    elif retry_at is not None:
-        values |= {"state": PENDING, "next_attempt_at": retry_at, "last_error": error[:300]}
-    else:
-        values |= {"state": FAILED, "last_error": error[:300]}
-    mine = and_(AlertDelivery.id == done.id, AlertDelivery.claim == done.claim)
+@dataclass(frozen=True)
+class Attempt:
+    """One send's outcome: delivered (error None), to retry at retry_at, or failed for good."""
+
+    delivery: Claimed
+    error: str | None
+    retry_at: datetime | None
+
+
+def finish(engine: Engine, attempts: list[Attempt], now: datetime) -> set[int]:
+    """Record the attempts in one transaction (the deliveries in one statement); returns the
+    ids recorded: one missing had outlived its lease, and another worker holds it now."""
+    if not attempts:
+        return set()
+    recorded: set[int] = set()
+    delivered: dict[str, list[int]] = {}
     with engine.begin() as connection:
-        result = connection.execute(update(AlertDelivery).where(mine).values(**values))
-    return bool(result.rowcount)
+        for attempt in attempts:
+            done = attempt.delivery
+            if attempt.error is None:
+                delivered.setdefault(done.claim, []).append(done.id)
+                continue
+            values: dict[str, Any] = {"claim": None, "lease_until": None}
+            values["last_error"] = attempt.error[:300]
+            if attempt.retry_at is not None:
+                values |= {"state": PENDING, "next_attempt_at": attempt.retry_at}
+            else:
+                values["state"] = FAILED
+            held = and_(AlertDelivery.id == done.id, AlertDelivery.claim == done.claim)
+            statement = update(AlertDelivery).where(held).values(**values)
+            recorded |= set(connection.scalars(statement.returning(AlertDelivery.id)))
+        for claim, ids in delivered.items():
+            held = and_(AlertDelivery.id.in_(ids), AlertDelivery.claim == claim)
+            statement = (
+                update(AlertDelivery)
+                .where(held)
+                .values(
+                    state=DELIVERED, delivered_at=now, last_error=None, claim=None, lease_until=None
+                )
+            )
+            recorded |= set(connection.scalars(statement.returning(AlertDelivery.id)))
+    return recorded
 
 
-def release(engine: Engine, held: list[Claimed]) -> None:
+def release(engine: Engine, held: list[Claimed], now: datetime) -> None:
     """Give back deliveries claimed but not tried (this attempt uncounted), for any worker."""
     with engine.begin() as connection:
         for done in held:
@@ -156,7 +184,13 @@ def release(engine: Engine, held: list[Claimed]) -> None:
             connection.execute(
                 update(AlertDelivery)
                 .where(mine)
-                .values(state=PENDING, claim=None, lease_until=None, attempts=done.attempts - 1)
+                .values(
+                    state=PENDING,
+                    claim=None,
+                    lease_until=None,
+                    attempts=done.attempts - 1,
+                    next_attempt_at=now,
+                )
             )
 
 
