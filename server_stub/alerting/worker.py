@@ -31,6 +31,8 @@ from server_stub.storage.outbox import (
 )
 
 log = logging.getLogger(__name__)
+# urllib3 logs each request line at DEBUG: a webhook's path and query, often its secret.
+logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
 BATCH = 50  # deliveries claimed at a time; those the lease leaves no time for go back
 SENDERS = 4  # destinations sent to at once, each by its own thread
 APPROVAL_EVERY = timedelta(minutes=1)

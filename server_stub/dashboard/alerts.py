@@ -17,11 +17,12 @@ from server_stub.dashboard.web import (
     render,
     to_login,
 )
-from server_stub.storage.alerts import recent_deliveries
+from server_stub.storage.alerts import recent_alerts, recent_deliveries
 from server_stub.storage.outbox import DELIVERY_STATES, counts_by_destination, retry_failed
 
 router = APIRouter(include_in_schema=False)
 LIMIT = 200
+ALERTS = 50
 
 
 @router.get("/alerts")
@@ -52,6 +53,7 @@ def alerts_page(
         deliveries=recent_deliveries(session, LIMIT, chosen),
         labels=labels,
         limit=LIMIT,
+        alerts=recent_alerts(session, ALERTS),
     )
 
 

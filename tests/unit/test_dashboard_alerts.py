@@ -48,6 +48,9 @@ def test_the_page_lists_destinations_and_a_failed_delivery(env: Env) -> None:
     assert row is not None
     assert "failed" in row.group(1) and "ConnectionError: Connection refused" in row.group(1)
     assert f'href="/devices/{dev.id}"' in row.group(1) and "Retry" in row.group(1)
+    alerts = re.search(r'<table class="audit" id="alerts">(.*?)</table>', page.text, re.S)
+    assert alerts is not None and "is non-compliant</a> (non_compliant)" in alerts.group(1)
+    assert "1 rule(s) failing" in alerts.group(1)
     only_failed = env.client.get("/alerts?state=failed")
     assert f'data-delivery="{number}"' in only_failed.text
     assert f'data-delivery="{number}"' not in env.client.get("/alerts?state=delivered").text
