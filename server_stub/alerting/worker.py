@@ -14,6 +14,7 @@ from typing import Any
 
 import requests
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from server_stub.alerting import messages
 from server_stub.alerting.destinations import Destination, Destinations
@@ -37,6 +38,7 @@ BATCH = 50  # deliveries claimed at a time; those the lease leaves no time for g
 SENDERS = 4  # destinations sent to at once, each by its own thread
 APPROVAL_EVERY = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=1)
+DATABASE_WAIT_S = 5.0  # after the database failed a pass (down, locked)
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,12 @@ class AlertWorker:
         while not self.stop.is_set():
             try:
                 busy = self.run_once()
+            except DBAPIError as exc:  # the database away or locked: say so once a while, wait
+                first = str(exc.orig).strip().splitlines()[:1] or [type(exc.orig).__name__]
+                log.warning("alerts: the outbox cannot be reached (%s); again in %g s",
+                            first[0], DATABASE_WAIT_S)  # fmt: skip
+                self.stop.wait(DATABASE_WAIT_S)
+                continue
             except Exception:  # this loop is the worker's runner: log, wait, look again
                 log.exception("alerts: the delivery worker's pass failed; it will run again")
                 busy = 0

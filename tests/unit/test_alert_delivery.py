@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 
+from server_stub.alerting import worker as worker_module
 from server_stub.alerting.destinations import parse
 from server_stub.alerting.worker import AlertWorker, WorkerSettings
 from server_stub.app import create_app
@@ -243,3 +244,24 @@ def test_two_workers_on_one_postgresql_send_each_alert_once(pg_state: CollectorS
     assert len(hook.received) == 40 and len(set(hook.keys())) == 40
     assert {d.state for d in deliveries(pg_state)} == {"delivered"}
     assert {r.body["device"]["id"] for r in hook.received} == {d.id for d in devices}
+
+
+def test_a_database_that_is_away_is_waited_for_not_fatal(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's pass fails while the database cannot be reached: a warning without a
+    traceback, a wait, another try; the thread lives on."""
+    away = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none")
+    monkeypatch.setattr(worker_module, "DATABASE_WAIT_S", 0.1)
+    sender = AlertWorker(away, WorkerSettings(parse((), (), None, None), DASHBOARD))
+    try:
+        with caplog.at_level(logging.WARNING):
+            sender.start()
+            time.sleep(0.5)
+            assert sender._thread is not None and sender._thread.is_alive()
+            sender.close()
+    finally:
+        away.dispose()
+    warnings = [r.getMessage() for r in caplog.records if "outbox cannot be reached" in r.message]
+    assert len(warnings) >= 2 and "Connection refused" in warnings[0]
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback for a database away
