@@ -61,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     serve.add_argument("--alert-from", metavar="ADDRESS", help="the alert mails' From")
     serve.add_argument(
+        "--report-retention-days",
+        type=int,
+        metavar="DAYS",
+        help="delete older reports; a device's latest is kept (default 400; 0: keep all)",
+    )
+    serve.add_argument(
         "--no-report-fast-path",
         dest="report_fast_path",
         action="store_false",
@@ -143,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             alert_emails=getattr(args, "alert_email", None),
             smtp_url=getattr(args, "smtp_url", None),
             alert_from=getattr(args, "alert_from", None),
+            report_retention_days=getattr(args, "report_retention_days", None),
         )
         return commands.run(args, settings)
     except (SettingsError, commands.CommandError) as exc:

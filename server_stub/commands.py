@@ -57,6 +57,9 @@ def _environment_for(settings: Settings) -> dict[str, str]:
         "OUTPOST_ALERT_EMAILS": ",".join(settings.alert_emails),
         "OUTPOST_SMTP_URL": settings.smtp_url or "",
         "OUTPOST_ALERT_FROM": settings.alert_from or "",
+        "OUTPOST_REPORT_RETENTION_DAYS": str(settings.report_retention_days),
+        "OUTPOST_REPORT_RATE_LIMIT": settings.report_rate_limit,
+        "OUTPOST_FAILURE_RATE_LIMIT": settings.failure_rate_limit,
     }
     return {k: v for k, v in values.items() if v}
 

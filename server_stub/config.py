@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from server_stub.alerting.destinations import DestinationError, Destinations, parse
+from server_stub.rate_limits import check_limit
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 MIB = 1024 * 1024
@@ -38,6 +39,13 @@ class Settings:
     # Seconds between the sweeper's passes (OUTPOST_SWEEP_INTERVAL_S; tests and bench/sweep.py
     # shorten it to start a pass when they want one).
     sweep_interval_s: float = 60.0
+    # Rate limits (the `limits` library's notation): reports per device, and failed
+    # credentials per client address (OUTPOST_REPORT_RATE_LIMIT, OUTPOST_FAILURE_RATE_LIMIT).
+    # Days a report (its whole body) is kept; a device's latest report is kept regardless;
+    # 0 keeps every report (OUTPOST_REPORT_RETENTION_DAYS).
+    report_retention_days: int = 400
+    report_rate_limit: str = "60/minute"
+    failure_rate_limit: str = "30/minute"
     # Alerts (server_stub.alerting): where they go and the link they carry to the dashboard.
     public_url: str | None = None  # --public-url; default: the address the collector serves
     alert_webhooks: tuple[str, ...] = ()
@@ -83,6 +91,16 @@ class Settings:
         if self.public_url and not self.public_url.startswith(("https://", "http://")):
             raise SettingsError("--public-url: give the dashboard's http(s):// address")
         self.destinations()
+        if self.report_retention_days < 0:
+            raise SettingsError("--report-retention-days must be 0 (keep all) or more")
+        for name, limit in (
+            ("OUTPOST_REPORT_RATE_LIMIT", self.report_rate_limit),
+            ("OUTPOST_FAILURE_RATE_LIMIT", self.failure_rate_limit),
+        ):
+            try:
+                check_limit(limit)
+            except ValueError as exc:
+                raise SettingsError(f"{name}: {limit!r} is no rate limit ({exc})") from exc
         if bool(self.tls_cert) != bool(self.tls_key):
             raise SettingsError("--tls-cert and --tls-key go together")
         loopback = self.host in ("127.0.0.1", "::1", "localhost")
@@ -114,6 +132,7 @@ def settings_from(
     alert_emails: list[str] | None = None,
     smtp_url: str | None = None,
     alert_from: str | None = None,
+    report_retention_days: int | None = None,
     env: dict[str, str] | None = None,
 ) -> Settings:
     """Command-line values first, then OUTPOST_* environment variables, then defaults."""
@@ -131,6 +150,12 @@ def settings_from(
     except ValueError as exc:
         raise SettingsError(f"OUTPOST_SWEEP_INTERVAL_S: {exc}") from exc
     timing = _alert_timing(env)
+    retention = report_retention_days
+    try:
+        if retention is None:
+            retention = int(env.get("OUTPOST_REPORT_RETENTION_DAYS") or "400")
+    except ValueError as exc:
+        raise SettingsError(f"OUTPOST_REPORT_RETENTION_DAYS: {exc}") from exc
     return Settings(
         data_dir=folder,
         database_url=database_url_for(folder, database_url or env.get("OUTPOST_DATABASE_URL")),
@@ -156,6 +181,9 @@ def settings_from(
         alert_retry_base_s=float(timing["OUTPOST_ALERT_RETRY_BASE_S"]),
         alert_max_attempts=int(timing["OUTPOST_ALERT_MAX_ATTEMPTS"]),
         alert_lease_s=timing["OUTPOST_ALERT_LEASE_S"],
+        report_retention_days=retention,
+        report_rate_limit=env.get("OUTPOST_REPORT_RATE_LIMIT") or Settings.report_rate_limit,
+        failure_rate_limit=env.get("OUTPOST_FAILURE_RATE_LIMIT") or Settings.failure_rate_limit,
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -59,6 +60,10 @@ class Device(Base):
     rules_digest: Mapped[str | None] = mapped_column(String(32))
 
 
+# The fleet table sorts names case-insensitively.
+Index("ix_devices_name_lower", func.lower(Device.name))
+
+
 class EnrolmentToken(Base):
     """A one-time token that lets one agent enrol as one registered device."""
 
@@ -83,7 +88,10 @@ class Report(Base):
     verdict: Mapped[str] = mapped_column(String(20))
     body: Mapped[dict[str, object]] = mapped_column(JSON)
 
-    __table_args__ = (Index("ix_reports_device_received", "device_id", "received_at"),)
+    __table_args__ = (
+        Index("ix_reports_device_received", "device_id", "received_at"),
+        Index("ix_reports_received_at", "received_at"),
+    )
 
 
 class RuleState(Base):
@@ -99,6 +107,9 @@ class RuleState(Base):
     evidence: Mapped[list[str]] = mapped_column(JSON)
     remediation: Mapped[str] = mapped_column(Text)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    # The rules view and the fleet's rule filter look up failing (and unknown) rows by rule.
+    __table_args__ = (Index("ix_rule_states_status_rule", "status", "rule_id"),)
 
 
 class Event(Base):

@@ -24,7 +24,7 @@ from server_stub.ingest.outcomes import Accepted, Refused
 from server_stub.ingest.reading import IncomingReport, ReportReader, Submission
 from server_stub.security import token_hash
 from server_stub.state import CollectorState
-from server_stub.storage.admins import create_admin
+from server_stub.storage.admins import create_admin, create_api_token
 from server_stub.storage.clock import utcnow
 from server_stub.storage.devices import register_device
 from server_stub.storage.tables import AuditEntry, Device
@@ -464,7 +464,7 @@ def test_revoke_needs_csrf_and_confirmation(env: Env) -> None:
     token = csrf(env.client, f"/devices/{device_id}")
     unconfirmed = env.client.post(url, data={"csrf_token": token})
     assert unconfirmed.status_code == 400 and "Tick the box" in unconfirmed.text
-    assert device_state(env, device_id) == "unknown"
+    assert device_state(env, device_id) == "awaiting_enrolment"
     assert count(env, AuditEntry, AuditEntry.action == "device.revoke") == 0
     response = env.client.post(url, data={"csrf_token": token, "confirm": "yes"})
     assert response.status_code == 303
@@ -527,6 +527,32 @@ def test_fleet_is_paginated_50_a_page_with_the_total(fleet: Env) -> None:
     assert fleet.client.get("/", params={"page": "junk"}).status_code == 200
 
 
+def test_names_sort_as_people_read_them_whatever_their_case(env: Env) -> None:
+    for name in ("beta", "Alpha", "charlie", "Delta"):
+        register(env, name)
+    log_in(env.client)
+    assert names(env.client.get("/").text) == ["Alpha", "beta", "charlie", "Delta"]
+    descending = env.client.get("/", params={"sort": "name", "desc": "1"}).text
+    assert names(descending) == ["Delta", "charlie", "beta", "Alpha"]
+
+
+def test_a_device_not_enrolled_yet_is_awaiting_enrolment_not_unknown(env: Env) -> None:
+    device_id = register(env, "kiosk-1")
+    assert device_state(env, device_id) == "awaiting_enrolment"
+    log_in(env.client)
+    assert "awaiting enrolment" in env.client.get("/").text
+    assert "awaiting enrolment" in env.client.get(f"/devices/{device_id}").text
+    with env.state.sessions.begin() as session:
+        registration = register_device(
+            session, name="kiosk-2", owner="o", department="d", approved_by="h",
+            justification="j", expires=date.today() + timedelta(days=30), token_ttl_days=7,
+            actor="test",
+        )  # fmt: skip
+    body = {"token": registration.enrolment_token, "hostname": "k2", "hardware_id_hash": "a" * 64}
+    assert env.client.post("/api/v1/enroll", json=body).status_code == 200
+    assert device_state(env, registration.device_id) == "unknown"  # enrolled; no report yet
+
+
 def test_fleet_sorts_by_each_column(fleet: Env) -> None:
     get = fleet.client.get
     assert names(get("/", params={"sort": "name", "desc": "1"}).text)[0] == "device-119"
@@ -573,7 +599,7 @@ def test_policy_page_lists_every_rule_with_overrides(tmp_path: Path) -> None:
         log_in(policy_env.client)
         page = policy_env.client.get("/policy").text
         catalogue = load_catalogue()
-        assert len(catalogue) == 21
+        assert len(catalogue) == 22
         for rule in catalogue:
             assert f'id="{rule.id}"' in page
             assert rule.guidance.replace("'", "&#39;") in page
@@ -581,7 +607,7 @@ def test_policy_page_lists_every_rule_with_overrides(tmp_path: Path) -> None:
         assert "low <span" in sec[:400] and "(catalogue: medium)" in sec[:400]
         net = page[page.index('id="NET-005"') :]
         assert "disabled" in net[:800]
-        assert page.count(">enabled<") == 20
+        assert page.count(">enabled<") == 21
         assert "eduroam" in page and "203.0.113.0/26" in page and "tiktok-admin" in page
 
 
@@ -605,3 +631,54 @@ def test_stylesheet_is_local_and_pages_load_nothing_external(env: Env) -> None:
     for path in ["/", "/policy", "/audit", "/devices/new", "/login"]:
         text = env.client.get(path).text
         assert not re.search(r'(src|href)="(https?:)?//', text), path
+
+
+# The rules view and the fleet's filters by rule, severity and department
+
+
+def test_the_rules_view_counts_failing_devices_and_links_to_the_filtered_fleet(env: Env) -> None:
+    failing = register(env, "kiosk-fail", department="Press office")
+    clean = register(env, "kiosk-clean", department="Research")
+    add_report(env, failing, hostile_report())  # an internal address: NET-001 fails
+    clean_report = hostile_report()
+    network = clean_report["probes"]["network"]["data"]
+    for interface in network["interfaces"]:
+        interface["addresses"] = [{"address": "100.64.3.7", "prefix": 30, "family": "inet"}]
+    add_report(env, clean, clean_report)
+    log_in(env.client)
+    rules = env.client.get("/rules").text
+    row = re.search(r'<a href="/policy#NET-001">NET-001</a>.*?</tr>', rules, re.S)
+    assert row, rules
+    assert '<a href="/?rule=NET-001">1</a>' in row.group(0)
+    assert rules.index("NET-001") < rules.index("SEC-003")  # most failing first
+    filtered = env.client.get("/", params={"rule": "NET-001"}).text
+    assert names(filtered) == ["kiosk-fail"] and "1 device matches the filter" in filtered
+    assert "kiosk-fail" in names(env.client.get("/", params={"severity": "critical"}).text)
+    assert names(env.client.get("/", params={"severity": "low"}).text) == []  # no rule is low
+    research = env.client.get("/", params={"department": "Research"}).text
+    assert names(research) == ["kiosk-clean"]
+    # The fleet table names each failing rule with its title and severity.
+    fleet = env.client.get("/").text
+    assert "No interface address in an internal range · critical" in fleet
+    # A rule the catalogue does not know is no filter at all (the whole fleet).
+    assert len(names(env.client.get("/", params={"rule": "NOPE-1"}).text)) == 2
+
+
+def test_the_api_filters_devices_by_failing_rule_severity_and_department(env: Env) -> None:
+    failing = register(env, "kiosk-fail", department="Press office")
+    register(env, "kiosk-other", department="Research")
+    add_report(env, failing, hostile_report())
+    with env.state.sessions.begin() as session:
+        token = create_api_token(session, "tests", "tests")
+    admin = {"Authorization": f"Bearer {token}"}
+
+    def listed(**params: str) -> list[str]:
+        answer = env.client.get("/api/v1/devices", params=params, headers=admin)
+        assert answer.status_code == 200, answer.text
+        return [d["name"] for d in answer.json()]
+
+    assert listed(rule="NET-001") == ["kiosk-fail"]
+    assert listed(severity="critical") == ["kiosk-fail"]
+    assert listed(department="Research") == ["kiosk-other"]
+    bad = env.client.get("/api/v1/devices", params={"rule": "'; drop"}, headers=admin)
+    assert bad.status_code == 422
