@@ -91,7 +91,7 @@ def _count(database: Database, sql: str) -> int:
 def measure(kind: str, devices: int, scratch: Path, timeout: float) -> Result:
     with temporary_database(kind, scratch) as database:
         progress(f"{kind}: creating {devices} devices")
-        populate(database, devices)
+        populate(database.url, devices)
         receiver = Receiver()
         port = free_port()
         log = scratch / f"collector-{kind}.log"
