@@ -75,6 +75,7 @@ def device_page(device_id: str, request: Request, session: DB, who: MaybeViewer)
         return error_page(request, who, 404, "There is no device with this id.")
     report = reads.latest_report(session, device)
     probes = views.probe_views(report)
+    history = reads.history(session, device.id, limit=HISTORY_LIMIT)
     return render(
         request,
         "device.html",
@@ -85,7 +86,9 @@ def device_page(device_id: str, request: Request, session: DB, who: MaybeViewer)
         report=report,
         probes=probes,
         credentials=views.credentials_by_location(probes["credentials"].data),
-        events=reads.history(session, device.id, limit=HISTORY_LIMIT),
+        events=views.timeline(history),
+        history_truncated=len(history) >= HISTORY_LIMIT,
+        tokens=views.token_rows(reads.enrolment_tokens(session, device.id), utcnow()),
         history_limit=HISTORY_LIMIT,
         event_text=views.event_text,
     )

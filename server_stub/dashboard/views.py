@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from agent.policy import Policy, load_catalogue
 from server_stub.storage import reads
-from server_stub.storage.tables import RuleState
+from server_stub.storage.clock import as_utc, iso
+from server_stub.storage.tables import EnrolmentToken, Event, RuleState
 
 PAGE_SIZE = 50
 MAX_PAGE_NUMBER = 100_000
@@ -112,6 +113,20 @@ def device_rows(devices: list[Any], today: date) -> list[dict[str, Any]]:
         row["reports_refused"] = device.reports_refused
         row["failing"] = [failing_rule(rule_id) for rule_id in row["failing_rules"]]
         rows.append(row)
+    return rows
+
+
+def token_rows(tokens: list[EnrolmentToken], now: datetime) -> list[dict[str, Any]]:
+    """Each enrolment token's expiry and state in words (the token itself is never kept)."""
+    rows = []
+    for token in tokens:
+        if token.used_at is not None:
+            state = f"used {iso(token.used_at)}"
+        elif as_utc(token.expires_at) < now:
+            state = "expired unused"
+        else:
+            state = "valid, not used yet"
+        rows.append({"expires_at": token.expires_at, "state": state})
     return rows
 
 
@@ -235,3 +250,39 @@ def policy_rules(policy: Policy) -> list[PolicyRule]:
 
 def event_text(kind: str, rule_id: str | None) -> str:
     return "Device state" if kind == "state" else f"Rule {rule_id or '?'}"
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One row of a device's timeline: a change, or the rules a report checked for the first
+    time folded into one (a first report would otherwise add twenty "- -> pass" rows)."""
+
+    event: Event
+    first_results: tuple[Event, ...] = ()
+
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for e in self.first_results:
+            counts[e.new] = counts.get(e.new, 0) + 1
+        parts = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items()))
+        return f"{len(self.first_results)} rules checked for the first time: {parts}"
+
+
+def timeline(events: list[Event]) -> list[TimelineRow]:
+    """Newest first, as given; the first results of each report's rules folded into one row."""
+    rows: list[TimelineRow] = []
+    folded: dict[str | None, list[Event]] = {}
+    for event in events:
+        if event.kind == "rule" and event.old is None:
+            group = folded.setdefault(event.report_id, [])
+            if not group:
+                rows.append(TimelineRow(event))  # replaced below by the whole group
+            group.append(event)
+        else:
+            rows.append(TimelineRow(event))
+    return [
+        TimelineRow(r.event, tuple(folded[r.event.report_id]))
+        if r.event.kind == "rule" and r.event.old is None
+        else r
+        for r in rows
+    ]

@@ -9,7 +9,14 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from server_stub.storage.clock import iso
-from server_stub.storage.tables import AuditEntry, Device, Event, Report, RuleState
+from server_stub.storage.tables import (
+    AuditEntry,
+    Device,
+    EnrolmentToken,
+    Event,
+    Report,
+    RuleState,
+)
 
 STATES = (
     "compliant", "non_compliant", "unknown", "stale", "unapproved", "revoked",
@@ -95,6 +102,13 @@ def counts_by_state(session: Session) -> dict[str, int]:
     counts = dict.fromkeys(STATES, 0)
     counts.update({str(state): int(count) for state, count in rows})
     return counts
+
+
+def enrolment_tokens(session: Session, device_id: str) -> list[EnrolmentToken]:
+    """A device's enrolment tokens (only their expiry and use: the token itself is kept as a
+    hash), latest expiry first."""
+    statement = select(EnrolmentToken).where(EnrolmentToken.device_id == device_id)
+    return list(session.scalars(statement.order_by(EnrolmentToken.expires_at.desc()).limit(20)))
 
 
 def rule_counts(session: Session) -> dict[str, dict[str, int]]:

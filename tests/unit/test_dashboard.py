@@ -26,7 +26,7 @@ from server_stub.security import token_hash
 from server_stub.state import CollectorState
 from server_stub.storage.admins import create_admin, create_api_token
 from server_stub.storage.clock import utcnow
-from server_stub.storage.devices import register_device
+from server_stub.storage.devices import register_device, revoke_device
 from server_stub.storage.tables import AuditEntry, Device
 
 PASSWORD = "correct horse battery staple"
@@ -682,3 +682,41 @@ def test_the_api_filters_devices_by_failing_rule_severity_and_department(env: En
     assert listed(department="Research") == ["kiosk-other"]
     bad = env.client.get("/api/v1/devices", params={"rule": "'; drop"}, headers=admin)
     assert bad.status_code == 422
+
+
+def test_a_new_enrolment_token_is_issued_from_the_device_page_once_and_audited(env: Env) -> None:
+    device_id = register(env, "kiosk-1")
+    log_in(env.client)
+    page = env.client.get(f"/devices/{device_id}").text
+    assert "valid, not used yet" in page and "Issue a new enrolment token" in page
+    url = f"/devices/{device_id}/token"
+    assert env.client.post(url, data={"token_ttl_days": "3"}).status_code == 403  # no CSRF
+    token = csrf(env.client, f"/devices/{device_id}")
+    bad = env.client.post(url, data={"csrf_token": token, "token_ttl_days": "500"})
+    assert bad.status_code == 400 and "1 to 90" in bad.text
+    issued = env.client.post(url, data={"csrf_token": token, "token_ttl_days": "3"})
+    assert issued.status_code == 200 and "A new enrolment token for kiosk-1" in issued.text
+    secret = re.search(r'<pre class="secret">(ose_[^<]+)</pre>', issued.text)
+    assert secret, issued.text
+    body = {"token": secret[1], "hostname": "k1", "hardware_id_hash": "a" * 64}
+    assert env.client.post("/api/v1/enroll", json=body).status_code == 200
+    assert count(env, AuditEntry, AuditEntry.action == "device.token") == 1
+    again = env.client.get(f"/devices/{device_id}").text
+    assert secret[1] not in again and "used " in again  # never shown again
+    with env.state.sessions.begin() as session:
+        revoke_device(session, "kiosk-1", "test")
+    refused = env.client.post(url, data={"csrf_token": token, "token_ttl_days": "3"})
+    assert refused.status_code == 409
+
+
+def test_a_first_reports_results_are_one_row_of_the_timeline(env: Env) -> None:
+    device_id = register(env, "kiosk-1")
+    add_report(env, device_id, hostile_report())
+    log_in(env.client)
+    page = env.client.get(f"/devices/{device_id}").text
+    timeline = page[page.index("Compliance timeline") : page.index("Enrolment tokens")]
+    assert timeline.count("<details><summary>") == 1
+    assert re.search(r"\d+ rules checked for the first time: \d+ fail", timeline), timeline[:2000]
+    assert "Device state" in timeline  # the state change stays a row of its own
+    rows = timeline.count("<tr><td>")
+    assert rows == 2, rows  # the folded first results and the state change
