@@ -12,6 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 
+from server_stub.alerting.senders import TIMEOUT_S
+from server_stub.alerting.worker import AlertWorker, WorkerSettings
 from server_stub.api import agents, fleet, ops
 from server_stub.api.deps import ERRORS
 from server_stub.api.errors import database_unavailable, validation_error
@@ -32,7 +34,25 @@ from server_stub.storage.db import make_engine, session_factory, upgrade
 STATIC = dashboard.STATIC_DIR
 
 
-def create_app(settings: Settings, run_sweeper: bool = True) -> FastAPI:
+def worker_settings(settings: Settings) -> WorkerSettings:
+    """The delivery worker's part of the settings."""
+    return WorkerSettings(
+        destinations=settings.destinations(),
+        dashboard_url=settings.dashboard_url,
+        poll_s=settings.alert_poll_s,
+        retry_base_s=settings.alert_retry_base_s,
+        max_attempts=settings.alert_max_attempts,
+        lease_s=settings.alert_lease_s,
+        # A send ends within a third of the lease: two fit before another worker may take it.
+        timeout_s=min(TIMEOUT_S, settings.alert_lease_s / 3),
+    )
+
+
+def create_app(
+    settings: Settings, run_sweeper: bool = True, run_alerts: bool | None = None
+) -> FastAPI:
+    """The app; run_sweeper and run_alerts (default: as run_sweeper) start the sweeper and
+    the alert delivery worker with it."""
     settings.check()
     engine = make_engine(settings.database_url)
     upgrade(engine)
@@ -59,7 +79,13 @@ def create_app(settings: Settings, run_sweeper: bool = True) -> FastAPI:
             else None
         )
         task = asyncio.create_task(sweeper.run_forever()) if sweeper else None
+        deliver = run_sweeper if run_alerts is None else run_alerts
+        worker = AlertWorker(engine, worker_settings(settings)) if deliver else None
+        if worker is not None:
+            worker.start()
         yield
+        if worker is not None:
+            worker.close()
         if task is not None and sweeper is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

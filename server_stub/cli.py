@@ -44,6 +44,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.add_argument(
+        "--public-url", metavar="URL", help="the dashboard's address, for links in alerts"
+    )
+    serve.add_argument(
+        "--alert-webhook", metavar="URL", action="append", default=[],
+        help="send alerts to this webhook (repeatable; OUTPOST_ALERT_WEBHOOKS)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--alert-email", metavar="ADDRESS", action="append", default=[],
+        help="send alerts to this address (repeatable; OUTPOST_ALERT_EMAILS)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--smtp-url", metavar="URL",
+        help="smtp://user:password@host:587 (STARTTLS) or smtps://...; OUTPOST_SMTP_URL keeps "
+        "the password out of the process list",
+    )  # fmt: skip
+    serve.add_argument("--alert-from", metavar="ADDRESS", help="the alert mails' From")
+    serve.add_argument(
         "--report-retention-days",
         type=int,
         metavar="DAYS",
@@ -127,6 +144,11 @@ def main(argv: list[str] | None = None) -> int:
             trusted_proxies=getattr(args, "trusted_proxy", None),
             dev=getattr(args, "dev", False),
             report_fast_path=getattr(args, "report_fast_path", None),
+            public_url=getattr(args, "public_url", None),
+            alert_webhooks=getattr(args, "alert_webhook", None),
+            alert_emails=getattr(args, "alert_email", None),
+            smtp_url=getattr(args, "smtp_url", None),
+            alert_from=getattr(args, "alert_from", None),
             report_retention_days=getattr(args, "report_retention_days", None),
         )
         return commands.run(args, settings)

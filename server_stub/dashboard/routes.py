@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from server_stub.dashboard import manage, pages, session, tokens
+from server_stub.dashboard import alerts, evidence, manage, pages, session, tokens
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 router = APIRouter(include_in_schema=False)
@@ -14,4 +14,6 @@ router = APIRouter(include_in_schema=False)
 router.include_router(session.router)
 router.include_router(manage.router)
 router.include_router(tokens.router)
+router.include_router(alerts.router)
+router.include_router(evidence.router)
 router.include_router(pages.router)

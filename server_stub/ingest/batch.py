@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 
 from agent.policy import Evaluator, RuleResult
 from agent.report import parse_timestamp
+from server_stub.ingest.alerts import AlertDrafts
 from server_stub.ingest.authentication import authenticate_submission
 from server_stub.ingest.evaluation import CollectorFacts, device_state, evaluate_report
 from server_stub.ingest.outcomes import DEVICE_FAULTS, ID_TAKEN, Accepted, Outcome, Refused
@@ -116,12 +117,13 @@ def ingest_batch(
     candidates: list[_Candidate] = []
     first_ids: set[str] = set()  # a report id sent twice in one batch is stored once
     repeats: list[tuple[int, str, DeviceRow]] = []
+    alerts = AlertDrafts()  # written in this transaction, with the changes that cause them
     for index, item in enumerate(items):
         checked = authenticate_submission(item, devices)
         if isinstance(checked, Refused):
             answers[index] = checked
             if checked.kind in DEVICE_FAULTS and item.secret_hash:
-                _count_refusal(devices[item.secret_hash], checked, now)
+                _count_refusal(devices[item.secret_hash], checked, now, alerts)
             continue
         assert item.report is not None
         report_id = str(item.report["report_id"])
@@ -132,13 +134,13 @@ def ingest_batch(
         candidates.append(_evaluate(index, item, checked, evaluator, now))
 
     new_ids = insert_reports(connection, _report_rows(candidates, now))
-    duplicates = _refuse_taken_ids(connection, candidates, repeats, new_ids, answers, now)
+    duplicates = _refuse_taken_ids(connection, candidates, repeats, new_ids, answers, now, alerts)
     fresh = [c for c in candidates if c.report_id in new_ids]
     changed = {c.device.id for c in fresh if c.digest != c.device.rules_digest}
     changes = RuleChanges(stored_rules(connection, changed))
     for candidate in fresh:  # in arrival order; each answer is the state its report left
         device = candidate.device
-        _apply(candidate, changes, now)
+        _apply(candidate, changes, now, alerts)
         device.last_seen_at, device.touched = now, True
         answers[candidate.index] = Accepted(False, device.state, list(device.failing_rules))
     for index, device in duplicates:
@@ -146,12 +148,14 @@ def ingest_batch(
         answers[index] = Accepted(True, device.state, list(device.failing_rules))
     changes.write(connection)
     write_devices(connection, list(devices.values()))
+    alerts.write(connection)
     assert all(a is not None for a in answers), "every item is answered"
     return [a for a in answers if a is not None]
 
 
-def _apply(candidate: _Candidate, changes: RuleChanges, now: datetime) -> None:
-    """A new report on its device's row, in memory; rule and state changes become events."""
+def _apply(candidate: _Candidate, changes: RuleChanges, now: datetime, alerts: AlertDrafts) -> None:
+    """A new report on its device's row, in memory; rule and state changes become events and
+    alerts."""
     device = candidate.device
     device.reports_received += 1
     device.last_source_ip = candidate.item.source_ip
@@ -160,14 +164,35 @@ def _apply(candidate: _Candidate, changes: RuleChanges, now: datetime) -> None:
     device.last_collected_at = candidate.collected_at
     device.last_report_id = candidate.report_id
     device.failing_rules = [r.id for r in candidate.results if r.status == "fail"]
+    critical_before: dict[str, str | None] | None = None
     if candidate.digest != device.rules_digest:
+        critical_before = _critical_failures_before(candidate, changes)
         changes.apply(candidate.rule_rows, candidate.report_id, now)
         device.rules_digest = candidate.digest
+    state_alert = False
     if candidate.state != device.state:
         changes.record(
             device.id, candidate.report_id, "state", None, device.state, candidate.state, now
         )
+        state_alert = alerts.state_changed(
+            device.id, candidate.report_id, device.state, candidate.state,
+            candidate.results, device.approval_expires, now,
+        )  # fmt: skip
         device.state = candidate.state
+    if critical_before and not state_alert:  # a state alert names every failing rule already
+        alerts.critical_failed(
+            device.id, candidate.report_id, candidate.results, critical_before, now
+        )
+
+
+def _critical_failures_before(candidate: _Candidate, changes: RuleChanges) -> dict[str, str | None]:
+    """The status before this report of each critical rule it fails (None: never evaluated)."""
+    before: dict[str, str | None] = {}
+    for result in candidate.results:
+        if result.severity == "critical" and result.status == "fail":
+            row = changes.row(candidate.device.id, result.id)
+            before[result.id] = None if row is None else str(row["status"])
+    return before
 
 
 def _refuse_taken_ids(
@@ -177,6 +202,7 @@ def _refuse_taken_ids(
     new_ids: set[str],
     answers: list[Outcome | None],
     now: datetime,
+    alerts: AlertDrafts,
 ) -> list[tuple[int, DeviceRow]]:
     """A report id that inserted nothing is a resend from the same device (returned, to be
     answered as a duplicate) or an id another device already used (ID_TAKEN, set in answers)."""
@@ -193,13 +219,15 @@ def _refuse_taken_ids(
             duplicates.append((index, device))
         else:
             answers[index] = ID_TAKEN
-            _count_refusal(device, ID_TAKEN, now)
+            _count_refusal(device, ID_TAKEN, now, alerts)
     return duplicates
 
 
-def _count_refusal(device: DeviceRow, refused: Refused, now: datetime) -> None:
-    """A report of this device refused for good, counted on its row with the latest reason."""
+def _count_refusal(device: DeviceRow, refused: Refused, now: datetime, alerts: AlertDrafts) -> None:
+    """A report of this device refused for good, counted on its row with the latest reason,
+    and an alert."""
     device.reports_refused += 1
     device.last_refused_at = now
     device.last_refusal = f"{refused.kind.value}: {refused.message}"[:300]
     device.touched = True
+    alerts.refused(device.id, device.reports_refused, device.last_refusal, now)

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from server_stub.ingest.alerts import sweep_alerts
 from server_stub.ingest.evaluation import rule_for_state
 from server_stub.storage.clock import utcnow
 from server_stub.storage.fleet_days import record_day
@@ -52,6 +53,7 @@ def sweep(
             break
         with engine.begin() as connection:
             changed += sweep_batch(connection, after, upto, pass_, rules)
+            sweep_alerts(connection, after, upto, now)  # alerts: in the same transaction
         after = upto
     return changed
 

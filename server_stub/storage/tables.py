@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -196,3 +198,49 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(50))
     target: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Alert(Base):
+    """An alert in the outbox: written in the transaction of the change that causes it, once
+    (its key names the change), and sent by the delivery worker to each destination."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # What the alert is about, unique: "non_compliant:<device>:<report id>",
+    # "approval_7d:<device>:<expiry date>"... A second writer of the same change inserts nothing.
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    # Sent to every destination as the idempotency key: a receiver drops a repeat.
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    severity: Mapped[str] = mapped_column(String(10))
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), index=True)
+    department: Mapped[str] = mapped_column(String(200))
+    # The message as it was when the change happened: device, owner, rules, evidence, remedy.
+    payload: Mapped[dict[str, object]] = mapped_column(JSON)
+    # False until a delivery worker has made this alert's delivery rows.
+    fanned_out: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+
+class AlertDelivery(Base):
+    """One alert to one destination: pending, sending (claimed until lease_until), delivered
+    or failed (attempts used up; retried from the dashboard)."""
+
+    __tablename__ = "alert_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"))
+    destination: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    claim: Mapped[str | None] = mapped_column(String(36))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("alert_id", "destination", name="uq_alert_deliveries_alert_dest"),
+        Index("ix_alert_deliveries_due", "state", "next_attempt_at"),
+    )

@@ -60,6 +60,7 @@ def layer_modules(*packages: str) -> list[str]:
 def test_the_layers_are_where_they_should_be() -> None:
     for package in ("server_stub.api", "server_stub.ingest", "server_stub.storage"):
         assert len(layer_modules(package)) > 3, package
+    assert len(layer_modules("server_stub.alerting")) > 3
 
 
 @pytest.mark.parametrize("name", layer_modules("server_stub.storage", "server_stub.ingest"))
@@ -70,13 +71,24 @@ def test_storage_and_ingest_do_not_import_http(name: str) -> None:
 @pytest.mark.parametrize("name", layer_modules("server_stub.storage"))
 def test_storage_imports_no_layer_above_it_nor_the_policy_engine(name: str) -> None:
     above = ("server_stub.ingest", "server_stub.api", "server_stub.dashboard", "server_stub.state")
+    above += ("server_stub.alerting",)
     assert not [m for m in imports_of(name) if under(m, *above, "server_stub.app", "agent")]
 
 
 @pytest.mark.parametrize("name", layer_modules("server_stub.ingest"))
 def test_ingest_imports_no_layer_above_it(name: str) -> None:
     above = ("server_stub.api", "server_stub.dashboard", "server_stub.state", "server_stub.app")
-    assert not [m for m in imports_of(name) if under(m, *above)]
+    assert not [m for m in imports_of(name) if under(m, *above, "server_stub.alerting")]
+
+
+@pytest.mark.parametrize("name", layer_modules("server_stub.alerting"))
+def test_alert_delivery_stands_on_ingest_and_storage_only(name: str) -> None:
+    """The delivery worker sends over HTTP and SMTP as a client; it serves nothing, so it
+    knows neither the API nor the dashboard, and settings are passed in, never imported."""
+    collector = [m for m in imports_of(name) if under(m, "server_stub")]
+    allowed = ("server_stub.alerting", "server_stub.ingest", "server_stub.storage")
+    assert [m for m in collector if not under(m, *allowed)] == []
+    assert not [m for m in imports_of(name) if under(m, *HTTP)]
 
 
 def test_only_the_api_dashboard_and_app_import_http() -> None:

@@ -56,7 +56,16 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     ),
     "agent.cli": ("agent", "agent.config", "agent.policy", "agent.commands", "agent.service"),
     # The collector may use the shared contract and policy, never the agent's other rooms.
-    "server_stub": ("server_stub", "agent.report", "agent.matching", "agent.policy"),
+    "server_stub": (
+        "server_stub",
+        "server_stub.alerting",
+        "agent.report",
+        "agent.matching",
+        "agent.policy",
+    ),
+    # Alert delivery (webhooks, SMTP) beside the API: it sends, it serves nothing; which of the
+    # collector's rooms it may use (ingest, storage) is checked in test_collector_layers.py.
+    "server_stub.alerting": ("server_stub",),
 }
 
 # Libraries a room must never load: only the collector's API layer knows HTTP.

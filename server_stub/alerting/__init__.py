@@ -1,0 +1,1 @@
+"""Alert delivery: destinations, message bodies, senders (webhook, SMTP) and the worker."""
