@@ -1,42 +1,87 @@
 #!/usr/bin/env bash
-# Builds dist/outpost-agent_<version>_<arch>.deb from dist/agent (packaging/build_binary.sh).
-# Usage: packaging/build_deb.sh [BINARY] [OUTDIR]
+# Builds OUTDIR/outpost-agent_<version>_<arch>.deb from the one-directory agent build
+# (packaging/build_binary.sh onedir). Checked by lintian in tests/system/test_packaging.py.
+# Usage: packaging/build_deb.sh [BUILD_DIR] [OUTDIR]   (default: dist/onedir/agent dist)
 set -euo pipefail
+umask 022
 cd "$(dirname "$0")/.."
-BINARY=${1:-dist/agent}
+BUILD=${1:-dist/onedir/agent}
 OUT=${2:-dist}
+if [ ! -x "$BUILD/agent" ] || [ ! -d "$BUILD/_internal" ]; then
+  echo "build_deb.sh: $BUILD is not a one-directory build (run packaging/build_binary.sh)" >&2
+  exit 2
+fi
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -1)
 ARCH=$(dpkg --print-architecture)
-ROOT=$(mktemp -d)
-trap 'rm -rf "$ROOT"' EXIT
+# dpkg-shlibdeps wants the tree as debhelper lays it out: debian/<package>/ under the cwd.
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+ROOT=$WORK/debian/outpost-agent
+DOC=$ROOT/usr/share/doc/outpost-agent
+install -d -m 0755 "$ROOT" "$ROOT/usr/lib/outpost" "$ROOT/usr/bin" "$DOC"
 
-install -D -m 0755 "$BINARY" "$ROOT/usr/lib/outpost/agent"
-install -d "$ROOT/usr/bin"
+cp -R "$BUILD/." "$ROOT/usr/lib/outpost/"
+# The build's modes depend on who built it: directories 0755, files 0644, the program 0755.
+find "$ROOT/usr/lib/outpost" -type d -exec chmod 0755 {} +
+find "$ROOT/usr/lib/outpost" -type f -exec chmod 0644 {} +
+chmod 0755 "$ROOT/usr/lib/outpost/agent"
 ln -s ../lib/outpost/agent "$ROOT/usr/bin/agent"
+# Debian's zlib and bzip2, not copies of them (lintian: embedded-library).
+rm -f "$ROOT"/usr/lib/outpost/_internal/libz.so.* "$ROOT"/usr/lib/outpost/_internal/libbz2.so.*
+
 install -D -m 0644 packaging/systemd/outpost-agent.service \
   "$ROOT/lib/systemd/system/outpost-agent.service"
+install -D -m 0644 packaging/deb/sysusers.conf "$ROOT/usr/lib/sysusers.d/outpost-agent.conf"
+install -D -m 0644 packaging/deb/tmpfiles.conf "$ROOT/usr/lib/tmpfiles.d/outpost-agent.conf"
 install -D -m 0644 packaging/deb/agent.toml "$ROOT/etc/outpost/agent.toml"
-install -D -m 0644 docs/operator-guide.md "$ROOT/usr/share/doc/outpost-agent/operator-guide.md"
+install -D -m 0644 packaging/deb/lintian-overrides \
+  "$ROOT/usr/share/lintian/overrides/outpost-agent"
+install -d -m 0755 "$ROOT/usr/share/man/man1"
+gzip -9n <packaging/deb/agent.1 >"$ROOT/usr/share/man/man1/agent.1.gz"
+gzip -9n <packaging/deb/changelog >"$DOC/changelog.gz"
+install -m 0644 packaging/deb/copyright "$DOC/copyright"
+install -m 0644 docs/operator-guide.md "$DOC/operator-guide.md"
+find "$ROOT/usr/share" -type f -exec chmod 0644 {} +
+
+# The libc the bundled interpreter and extensions really need, from their symbol versions
+# (dpkg-shlibdeps); the libraries PyInstaller bundled are the package's own, not dependencies.
+ELFS=()
+while IFS= read -r -d '' file; do
+  if [ "$(head -c 4 "$file" | od -An -c | tr -d ' ')" = '177ELF' ]; then ELFS+=("$file"); fi
+done < <(find "$ROOT/usr/lib/outpost" -type f -print0)
+# As dh_strip does: no debugging symbols, and no build machine's library path (RUNPATH).
+for elf in "${ELFS[@]}"; do
+  if [ "$elf" != "$ROOT/usr/lib/outpost/agent" ]; then
+    # The program itself is not stripped: PyInstaller appends the application's archive to it.
+    strip --remove-section=.comment --remove-section=.note --strip-unneeded "$elf"
+  fi
+  if readelf -d "$elf" | grep -q -E '\((RUNPATH|RPATH)\)'; then chrpath -d "$elf" >/dev/null; fi
+done
+mkdir -p "$WORK/debian"
+printf 'Source: outpost\n\nPackage: outpost-agent\nArchitecture: any\n' >"$WORK/debian/control"
+for lib in "$ROOT"/usr/lib/outpost/_internal/lib*.so*; do
+  name=$(basename "$lib")
+  echo "${name%%.so*} ${name#*.so.}"
+done >"$WORK/debian/shlibs.local"
+SHLIBS=$(cd "$WORK" && dpkg-shlibdeps -O -l"$ROOT/usr/lib/outpost/_internal" \
+  "${ELFS[@]#"$WORK"/}" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+case "$SHLIBS" in
+  *libc6*) ;;
+  *) echo "build_deb.sh: dpkg-shlibdeps found no libc dependency ('$SHLIBS')" >&2; exit 1 ;;
+esac
+rm -rf "$WORK/debian/control" "$WORK/debian/shlibs.local"
+
 install -d -m 0755 "$ROOT/DEBIAN"
 for script in postinst prerm postrm; do
   install -m 0755 "packaging/deb/$script" "$ROOT/DEBIAN/$script"
 done
-echo "/etc/outpost/agent.toml" > "$ROOT/DEBIAN/conffiles"
-SIZE=$(du -sk "$ROOT" | cut -f1)
-cat > "$ROOT/DEBIAN/control" <<CONTROL
-Package: outpost-agent
-Version: $VERSION
-Architecture: $ARCH
-Maintainer: Outpost <security@example.ac.uk>
-Installed-Size: $SIZE
-Depends: adduser, iproute2
-Recommends: network-manager
-Section: admin
-Priority: optional
-Description: Outpost agent - keeps a dedicated device honest
- Reports this device's patch level, networks, accounts and stray organisation
- credentials to the Outpost collector, and answers `agent --self-check`.
-CONTROL
+echo "/etc/outpost/agent.toml" >"$ROOT/DEBIAN/conffiles"
+(cd "$ROOT" && find usr lib -type f -print0 | sort -z | xargs -0 md5sum) >"$ROOT/DEBIAN/md5sums"
+SIZE=$(du -sk --exclude=DEBIAN "$ROOT" | cut -f1)
+# A template, never a shell heredoc: the description's backquotes stay text.
+sed -e "s|@VERSION@|$VERSION|" -e "s|@ARCH@|$ARCH|" -e "s|@SIZE@|$SIZE|" \
+  -e "s|@SHLIBS@|$SHLIBS|" packaging/deb/control.in >"$ROOT/DEBIAN/control"
+chmod 0644 "$ROOT/DEBIAN/control" "$ROOT/DEBIAN/conffiles" "$ROOT/DEBIAN/md5sums"
 mkdir -p "$OUT"
 DEB="$OUT/outpost-agent_${VERSION}_${ARCH}.deb"
 dpkg-deb --root-owner-group --build "$ROOT" "$DEB" >/dev/null

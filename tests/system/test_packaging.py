@@ -1,10 +1,14 @@
-"""The shipped artefacts: the one-file agent binary runs with no Python around it, and the
-.deb carries the binary, the hardened unit, the config template and sound maintainer scripts."""
+"""The shipped artefacts: the one-directory agent build runs with no Python around it, and the
+.deb passes lintian, depends on the libc its binaries need, installs into a throwaway root
+(nothing touches this machine) and runs from there."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
+import stat
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,28 +21,63 @@ from agent.facts.schema import report_schema
 pytestmark = pytest.mark.system
 
 ROOT = Path(__file__).resolve().parents[2]
-BINARY = ROOT / "dist" / "agent"
+BUILD = ROOT / "dist" / "onedir" / "agent"
 SOURCES = [ROOT / "agent", ROOT / "packaging" / "pyinstaller"]
+CONTROL_TEMPLATE = ROOT / "packaging" / "deb" / "control.in"
+CLEAN_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 def _newest_source() -> float:
     return max(p.stat().st_mtime for d in SOURCES for p in d.rglob("*") if p.is_file())
 
 
-@pytest.fixture(scope="module")
-def binary() -> Path:
-    """dist/agent, built now when absent or older than the sources (CI builds it first)."""
-    if not BINARY.exists() or BINARY.stat().st_mtime < _newest_source():
-        subprocess.run([str(ROOT / "packaging" / "build_binary.sh")], check=True, timeout=600)
-    return BINARY
+@pytest.fixture(scope="session")
+def onedir() -> Path:
+    """dist/onedir/agent, built once per session when absent or older than the sources."""
+    program = BUILD / "agent"
+    if not program.exists() or program.stat().st_mtime < _newest_source():
+        subprocess.run(
+            [str(ROOT / "packaging" / "build_binary.sh"), "onedir"], check=True, timeout=900
+        )
+    return BUILD
 
 
-def test_binary_self_check_runs_without_python(binary: Path, tmp_path: Path) -> None:
-    clean_env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(tmp_path)}
+def build_deb(build: Path, out: Path, path: str = CLEAN_PATH) -> Path:
+    subprocess.run(
+        [str(ROOT / "packaging" / "build_deb.sh"), str(build), str(out)],
+        check=True,
+        timeout=300,
+        env={**os.environ, "PATH": path},
+    )
+    (package,) = out.glob("outpost-agent_*.deb")
+    return package
+
+
+@pytest.fixture(scope="session")
+def deb(onedir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_deb(onedir, tmp_path_factory.mktemp("deb"))
+
+
+@pytest.fixture(scope="session")
+def unpacked(deb: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The package's files (dpkg-deb -x) with its control area in DEBIAN/."""
+    where = tmp_path_factory.mktemp("unpacked")
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(where)], check=True)
+    subprocess.run(["dpkg-deb", "-e", str(deb), str(where / "DEBIAN")], check=True)
+    return where
+
+
+def control_field(deb: Path, name: str) -> str:
+    return subprocess.run(
+        ["dpkg-deb", "-f", str(deb), name], capture_output=True, text=True, check=True
+    ).stdout.rstrip("\n")
+
+
+def test_onedir_self_check_runs_without_python(onedir: Path, tmp_path: Path) -> None:
     done = subprocess.run(
-        [str(binary), "--state-dir", str(tmp_path / "state"), "--self-check", "--json"],
+        [str(onedir / "agent"), "--state-dir", str(tmp_path / "state"), "--self-check", "--json"],
         cwd=tmp_path,
-        env=clean_env,
+        env={"PATH": CLEAN_PATH, "HOME": str(tmp_path)},
         capture_output=True,
         text=True,
         timeout=120,
@@ -57,51 +96,206 @@ def test_binary_self_check_runs_without_python(binary: Path, tmp_path: Path) -> 
     assert len(result["rules"]) == 17  # every agent-side rule, none lost in packaging
 
 
-@pytest.fixture(scope="module")
-def deb(binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    out = tmp_path_factory.mktemp("deb")
-    subprocess.run(
-        [str(ROOT / "packaging" / "build_deb.sh"), str(binary), str(out)], check=True, timeout=300
+def _template_description() -> str:
+    text = CONTROL_TEMPLATE.read_text()
+    return text[text.index("Description: ") + len("Description: ") :].rstrip("\n")
+
+
+def test_description_is_the_templates_text(deb: Path) -> None:
+    description = control_field(deb, "Description")
+    assert description == _template_description()
+    assert "answers `agent --self-check`." in description
+
+
+def test_build_runs_nothing_from_the_description(onedir: Path, tmp_path: Path) -> None:
+    """With an `agent` on PATH (a developer's machine) the build neither runs it nor breaks."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    ran = tmp_path / "agent-ran"
+    (fake / "agent").write_text(f"#!/bin/sh\ntouch {ran}\necho 'PASS everything'\n")
+    (fake / "agent").chmod(0o755)
+    package = build_deb(onedir, tmp_path / "out", path=f"{fake}:{CLEAN_PATH}")
+    assert not ran.exists()
+    assert control_field(package, "Description") == _template_description()
+
+
+def _lintian_override_tags() -> set[str]:
+    lines = (ROOT / "packaging" / "deb" / "lintian-overrides").read_text().splitlines()
+    return {line.split()[1] for line in lines if line.startswith("outpost-agent: ")}
+
+
+def test_lintian_has_no_errors_or_warnings(deb: Path) -> None:
+    done = subprocess.run(
+        ["lintian", "--display-info", "--show-overrides", "--tag-display-limit", "0", str(deb)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
-    (package,) = out.glob("outpost-agent_*.deb")
-    yield package
+    lines = done.stdout.splitlines()
+    assert not [line for line in lines if line[:2] in ("E:", "W:")], done.stdout
+    # The override list is the documented one, and every entry in it is still needed.
+    overridden = {line.split()[2] for line in lines if line.startswith("O: ")}
+    assert overridden == _lintian_override_tags(), done.stdout
+    stale = ("unused-override", "mismatched-override", "malformed-override")
+    assert not [line for line in lines if any(tag in line for tag in stale)], done.stdout
+    # (lintian's exit status counts overridden tags too when they are shown: not used.)
 
 
-def test_deb_contents(deb: Path) -> None:
-    listing = subprocess.run(
-        ["dpkg-deb", "-c", str(deb)], capture_output=True, text=True, check=True
+def _elf_files(tree: Path) -> list[Path]:
+    found = []
+    for path in tree.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            with path.open("rb") as handle:
+                if handle.read(4) == b"\x7fELF":
+                    found.append(path)
+    return found
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def test_libc_dependency_is_what_the_binaries_need(deb: Path, unpacked: Path) -> None:
+    elves = _elf_files(unpacked / "usr" / "lib" / "outpost")
+    assert len(elves) > 20  # the program, libpython, the extension modules
+    symbols = subprocess.run(
+        ["objdump", "-T", *map(str, elves)], capture_output=True, text=True, check=True
     ).stdout
-    entries = {line.split()[-1].removeprefix("."): line.split()[0] for line in listing.splitlines()
-               if not line.split()[-1].endswith("/")}  # fmt: skip
-    entries |= {
-        line.split()[-3].removeprefix("."): line.split()[0]
-        for line in listing.splitlines()
-        if " -> " in line
-    }
-    assert entries["/usr/lib/outpost/agent"] == "-rwxr-xr-x"
+    needed = max(set(re.findall(r"GLIBC_(\d+(?:\.\d+)+)", symbols)), key=_version_key)
+    depends = control_field(deb, "Depends")
+    assert f"libc6 (>= {needed})" in depends, (needed, depends)
+    # What PyInstaller bundled is the package's own: no dependency on a copy of it.
+    for bundled in ("libssl3", "libffi", "libsqlite3", "libpython"):
+        assert bundled not in depends
+    for elf in elves:  # no build machine's library path (lintian: custom-library-search-path)
+        dynamic = subprocess.run(
+            ["readelf", "-d", str(elf)], capture_output=True, text=True, check=True
+        ).stdout
+        assert "RUNPATH" not in dynamic and "RPATH" not in dynamic, elf
+
+
+def _listing(deb: Path) -> dict[str, str]:
+    """Each path in the package -> its mode and owner column as dpkg-deb -c prints them."""
+    out = subprocess.run(["dpkg-deb", "-c", str(deb)], capture_output=True, text=True, check=True)
+    entries = {}
+    for line in out.stdout.splitlines():
+        fields = line.split()
+        name = fields[5].removeprefix(".").rstrip("/") or "/"
+        entries[name] = f"{fields[0]} {fields[1]}"
+    return entries
+
+
+def test_deb_contents_and_modes(deb: Path) -> None:
+    entries = _listing(deb)
+    assert entries["/"] == "drwxr-xr-x root/root"  # not mktemp's 0700
+    assert entries["/usr/lib/outpost/agent"] == "-rwxr-xr-x root/root"
+    assert entries["/usr/lib/outpost/_internal"].startswith("drwxr-xr-x")
     assert entries["/usr/bin/agent"].startswith("l")
-    assert entries["/lib/systemd/system/outpost-agent.service"] == "-rw-r--r--"
-    assert entries["/etc/outpost/agent.toml"] == "-rw-r--r--"
-    assert "/usr/share/doc/outpost-agent/operator-guide.md" in entries
-    assert "root/root" in listing and "outpost" not in listing.split("root/root")[0]
+    for path in (
+        "/lib/systemd/system/outpost-agent.service",
+        "/etc/outpost/agent.toml",
+        "/usr/lib/sysusers.d/outpost-agent.conf",
+        "/usr/lib/tmpfiles.d/outpost-agent.conf",
+        "/usr/share/man/man1/agent.1.gz",
+        "/usr/share/doc/outpost-agent/copyright",
+        "/usr/share/doc/outpost-agent/changelog.gz",
+        "/usr/share/doc/outpost-agent/operator-guide.md",
+    ):
+        assert entries[path] == "-rw-r--r-- root/root", path
+    assert all(v.endswith("root/root") for v in entries.values())
+    assert not [p for p in entries if "/_internal/lib" in p and ("libz." in p or "libbz2" in p)]
 
 
-def test_deb_control_and_maintainer_scripts(deb: Path, tmp_path: Path) -> None:
-    subprocess.run(["dpkg-deb", "-e", str(deb), str(tmp_path)], check=True)
-    control = (tmp_path / "control").read_text()
-    for field in ("Package: outpost-agent", "Depends: adduser", "Architecture: "):
-        assert field in control
-    assert (tmp_path / "conffiles").read_text().split() == ["/etc/outpost/agent.toml"]
+def test_maintainer_scripts_use_debhelpers_way(unpacked: Path) -> None:
+    control = unpacked / "DEBIAN"
+    assert (control / "conffiles").read_text().split() == ["/etc/outpost/agent.toml"]
     for script in ("postinst", "prerm", "postrm"):
-        path = tmp_path / script
+        path = control / script
         assert os.access(path, os.X_OK), script
         subprocess.run(["sh", "-n", str(path)], check=True)  # parses
         text = path.read_text()
         assert text.startswith("#!/bin/sh") and "set -e" in text
-    postinst = (tmp_path / "postinst").read_text()
-    assert "adduser --system" in postinst and "enable outpost-agent.service" in postinst
-    postrm = (tmp_path / "postrm").read_text()
+        # systemctl only to reload unit files; starting and stopping go through invoke-rc.d's
+        # policy (deb-systemd-invoke), enabling through deb-systemd-helper.
+        calls = [line for line in text.splitlines() if re.search(r"\bsystemctl\b", line)]
+        assert all("daemon-reload" in line for line in calls), calls
+    postinst = (control / "postinst").read_text()
+    assert "deb-systemd-helper enable 'outpost-agent.service'" in postinst
+    assert "systemd-sysusers" in postinst and "deb-systemd-invoke" in postinst
+    postrm = (control / "postrm").read_text()
     assert 'if [ "$1" = "purge" ]' in postrm  # state is removed on purge only, never on upgrade
+
+
+def test_man_page_documents_every_command(unpacked: Path, onedir: Path) -> None:
+    page = subprocess.run(
+        ["man", "--warnings", "-l", str(unpacked / "usr/share/man/man1/agent.1.gz")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "MANWIDTH": "100", "PAGER": "cat"},
+        check=True,
+    )
+    assert page.stderr == ""  # groff found nothing to warn about
+    usage = subprocess.run(
+        [str(onedir / "agent"), "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    names = re.findall(r"^    (\w+)", usage, flags=re.MULTILINE)
+    options = re.findall(r"(--[a-z-]+)", usage.split("options:")[1])
+    assert names and options
+    for word in [*names, *options]:
+        assert word in page.stdout.replace("‐", "-"), word
+
+
+@pytest.fixture
+def throwaway_root(tmp_path: Path) -> Iterator[Path]:
+    """An empty dpkg root: a status file and nothing else."""
+    root = tmp_path / "root"
+    (root / "var/lib/dpkg/info").mkdir(parents=True)
+    (root / "var/lib/dpkg/updates").mkdir()
+    (root / "var/lib/dpkg/status").touch()
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _dpkg(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # Maintainer scripts run on this machine with DPKG_ROOT set (no chroot: the root has no
+    # shell); the dependencies are this machine's.
+    argv = ["dpkg", f"--root={root}", "--force-script-chrootless", "--force-depends", *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="dpkg --root writes root-owned files")
+def test_installs_into_a_throwaway_root_and_runs(deb: Path, throwaway_root: Path) -> None:
+    host_passwd = Path("/etc/passwd").read_text()
+    wants = "etc/systemd/system/multi-user.target.wants/outpost-agent.service"
+    host_enabled = (Path("/") / wants).exists()
+    installed = _dpkg(throwaway_root, "-i", str(deb))
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+
+    done = subprocess.run(
+        [str(throwaway_root / "usr/bin/agent"), "--version"],
+        capture_output=True,
+        text=True,
+        env={"PATH": CLEAN_PATH},
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "outpost agent 0.1.0"), done.stderr
+    # The maintainer scripts made the user, the state folder and the unit's link in that root...
+    passwd = (throwaway_root / "etc/passwd").read_text()
+    assert re.search(r"^outpost:x:\d+:\d+:Outpost agent:/var/lib/outpost:", passwd, re.M)
+    state = (throwaway_root / "var/lib/outpost").stat()
+    assert stat.S_IMODE(state.st_mode) == 0o700
+    assert (throwaway_root / wants).is_symlink()
+    # ... and nothing on this machine.
+    assert Path("/etc/passwd").read_text() == host_passwd
+    assert (Path("/") / wants).exists() == host_enabled
+
+    purged = _dpkg(throwaway_root, "--purge", "outpost-agent")
+    assert purged.returncode == 0, purged.stdout + purged.stderr
+    assert not (throwaway_root / "var/lib/outpost").exists()
+    assert not (throwaway_root / "usr/lib/outpost").exists()
+    assert not (throwaway_root / wants).exists()
 
 
 def test_agent_unit_is_hardened() -> None:
