@@ -57,7 +57,7 @@ def main() -> None:
         raise SystemExit(f"build these first (packaging/build_binary.sh): {', '.join(missing)}")
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in ROWS}
     with tempfile.TemporaryDirectory() as tmp:
-        for name, program in ROWS.items():
+        for program in ROWS.values():
             run_once(program, tmp)  # warm the page cache: every row starts from the same place
         for _ in range(args.runs):
             for name, program in ROWS.items():

@@ -141,7 +141,7 @@ def test_the_program_and_its_state_are_visible() -> None:
         ("[Service]\nProtectHome=yes\n", "/home/a/.netrc", "ProtectHome=yes"),
         ("[Service]\nProtectHome=read-only\n", "/home/a/.netrc", None),
         ("[Service]\nProtectHome=tmpfs\n", "/run/user/1000/krb5cc", "ProtectHome=tmpfs"),
-        ("[Service]\nInaccessiblePaths=-/etc/ssh\n", "/etc/ssh/ssh_config", "InaccessiblePaths=/etc/ssh"),
+        ("[Service]\nInaccessiblePaths=-/etc/ssh\n", "/etc/ssh/x", "InaccessiblePaths=/etc/ssh"),
         ("[Service]\nInaccessiblePaths=/etc/ssh\n", "/etc/sshd", None),
         ("[Service]\nTemporaryFileSystem=/var:ro\n", "/var/lib/apt", "TemporaryFileSystem=/var"),
         ("[Service]\nPrivateDevices=yes\n", "/dev/tpm0", "PrivateDevices=yes"),
