@@ -9,6 +9,7 @@ from pathlib import Path
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 MIB = 1024 * 1024
+MIN_METRICS_TOKEN = 16
 
 
 class SettingsError(ValueError):
@@ -36,6 +37,9 @@ class Settings:
     # Seconds between the sweeper's passes (OUTPOST_SWEEP_INTERVAL_S; tests and bench/sweep.py
     # shorten it to start a pass when they want one).
     sweep_interval_s: float = 60.0
+    # When set (OUTPOST_METRICS_TOKEN), /metrics answers only `Authorization: Bearer <token>`:
+    # it shows the fleet's compliance counts.
+    metrics_token: str | None = None
 
     @property
     def tls(self) -> bool:
@@ -45,6 +49,10 @@ class Settings:
         """Refuse unsafe combinations outside development."""
         if not self.sweep_interval_s > 0:
             raise SettingsError("OUTPOST_SWEEP_INTERVAL_S must be more than 0 seconds")
+        if self.metrics_token is not None and len(self.metrics_token) < MIN_METRICS_TOKEN:
+            raise SettingsError(
+                f"OUTPOST_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN} characters"
+            )
         if bool(self.tls_cert) != bool(self.tls_key):
             raise SettingsError("--tls-cert and --tls-key go together")
         loopback = self.host in ("127.0.0.1", "::1", "localhost")
@@ -103,4 +111,5 @@ def settings_from(
             else env.get("OUTPOST_REPORT_FAST_PATH", "1") != "0"
         ),
         sweep_interval_s=sweep_interval_s,
+        metrics_token=env.get("OUTPOST_METRICS_TOKEN") or None,
     )
