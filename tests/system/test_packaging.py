@@ -22,7 +22,7 @@ pytestmark = pytest.mark.system
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "dist" / "onedir" / "agent"
-SOURCES = [ROOT / "agent", ROOT / "packaging" / "pyinstaller"]
+SOURCES = [ROOT / "agent", ROOT / "packaging" / "pyinstaller", ROOT / "requirements"]
 CONTROL_TEMPLATE = ROOT / "packaging" / "deb" / "control.in"
 CLEAN_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -33,12 +33,12 @@ def _newest_source() -> float:
 
 @pytest.fixture(scope="session")
 def onedir() -> Path:
-    """dist/onedir/agent, built once per session when absent or older than the sources."""
+    """dist/onedir/agent, built once per session when absent or older than the sources, from
+    the locked dependencies (requirements/*.lock), as the packages are."""
     program = BUILD / "agent"
     if not program.exists() or program.stat().st_mtime < _newest_source():
-        subprocess.run(
-            [str(ROOT / "packaging" / "build_binary.sh"), "onedir"], check=True, timeout=900
-        )
+        build = [str(ROOT / "packaging" / "build_binary.sh"), "onedir", "locked"]
+        subprocess.run(build, check=True, timeout=900)
     return BUILD
 
 
