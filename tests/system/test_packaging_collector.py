@@ -135,7 +135,8 @@ def _pins(lock: Path) -> dict[str, str]:
 
 
 def _names(requirements: list[str]) -> set[str]:
-    return {re.sub(r"[-_.]+", "-", re.split(r"[<>=\[; ]", r, maxsplit=1)[0]).lower() for r in requirements}  # fmt: skip
+    bare = (re.split(r"[<>=\[; ]", r, maxsplit=1)[0] for r in requirements)
+    return {re.sub(r"[-_.]+", "-", name).lower() for name in bare}
 
 
 @pytest.mark.parametrize(
