@@ -7,10 +7,6 @@ umask 022
 cd "$(dirname "$0")/.."
 BUILD=${1:-dist/onedir/agent}
 OUT=${2:-dist}
-if [ ! -x "$BUILD/agent" ] || [ ! -d "$BUILD/_internal" ]; then
-  echo "build_deb.sh: $BUILD is not a one-directory build (run packaging/build_binary.sh)" >&2
-  exit 2
-fi
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -1)
 ARCH=$(dpkg --print-architecture)
 # dpkg-shlibdeps wants the tree as debhelper lays it out: debian/<package>/ under the cwd.
@@ -18,16 +14,9 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 ROOT=$WORK/debian/outpost-agent
 DOC=$ROOT/usr/share/doc/outpost-agent
-install -d -m 0755 "$ROOT" "$ROOT/usr/lib/outpost" "$ROOT/usr/bin" "$DOC"
-
-cp -R "$BUILD/." "$ROOT/usr/lib/outpost/"
-# The build's modes depend on who built it: directories 0755, files 0644, the program 0755.
-find "$ROOT/usr/lib/outpost" -type d -exec chmod 0755 {} +
-find "$ROOT/usr/lib/outpost" -type f -exec chmod 0644 {} +
-chmod 0755 "$ROOT/usr/lib/outpost/agent"
+install -d -m 0755 "$ROOT" "$ROOT/usr/bin" "$DOC"
+packaging/onedir_tree.sh "$BUILD" "$ROOT/usr/lib/outpost"
 ln -s ../lib/outpost/agent "$ROOT/usr/bin/agent"
-# Debian's zlib and bzip2, not copies of them (lintian: embedded-library).
-rm -f "$ROOT"/usr/lib/outpost/_internal/libz.so.* "$ROOT"/usr/lib/outpost/_internal/libbz2.so.*
 
 install -D -m 0644 packaging/systemd/outpost-agent.service \
   "$ROOT/lib/systemd/system/outpost-agent.service"
@@ -49,14 +38,6 @@ ELFS=()
 while IFS= read -r -d '' file; do
   if [ "$(head -c 4 "$file" | od -An -c | tr -d ' ')" = '177ELF' ]; then ELFS+=("$file"); fi
 done < <(find "$ROOT/usr/lib/outpost" -type f -print0)
-# As dh_strip does: no debugging symbols, and no build machine's library path (RUNPATH).
-for elf in "${ELFS[@]}"; do
-  if [ "$elf" != "$ROOT/usr/lib/outpost/agent" ]; then
-    # The program itself is not stripped: PyInstaller appends the application's archive to it.
-    strip --remove-section=.comment --remove-section=.note --strip-unneeded "$elf"
-  fi
-  if readelf -d "$elf" | grep -q -E '\((RUNPATH|RPATH)\)'; then chrpath -d "$elf" >/dev/null; fi
-done
 mkdir -p "$WORK/debian"
 printf 'Source: outpost\n\nPackage: outpost-agent\nArchitecture: any\n' >"$WORK/debian/control"
 for lib in "$ROOT"/usr/lib/outpost/_internal/lib*.so*; do

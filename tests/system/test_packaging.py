@@ -156,13 +156,19 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
 
-def test_libc_dependency_is_what_the_binaries_need(deb: Path, unpacked: Path) -> None:
-    elves = _elf_files(unpacked / "usr" / "lib" / "outpost")
+def highest_glibc(tree: Path) -> str:
+    """The newest GLIBC_x.y symbol version any ELF file under `tree` needs (objdump -T)."""
+    elves = _elf_files(tree)
     assert len(elves) > 20  # the program, libpython, the extension modules
     symbols = subprocess.run(
         ["objdump", "-T", *map(str, elves)], capture_output=True, text=True, check=True
     ).stdout
-    needed = max(set(re.findall(r"GLIBC_(\d+(?:\.\d+)+)", symbols)), key=_version_key)
+    return max(set(re.findall(r"GLIBC_(\d+(?:\.\d+)+)", symbols)), key=_version_key)
+
+
+def test_libc_dependency_is_what_the_binaries_need(deb: Path, unpacked: Path) -> None:
+    elves = _elf_files(unpacked / "usr" / "lib" / "outpost")
+    needed = highest_glibc(unpacked / "usr" / "lib" / "outpost")
     depends = control_field(deb, "Depends")
     assert f"libc6 (>= {needed})" in depends, (needed, depends)
     # What PyInstaller bundled is the package's own: no dependency on a copy of it.
