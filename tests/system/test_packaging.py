@@ -10,6 +10,7 @@ import re
 import shutil
 import stat
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import jsonschema
 import pytest
 
 from agent.facts.schema import report_schema
+from tests.system.conftest import StartCollector
 
 pytestmark = pytest.mark.system
 
@@ -253,9 +255,11 @@ def test_man_page_documents_every_command(unpacked: Path, onedir: Path) -> None:
 
 
 @pytest.fixture
-def throwaway_root(tmp_path: Path) -> Iterator[Path]:
+def throwaway_root() -> Iterator[Path]:
     """An empty dpkg root: a status file and nothing else."""
-    root = tmp_path / "root"
+    # Outside pytest's 0700 folders: the service user runs the agent from it at enrolment.
+    root = Path(tempfile.mkdtemp(prefix="outpost-dpkg-root-"))
+    root.chmod(0o755)
     (root / "var/lib/dpkg/info").mkdir(parents=True)
     (root / "var/lib/dpkg/updates").mkdir()
     (root / "var/lib/dpkg/status").touch()
@@ -302,6 +306,68 @@ def test_installs_into_a_throwaway_root_and_runs(deb: Path, throwaway_root: Path
     assert not (throwaway_root / "var/lib/outpost").exists()
     assert not (throwaway_root / "usr/lib/outpost").exists()
     assert not (throwaway_root / wants).exists()
+
+
+def _owner_of(root: Path, user: str) -> tuple[int, int]:
+    for line in (root / "etc/passwd").read_text().splitlines():
+        fields = line.split(":")
+        if fields[0] == user:
+            return int(fields[2]), int(fields[3])
+    raise AssertionError(f"no {user} in {root}/etc/passwd")
+
+
+def _put_enrol_env(root: Path, server: str, token: str, mode: int = 0o600) -> Path:
+    enrol = root / "etc/outpost/enrol.env"
+    enrol.parent.mkdir(parents=True)
+    enrol.write_text(f'# written by the device-management system\nOUTPOST_SERVER="{server}"\n'
+                     f"OUTPOST_ENROL_TOKEN={token}\n")  # fmt: skip
+    enrol.chmod(mode)
+    return enrol
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="dpkg --root writes root-owned files")
+def test_enrols_at_install_time_from_an_environment_file(
+    deb: Path, throwaway_root: Path, start_collector: StartCollector
+) -> None:
+    collector = start_collector("sqlite")
+    registration = collector.register()
+    enrol = _put_enrol_env(throwaway_root, collector.url, registration.token)
+
+    installed = _dpkg(throwaway_root, "-i", str(deb))
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert f"enrolled with {collector.url}" in installed.stdout
+    assert registration.token not in installed.stdout + installed.stderr
+    state = throwaway_root / "var/lib/outpost"
+    record = json.loads((state / "enrolment.json").read_text())
+    assert registration.device_id in json.dumps(record)
+    secret = state / "device_secret"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    # The service user owns its state; the one-time token is gone from the machine.
+    owner = _owner_of(throwaway_root, "outpost")
+    assert {(p.stat().st_uid, p.stat().st_gid) for p in [state, *state.rglob("*")]} == {owner}
+    assert not enrol.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="dpkg --root writes root-owned files")
+@pytest.mark.parametrize(
+    ("token", "mode", "says"),
+    [
+        ("ose_not-a-real-token", 0o600, "enrolment with"),  # the collector refuses it
+        ("", 0o600, "needs OUTPOST_SERVER and OUTPOST_ENROL_TOKEN"),
+        ("ose_whatever", 0o644, "must be root's alone"),  # others could have read the token
+    ],
+)
+def test_a_failed_install_time_enrolment_keeps_the_file_and_says_why(
+    deb: Path, throwaway_root: Path, start_collector: StartCollector, token: str, mode: int,
+    says: str,
+) -> None:  # fmt: skip
+    collector = start_collector("sqlite")
+    enrol = _put_enrol_env(throwaway_root, collector.url, token, mode)
+    installed = _dpkg(throwaway_root, "-i", str(deb))
+    assert installed.returncode == 0, installed.stdout + installed.stderr  # installed anyway
+    assert says in installed.stderr
+    assert enrol.exists()
+    assert not (throwaway_root / "var/lib/outpost/enrolment.json").exists()
 
 
 def test_agent_unit_is_hardened() -> None:
