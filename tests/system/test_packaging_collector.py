@@ -5,14 +5,20 @@ pin every dependency pyproject.toml names, each with a hash."""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import yaml
+
+from tests.system.conftest import StartCollector, free_port
 
 pytestmark = pytest.mark.system
 
@@ -156,3 +162,75 @@ def test_locks_pin_every_dependency_with_a_hash(lock: str, extras: tuple[str, ..
     for extra in extras:
         wanted |= _names(project["optional-dependencies"][extra])
     assert wanted <= set(pins), wanted - set(pins)
+
+
+NGINX_MAIN = """\
+worker_processes 1;
+pid nginx.pid;
+error_log error.log notice;
+events {{ worker_connections 64; }}
+http {{
+    access_log access.log;
+    client_body_temp_path tmp/body;
+    proxy_temp_path tmp/proxy;
+    fastcgi_temp_path tmp/fastcgi;
+    uwsgi_temp_path tmp/uwsgi;
+    scgi_temp_path tmp/scgi;
+{server}
+}}
+"""
+
+
+def test_the_compose_nginx_conf_serves_the_collector_over_tls(
+    start_collector: StartCollector,
+) -> None:
+    """packaging/collector/nginx.conf's server block, as shipped but for its addresses and
+    certificate paths, in front of a real collector."""
+    assert shutil.which("nginx"), "nginx is required (apt-get install nginx; .ci/run does)"
+    collector = start_collector("sqlite", "--trusted-proxy", "127.0.0.1/32")
+    # nginx's workers run as nobody and must reach their files: not under pytest's 0700 tree.
+    folder = Path(tempfile.mkdtemp(prefix="outpost-compose-nginx-"))
+    folder.chmod(0o755)
+    (folder / "tmp").mkdir()
+    process = None
+    try:
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+             "-keyout", str(folder / "key.pem"), "-out", str(folder / "fullchain.pem"),
+             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+        port = free_port()
+        server = (COLLECTOR / "nginx.conf").read_text()
+        for shipped, here in (
+            ("listen 443 ssl;", f"listen 127.0.0.1:{port} ssl;"),
+            ("/etc/nginx/tls/", f"{folder}/"),
+            ("http://collector:8443;", f"http://127.0.0.1:{collector.port};"),
+        ):
+            assert shipped in server, shipped
+            server = server.replace(shipped, here)
+        (folder / "nginx.conf").write_text(NGINX_MAIN.format(server=server))
+        process = subprocess.Popen(
+            ["nginx", "-p", f"{folder}/", "-c", str(folder / "nginx.conf"), "-e", "stderr",
+             "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL, stderr=(folder / "stderr.log").open("wb"),
+        )  # fmt: skip
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                health = requests.get(
+                    f"https://127.0.0.1:{port}/healthz",
+                    verify=str(folder / "fullchain.pem"),
+                    timeout=2,
+                )
+                break
+            except requests.ConnectionError:
+                assert process.poll() is None, (folder / "stderr.log").read_text()
+                assert time.monotonic() < deadline, (folder / "stderr.log").read_text()
+                time.sleep(0.1)
+        assert health.status_code == 200 and health.json() == {"status": "ok"}
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(10)
+        shutil.rmtree(folder, ignore_errors=True)
