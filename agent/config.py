@@ -57,10 +57,13 @@ class AgentConfig:
     time_budget_s: float = 60.0
     spool_max_reports: int = SPOOL_MAX_REPORTS
     spool_max_bytes: int = SPOOL_MAX_BYTES
+    # False where the agent is deliberately not run as a service (the quick start's demo): the
+    # self-check then says the service check does not apply, instead of failing it.
+    service: bool = True
 
 
 _KEYS: dict[str, dict[str, type]] = {
-    "agent": {"server": str, "ca_file": str, "state_dir": str},
+    "agent": {"server": str, "ca_file": str, "state_dir": str, "service": bool},
     "credentials": {
         "homes": list,
         "max_file_bytes": int,
@@ -83,7 +86,9 @@ def _validate(raw: dict[str, Any], source: str, text: str) -> dict[str, Any]:
                 raise ConfigError(located(source, text, table, key, "unknown key"))
             if expected is float and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
-            if not isinstance(value, expected) or isinstance(value, bool):
+            if not isinstance(value, expected) or (
+                isinstance(value, bool) and expected is not bool
+            ):
                 problem = f"must be a {expected.__name__}"
                 raise ConfigError(located(source, text, table, key, problem))
             if f"{table}.{key}" in POSITIVE and isinstance(value, int) and value < 1:
@@ -120,4 +125,5 @@ def load_config(path: str | None = None, env: dict[str, str] | None = None) -> A
         time_budget_s=flat.get("credentials.time_budget_s", AgentConfig.time_budget_s),
         spool_max_reports=flat.get("spool.max_reports", SPOOL_MAX_REPORTS),
         spool_max_bytes=flat.get("spool.max_bytes", SPOOL_MAX_BYTES),
+        service=flat.get("agent.service", True),
     )

@@ -25,6 +25,7 @@ from server_stub.ingest.policy import load_served_policy
 from server_stub.ingest.runner import ReportWriter
 from server_stub.ingest.schema import report_validator
 from server_stub.ingest.sweeper import Sweeper
+from server_stub.rate_limits import DoorLimits
 from server_stub.state import CollectorState
 from server_stub.storage.db import make_engine, session_factory, upgrade
 
@@ -46,12 +47,17 @@ def create_app(settings: Settings, run_sweeper: bool = True) -> FastAPI:
         served_policy=served_policy,
         validator=validator,
         ingest=GroupCommit(writer.store_batch),
+        door_limits=DoorLimits(settings.report_rate_limit, settings.failure_rate_limit),
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stale_after = timedelta(hours=served_policy.stale_after_hours)
-        sweeper = Sweeper(engine, stale_after, settings.sweep_interval_s) if run_sweeper else None
+        sweeper = (
+            Sweeper(engine, stale_after, settings.sweep_interval_s, settings.report_retention_days)
+            if run_sweeper
+            else None
+        )
         task = asyncio.create_task(sweeper.run_forever()) if sweeper else None
         yield
         if task is not None and sweeper is not None:

@@ -44,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.add_argument(
+        "--report-retention-days",
+        type=int,
+        metavar="DAYS",
+        help="delete older reports; a device's latest is kept (default 400; 0: keep all)",
+    )
+    serve.add_argument(
         "--no-report-fast-path",
         dest="report_fast_path",
         action="store_false",
@@ -121,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             trusted_proxies=getattr(args, "trusted_proxy", None),
             dev=getattr(args, "dev", False),
             report_fast_path=getattr(args, "report_fast_path", None),
+            report_retention_days=getattr(args, "report_retention_days", None),
         )
         return commands.run(args, settings)
     except (SettingsError, commands.CommandError) as exc:

@@ -52,6 +52,9 @@ def _environment_for(settings: Settings) -> dict[str, str]:
         "OUTPOST_TLS_KEY": settings.tls_key or "",
         "OUTPOST_TRUSTED_PROXIES": ",".join(str(n) for n in settings.trusted_proxies),
         "OUTPOST_REPORT_FAST_PATH": "" if settings.report_fast_path else "0",
+        "OUTPOST_REPORT_RETENTION_DAYS": str(settings.report_retention_days),
+        "OUTPOST_REPORT_RATE_LIMIT": settings.report_rate_limit,
+        "OUTPOST_FAILURE_RATE_LIMIT": settings.failure_rate_limit,
     }
     return {k: v for k, v in values.items() if v}
 

@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from server_stub.rate_limits import check_limit
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 MIB = 1024 * 1024
 MIN_METRICS_TOKEN = 16
@@ -37,6 +39,13 @@ class Settings:
     # Seconds between the sweeper's passes (OUTPOST_SWEEP_INTERVAL_S; tests and bench/sweep.py
     # shorten it to start a pass when they want one).
     sweep_interval_s: float = 60.0
+    # Rate limits (the `limits` library's notation): reports per device, and failed
+    # credentials per client address (OUTPOST_REPORT_RATE_LIMIT, OUTPOST_FAILURE_RATE_LIMIT).
+    # Days a report (its whole body) is kept; a device's latest report is kept regardless;
+    # 0 keeps every report (OUTPOST_REPORT_RETENTION_DAYS).
+    report_retention_days: int = 400
+    report_rate_limit: str = "60/minute"
+    failure_rate_limit: str = "30/minute"
     # When set (OUTPOST_METRICS_TOKEN), /metrics answers only `Authorization: Bearer <token>`:
     # it shows the fleet's compliance counts.
     metrics_token: str | None = None
@@ -49,6 +58,16 @@ class Settings:
         """Refuse unsafe combinations outside development."""
         if not self.sweep_interval_s > 0:
             raise SettingsError("OUTPOST_SWEEP_INTERVAL_S must be more than 0 seconds")
+        if self.report_retention_days < 0:
+            raise SettingsError("--report-retention-days must be 0 (keep all) or more")
+        for name, limit in (
+            ("OUTPOST_REPORT_RATE_LIMIT", self.report_rate_limit),
+            ("OUTPOST_FAILURE_RATE_LIMIT", self.failure_rate_limit),
+        ):
+            try:
+                check_limit(limit)
+            except ValueError as exc:
+                raise SettingsError(f"{name}: {limit!r} is no rate limit ({exc})") from exc
         if self.metrics_token is not None and len(self.metrics_token) < MIN_METRICS_TOKEN:
             raise SettingsError(
                 f"OUTPOST_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN} characters"
@@ -79,6 +98,7 @@ def settings_from(
     trusted_proxies: list[str] | None = None,
     dev: bool = False,
     report_fast_path: bool | None = None,
+    report_retention_days: int | None = None,
     env: dict[str, str] | None = None,
 ) -> Settings:
     """Command-line values first, then OUTPOST_* environment variables, then defaults."""
@@ -95,6 +115,12 @@ def settings_from(
         sweep_interval_s = float(env.get("OUTPOST_SWEEP_INTERVAL_S") or "60")
     except ValueError as exc:
         raise SettingsError(f"OUTPOST_SWEEP_INTERVAL_S: {exc}") from exc
+    retention = report_retention_days
+    try:
+        if retention is None:
+            retention = int(env.get("OUTPOST_REPORT_RETENTION_DAYS") or "400")
+    except ValueError as exc:
+        raise SettingsError(f"OUTPOST_REPORT_RETENTION_DAYS: {exc}") from exc
     return Settings(
         data_dir=folder,
         database_url=database_url_for(folder, database_url or env.get("OUTPOST_DATABASE_URL")),
@@ -111,5 +137,8 @@ def settings_from(
             else env.get("OUTPOST_REPORT_FAST_PATH", "1") != "0"
         ),
         sweep_interval_s=sweep_interval_s,
+        report_retention_days=retention,
+        report_rate_limit=env.get("OUTPOST_REPORT_RATE_LIMIT") or Settings.report_rate_limit,
+        failure_rate_limit=env.get("OUTPOST_FAILURE_RATE_LIMIT") or Settings.failure_rate_limit,
         metrics_token=env.get("OUTPOST_METRICS_TOKEN") or None,
     )

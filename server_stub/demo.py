@@ -58,10 +58,19 @@ def _prepare(settings: Settings, password: str) -> str:
     return registration.enrolment_token
 
 
-def _agent(state_dir: Path, *args: str) -> str:
+def _agent_options(root: Path) -> list[str]:
+    """The demo agent's state directory and its configuration: not run as a service (the
+    demo sends one report by hand), so its self-check does not fail a service it never has."""
+    config = root / "agent.toml"
+    if not config.exists():
+        config.write_text("[agent]\nservice = false\n", encoding="utf-8")
+    return ["--config", str(config), "--state-dir", str(root / "agent")]
+
+
+def _agent(root: Path, *args: str) -> str:
     """Run the real agent command (its own state dir; the secret in a 0600 file there)."""
     env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
-    argv = [sys.executable, "-m", "agent.cli", "--state-dir", str(state_dir), *args]
+    argv = [sys.executable, "-m", "agent.cli", *_agent_options(root), *args]
     done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120, check=False)
     if done.returncode != 0:
         raise DemoError(f"agent {args[0]} failed: {done.stderr.strip()}")
@@ -94,15 +103,14 @@ def demo(port: int, wait: bool) -> int:
                 raise DemoError(f"the collector could not start on port {port}")
             time.sleep(0.05)
         url = f"http://127.0.0.1:{port}"
-        print(_agent(root / "agent", "enroll", "--server", url, "--token", token))
-        print(_agent(root / "agent", "send"))
+        print(_agent(root, "enroll", "--server", url, "--token", token))
+        print(_agent(root, "send"))
         print()
         print(f"Dashboard:  {url}/")
         print("Login:      admin")
         print(f"Password:   {password}   (made for this demo only)")
-        print(
-            f"Self-check: {sys.executable} -m agent.cli --state-dir {root / 'agent'} --self-check"
-        )
+        options = " ".join(_agent_options(root))
+        print(f"Self-check: {sys.executable} -m agent.cli {options} --self-check")
         print(f"Data:       {root} (removed when the demo stops)")
         if wait:
             print("\nPress Ctrl-C to stop.")

@@ -15,6 +15,7 @@ from server_stub.ingest.outcomes import Outcome
 from server_stub.ingest.policy import ServedPolicy
 from server_stub.ingest.reading import IncomingReport
 from server_stub.ingest.schema import ReportValidator
+from server_stub.rate_limits import DoorLimits
 
 
 @dataclass
@@ -27,4 +28,5 @@ class CollectorState:
     served_policy: ServedPolicy
     validator: ReportValidator
     ingest: GroupCommit[IncomingReport, Outcome]
+    door_limits: DoorLimits
     counters: Counter[str] = field(default_factory=Counter)

@@ -12,6 +12,7 @@ from agent.facts.context import (
     CommandNotFound,
     CommandResult,
     CommandTimeout,
+    Connection,
     Context,
     DirEntry,
     FactUnavailable,
@@ -22,7 +23,7 @@ from agent.facts.context import (
     NetStats,
     OsName,
 )
-from agent.facts.recording import command_key
+from agent.facts.recording import command_key, connect_key
 
 
 class UnexpectedAccess(AssertionError):
@@ -186,3 +187,22 @@ class ReplayContext(Context):
 
     def mounts(self) -> list[Mount]:
         return [Mount(**m) for m in self._call("mounts")]
+
+    def resolve(self, name: str) -> list[str]:
+        entry = self._lookup("resolve", name)
+        if isinstance(entry, dict):
+            _raise_failure(entry, name)
+        return [str(address) for address in entry]
+
+    def route_source(self, address: str) -> str | None:
+        source = self._lookup("routes", address)
+        return None if source is None else str(source)
+
+    def connect(self, address: str, port: int, timeout: float, tls_name: str | None) -> Connection:
+        self._budget(timeout)
+        entry = self._lookup("connects", connect_key(address, port, tls_name))
+        certificate = entry.get("certificate")
+        return Connection(
+            outcome=entry["outcome"],
+            certificate=None if certificate is None else base64.b64decode(certificate),
+        )

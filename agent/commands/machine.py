@@ -1,5 +1,5 @@
 """What a command needs to read this machine: the probes, with the credential scan's settings
-taken from the agent's configuration and the organisation's policy."""
+and the isolation probe's targets taken from the agent's configuration and the policy."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from agent.config import AgentConfig
 from agent.facts.probes import all_probes
 from agent.facts.probes.base import Probe
 from agent.facts.probes.credentials.settings import Organisation, ScanSettings
+from agent.facts.probes.isolation.settings import IsolationSettings, Target
 from agent.policy import Policy
+from agent.policy.internal_probes import parse_internal_probe
 from agent.state_dir import fingerprint_key
 
 
@@ -37,6 +39,19 @@ def scan_settings_for(config: AgentConfig, policy: Policy) -> ScanSettings:
     )
 
 
+def isolation_settings_for(policy: Policy) -> IsolationSettings:
+    """The policy's internal-only targets (`[network] internal_probes`) and internal ranges."""
+    targets = []
+    for entry in policy.values["network"]["internal_probes"]:
+        parsed = parse_internal_probe(str(entry))
+        targets.append(Target(parsed.text, parsed.host, parsed.port, parsed.tls, parsed.issuer))
+    return IsolationSettings(
+        targets=tuple(targets),
+        internal_cidrs=tuple(policy.values["network"]["internal_cidrs"]),
+    )
+
+
 def probes_for(config: AgentConfig, policy: Policy) -> tuple[Probe, ...]:
-    """Every probe, the credential scan looking for this organisation within its budgets."""
-    return all_probes(scan_settings_for(config, policy))
+    """Every probe, the credential scan looking for this organisation within its budgets and
+    the isolation probe trying the policy's internal-only targets."""
+    return all_probes(scan_settings_for(config, policy), isolation_settings_for(policy))

@@ -24,7 +24,7 @@ from agent.policy import Evaluator, Policy, RuleResult, load_catalogue, verdict
 from agent.report import SCHEMA_VERSION, Report
 from agent.service.installed import service_state
 
-CheckStatus = Literal["pass", "fail", "unknown"]
+CheckStatus = Literal["pass", "fail", "unknown", "not_applicable"]
 EXIT_CODES = {"compliant": 0, "non_compliant": 1, "unknown": 3}
 
 
@@ -93,8 +93,15 @@ def agent_health(ctx: Context, config: AgentConfig, policy: Policy) -> list[Heal
         HealthCheck("configuration", "pass", f"read from {config.source}"),
         HealthCheck("policy", "pass", f"{policy.organisation_name} ({policy.source})"),
         *_collector_checks(config),
-        HealthCheck("service", *service_state(ctx)),
+        _service_check(ctx, config),
     ]
+
+
+def _service_check(ctx: Context, config: AgentConfig) -> HealthCheck:
+    if not config.service:
+        detail = f"not run as a service here ([agent] service = false in {config.source})"
+        return HealthCheck("service", "not_applicable", detail)
+    return HealthCheck("service", *service_state(ctx))
 
 
 def run_self_check(ctx: Context, config: AgentConfig, policy: Policy) -> SelfCheck:
@@ -181,12 +188,19 @@ def render_text(result: SelfCheck, colour: bool) -> str:
     unknown = sum(r.status == "unknown" for r in result.rules)
     summary = {
         "compliant": "COMPLIANT: every rule passes.",
-        "non_compliant": f"NOT COMPLIANT: {failing} rule(s) fail, {unknown} unknown.",
-        "unknown": f"UNKNOWN: nothing fails, but {unknown} rule(s) could not be checked.",
+        "non_compliant": f"NOT COMPLIANT: {_rules(failing)} {'fails' if failing == 1 else 'fail'}"
+        + (f" and {_rules(unknown)} could not be checked" if unknown else "")
+        + ". Follow each Fix above, then run this check again.",
+        "unknown": f"UNKNOWN: nothing fails, but {_rules(unknown)} could not be checked; "
+        "the lines marked UNKNOWN say why.",
     }[result.verdict]
     status = {"compliant": "pass", "non_compliant": "fail", "unknown": "unknown"}[result.verdict]
     lines += ["", _paint(summary, status, colour)]
     return "\n".join(lines) + "\n"
+
+
+def _rules(count: int) -> str:
+    return f"{count} rule" if count == 1 else f"{count} rules"
 
 
 def render_json(result: SelfCheck) -> str:

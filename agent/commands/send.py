@@ -104,7 +104,7 @@ def _warn_about_others(result: FlushResult, report_id: str | None) -> None:
         print(
             f"agent: warning: the collector refused {len(others)} spooled report(s) for good; "
             f"set aside in the spool's rejected/ folder and counted in agent status "
-            f"(last: {others[-1][1]})",
+            f"(last: report {others[-1][0]}, {others[-1][1]})",
             file=sys.stderr,
         )
     if result.local_error is not None:

@@ -11,8 +11,9 @@ from agent.config import AgentConfig
 from agent.delivery.enrolment import NotEnrolled, load_enrolment
 from agent.delivery.last_exchange import load_exchange
 from agent.delivery.local_error import write_problem
-from agent.delivery.policy_cache import cached_etag
+from agent.delivery.policy_cache import cached_etag, choose_policy
 from agent.delivery.send import spool_for
+from agent.policy import PolicyError
 
 
 def status(args: argparse.Namespace, config: AgentConfig) -> int:
@@ -47,27 +48,62 @@ def status(args: argparse.Namespace, config: AgentConfig) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    for key, value in result.items():
-        if key == "spool":
-            _print_spool(value)
-        else:
-            _line(key.replace("_", " "), value)
+    print(render_text(result, _policy_name(config)))
     return 0
 
 
-def _print_spool(spool: dict[str, Any]) -> None:
-    _line(
-        "spool",
-        f"{spool['depth']} waiting, {spool['dropped']} dropped, {spool['rejected']} rejected",
-    )
+def _policy_name(config: AgentConfig) -> str:
+    """Which policy a self-check uses now, by name (the etag says only which version)."""
+    try:
+        policy = choose_policy(None, config)
+    except PolicyError as exc:
+        return f"the cached policy is unreadable ({exc}); the built-in pack is used"
+    return f"{policy.organisation_name} ({policy.source})"
+
+
+def render_text(result: dict[str, Any], policy: str) -> str:
+    """The status in words a person reads; `--json` keeps the machine's shape."""
+    lines = []
+    if result["enrolled"]:
+        lines.append(_line("enrolled", f"yes, device {result['device_id']} at {result['server']}"))
+    else:
+        lines.append(_line("enrolled", "no: run `agent enroll --server URL --token TOKEN`"))
+    lines.append(_line("last success", result["last_success_at"] or "never"))
+    lines.append(_line("last error", result["last_error"] or "none"))
+    if result["retry_not_before"]:
+        lines.append(
+            _line("next try", f"not before {result['retry_not_before']} (asked by the collector)")
+        )
+    lines += _spool_lines(result["spool"])
+    version = f", version {result['policy_etag']}" if result["policy_etag"] else ""
+    lines.append(_line("policy", f"{policy}{version}"))
+    stores = {"keyring": "the OS keyring", "file": "a private file (no keyring available)"}
+    store = result["secret_store"]
+    lines.append(_line("secret kept in", stores.get(store, store) if store else "nowhere yet"))
+    return "\n".join(lines)
+
+
+def _spool_lines(spool: dict[str, Any]) -> list[str]:
+    waiting = spool["depth"]
+    text = f"{waiting} report{'' if waiting == 1 else 's'} waiting to be sent"
+    if spool["dropped"]:
+        text += f"; {spool['dropped']} dropped (spool full, oldest first)"
+    if spool["rejected"]:
+        text += f"; {spool['rejected']} refused by the collector for good (kept in rejected/)"
+    if spool["quarantined"]:
+        text += f"; {spool['quarantined']} unreadable (kept in quarantine/)"
+    lines = [_line("spool", text)]
     last = spool["last_rejected"]
     if last:
-        _line("last rejected", f"{last['at']} report {last['report_id']}: {last['reason']}")
+        lines.append(
+            _line("last refused", f"{last['at']} report {last['report_id']}: {last['reason']}")
+        )
     problem = spool["write_error"]
     if problem:
         when = f" (since {problem['at']})" if problem["at"] else ""
-        _line("spool error", f"cannot write: {problem['error']}{when}")
+        lines.append(_line("spool error", f"cannot write: {problem['error']}{when}"))
+    return lines
 
 
-def _line(label: str, value: object) -> None:
-    print(f"{label:16} {'-' if value is None else value}")
+def _line(label: str, value: object) -> str:
+    return f"{label:16} {value}"

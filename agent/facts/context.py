@@ -9,6 +9,7 @@ import platform
 import shutil
 import socket
 import sqlite3
+import ssl
 import subprocess
 import sys
 import time
@@ -116,6 +117,20 @@ class DirEntry:
     name: str
     kind: Literal["dir", "file", "link", "other"]
     size: int
+
+
+@dataclass(frozen=True)
+class Connection:
+    """How one TCP (and TLS) connection attempt ended; `certificate` is the peer's DER
+    certificate when a TLS handshake finished."""
+
+    outcome: Literal["connected", "refused", "unreachable", "timeout", "tls_failed"]
+    certificate: bytes | None = None
+
+
+# getaddrinfo's "no such name" answers (per OS the constant differs; EAI_NODATA is Linux's
+# "the name exists without an address"): these mean "does not resolve", anything else "unknown".
+_NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
 
 
 @contextlib.contextmanager
@@ -326,6 +341,52 @@ class Context:
             if family in names
         }
 
+    # -- sockets (the isolation probe: only the targets the policy names) ---------------------
+    def resolve(self, name: str) -> list[str]:
+        """The addresses the system resolver gives for `name`, in its order, [] when the name
+        does not exist; FactUnavailable when the resolver could not answer."""
+        try:
+            infos = socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            if exc.errno in _NO_SUCH_NAME:
+                return []
+            raise FactUnavailable(
+                f"the resolver did not answer for {name}: {exc.strerror}"
+            ) from exc
+        return list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
+
+    def route_source(self, address: str) -> str | None:
+        """The local address the OS would send to `address` from (a UDP connect sends no
+        packet); None when there is no route."""
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.connect((address, 9))
+            except OSError:
+                return None
+            return str(probe.getsockname()[0]).split("%")[0]
+
+    def connect(self, address: str, port: int, timeout: float, tls_name: str | None) -> Connection:
+        """One TCP connection to address:port within `timeout` (and the probe's deadline), then
+        a TLS handshake when `tls_name` is given (any certificate: the caller judges its issuer).
+        Nothing is sent beyond the handshakes; the connection is closed at once."""
+        budget = self._budget(timeout)
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as raw:
+            raw.settimeout(budget)
+            started = time.monotonic()
+            try:
+                raw.connect((address, port))
+            except ConnectionRefusedError:
+                return Connection("refused")
+            except TimeoutError:
+                return Connection("timeout")
+            except OSError:  # no route, host or network unreachable
+                return Connection("unreachable")
+            if tls_name is None:
+                return Connection("connected")
+            return _tls_handshake(raw, tls_name, max(0.05, budget - (time.monotonic() - started)))
+
     def users(self) -> list[LoginSession]:
         return [
             LoginSession(name=u.name, terminal=u.terminal, host=u.host, started=u.started)
@@ -337,3 +398,19 @@ class Context:
             Mount(device=p.device, mountpoint=p.mountpoint, fstype=p.fstype, opts=p.opts)
             for p in psutil.disk_partitions(all=True)
         ]
+
+
+def _tls_handshake(raw: socket.socket, server_name: str, timeout: float) -> Connection:
+    """A TLS handshake on a connected socket, accepting any certificate: an internal server's
+    certificate is signed by the organisation's own CA, which this device must not trust."""
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    tls.check_hostname = False
+    tls.verify_mode = ssl.CERT_NONE
+    raw.settimeout(timeout)
+    try:
+        with tls.wrap_socket(raw, server_hostname=server_name) as wrapped:
+            return Connection("connected", wrapped.getpeercert(binary_form=True))
+    except TimeoutError:
+        return Connection("timeout")
+    except (ssl.SSLError, OSError):
+        return Connection("tls_failed")

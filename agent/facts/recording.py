@@ -14,6 +14,7 @@ from agent.facts.context import (
     CommandNotFound,
     CommandResult,
     CommandTimeout,
+    Connection,
     Context,
     DirEntry,
     FactUnavailable,
@@ -27,6 +28,10 @@ from agent.facts.context import (
 
 def command_key(argv: Sequence[str]) -> str:
     return " ".join(argv)
+
+
+def connect_key(address: str, port: int, tls_name: str | None) -> str:
+    return f"{address} {port} {tls_name or '-'}"
 
 
 def failure_entry(exc: FactUnavailable) -> dict[str, str]:
@@ -187,3 +192,21 @@ class RecordingContext(Context):
         value = super().mounts()
         self._record_call("mounts", [asdict(m) for m in value])
         return value
+
+    def resolve(self, name: str) -> list[str]:
+        with self._record_failures("resolve", name):
+            addresses = super().resolve(name)
+        self._put("resolve", name, addresses)
+        return addresses
+
+    def route_source(self, address: str) -> str | None:
+        source = super().route_source(address)
+        self._put("routes", address, source)
+        return source
+
+    def connect(self, address: str, port: int, timeout: float, tls_name: str | None) -> Connection:
+        done = super().connect(address, port, timeout, tls_name)
+        certificate = None if done.certificate is None else base64.b64encode(done.certificate)
+        entry = {"outcome": done.outcome, "certificate": certificate and certificate.decode()}
+        self._put("connects", connect_key(address, port, tls_name), entry)
+        return done

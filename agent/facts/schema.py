@@ -93,7 +93,7 @@ def report_schema() -> dict[str, Any]:
         "properties": {
             p.name: _probe_result_schema(_dataclass_schema(p.data_type)) for p in PROBES
         },
-        "required": [p.name for p in PROBES],
+        "required": [p.name for p in PROBES if not p.optional],
         "additionalProperties": False,
     }
     return {

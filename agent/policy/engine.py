@@ -6,8 +6,17 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from agent.policy.model import Check, Policy, Rule, RuleResult, RuleStatus, Scope, Severity
-from agent.policy.operations import OPERATIONS, Inputs, Operation, Outcome
+from agent.policy.model import (
+    Check,
+    Policy,
+    Rule,
+    RuleResult,
+    RuleStatus,
+    Scope,
+    Severity,
+    os_family,
+)
+from agent.policy.operations import OPERATIONS, Inputs, Operation, Outcome, fact_name
 from agent.policy.selector import select
 
 _PRECEDENCE: tuple[RuleStatus, ...] = ("fail", "unknown", "pass", "not_applicable")
@@ -43,9 +52,13 @@ def _run(
         now=now,
         key=_scalar(facts, check.key),
         detail=_scalar(facts, check.detail),
+        name=fact_name(check.fact),
     )
     outcome = operation(selection.items, inputs)
-    if outcome.status == "fail" or not selection.unknown:
+    # A failure stands whatever else is unknown; so does "the policy gives nothing to compare
+    # with" (a rule that cannot fail is not unknown because its facts are missing, e.g. NET-009
+    # on a report from an agent older than the isolation probe).
+    if outcome.status in ("fail", "not_applicable") or not selection.unknown:
         return outcome
     return Outcome("unknown", list(dict.fromkeys(selection.unknown)))
 
@@ -63,7 +76,9 @@ def _severity(rule: Rule, policy: Policy) -> Severity:
     return override.severity if override and override.severity else rule.severity
 
 
-def _result(rule: Rule, severity: Severity, outcomes: list[Outcome]) -> RuleResult:
+def _result(
+    rule: Rule, severity: Severity, outcomes: list[Outcome], family: str | None
+) -> RuleResult:
     status, evidence = _combine(outcomes)
     return RuleResult(
         id=rule.id,
@@ -71,7 +86,7 @@ def _result(rule: Rule, severity: Severity, outcomes: list[Outcome]) -> RuleResu
         severity=severity,
         status=status,
         evidence=evidence,
-        remediation=rule.remediation,
+        remediation=rule.remediation_for(family),
         guidance=rule.guidance,
         scope=rule.scope,
     )
@@ -96,8 +111,13 @@ class Evaluator:
         ]
 
     def evaluate(self, facts: dict[str, Any], now: datetime) -> list[RuleResult]:
-        """Every enabled rule of the scopes, in catalogue order."""
+        """Every enabled rule of the scopes, in catalogue order, each remedy in the words of
+        the report's OS."""
+        host = facts.get("host")
+        family = os_family(host.get("os") if isinstance(host, dict) else None)
         return [
-            _result(rule, severity, [_run(c, op, param, facts, now) for c, op, param in checks])
+            _result(
+                rule, severity, [_run(c, op, param, facts, now) for c, op, param in checks], family
+            )
             for rule, severity, checks in self._rules
         ]

@@ -9,7 +9,16 @@ from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
-from agent.policy.model import SEVERITIES, Check, Policy, Rule, RuleOverride, Severity
+from agent.policy.internal_probes import internal_probes
+from agent.policy.model import (
+    OS_FAMILIES,
+    SEVERITIES,
+    Check,
+    Policy,
+    Rule,
+    RuleOverride,
+    Severity,
+)
 from agent.toml_lines import located
 
 
@@ -81,6 +90,7 @@ FIELDS: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
         "ssids": (_list_of_str, []),
         "dns_suffixes": (_domains, []),
         "vpn_hosts": (_domains, []),
+        "internal_probes": (internal_probes, []),
     },
     "accounts": {"allowed": (_list_of_str, [])},
     "patches": {
@@ -176,18 +186,33 @@ def _check(raw: dict[str, Any]) -> Check:
     )
 
 
+def _remediation(rule_id: str, raw: str | dict[str, str]) -> tuple[str, dict[str, str]]:
+    """A remedy: one text, or a table with `default` and texts per OS family."""
+    if isinstance(raw, str):
+        return raw, {}
+    unknown = set(raw) - {"default", *OS_FAMILIES}
+    if "default" not in raw or unknown:
+        raise ValueError(
+            f"{rule_id}: remediation needs `default` and may name only {', '.join(OS_FAMILIES)}"
+            + (f" (not {', '.join(sorted(unknown))})" if unknown else "")
+        )
+    return raw["default"], {k: v for k, v in raw.items() if k != "default"}
+
+
 def parse_catalogue(text: str) -> tuple[Rule, ...]:
     raw = tomllib.loads(text)
     rules = []
     for entry in raw["rule"]:
         severity: Severity = entry["severity"]
+        remediation, by_os = _remediation(entry["id"], entry["remediation"])
         rules.append(
             Rule(
                 id=entry["id"],
                 title=entry["title"],
                 severity=severity,
                 guidance=entry["guidance"],
-                remediation=entry["remediation"],
+                remediation=remediation,
+                remediation_by_os=by_os,
                 checks=tuple(_check(c) for c in entry["checks"]),
                 scope=entry.get("scope", "agent"),
                 device_state=entry.get("device_state"),

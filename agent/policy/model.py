@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -10,6 +11,16 @@ SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
 RuleStatus = Literal["pass", "fail", "unknown", "not_applicable"]
 Scope = Literal["agent", "collector"]
 Verdict = Literal["compliant", "non_compliant", "unknown"]
+# The OS families a remedy may be written for: the report's host.os is "windows", "macos", or
+# a Linux distribution's os-release ID (debian, ubuntu, fedora...).
+OS_FAMILIES = ("windows", "macos", "linux")
+
+
+def os_family(host_os: object) -> str | None:
+    """The family of a report's host.os; None when the report does not say."""
+    if not isinstance(host_os, str) or not host_os:
+        return None
+    return host_os if host_os in ("windows", "macos") else "linux"
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,12 @@ class Rule:
     # The device state a failure of this rule puts the device in (collector rules: ADM-001
     # "unapproved", ADM-002 "stale"); None for rules that only make it non-compliant.
     device_state: str | None = None
+    # The remedy in the words of one OS family (the exact command or settings path); a family
+    # without one gets `remediation`.
+    remediation_by_os: Mapping[str, str] = field(default_factory=dict)
+
+    def remediation_for(self, family: str | None) -> str:
+        return self.remediation_by_os.get(family or "", self.remediation)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,22 @@ class Inputs:
     now: datetime
     key: Any = None
     detail: Any = None
+    # What the fact is, in words, for the evidence ("addresses", "disk encrypted").
+    name: str = "value"
+
+
+# Words as people write them, where a fact's name spells them otherwise.
+_WORDS = {"wifi": "Wi-Fi", "dns": "DNS", "vpn": "VPN", "ssids": "networks", "ssid": "network"}
+
+
+def fact_name(path: str) -> str:
+    """The words for a fact path: its last listed segment where it walks a list (what was
+    counted), else its last segment. "probes.network.data.interfaces[*].addresses[*].address"
+    -> "addresses"; "probes.device_security.data.disk_encrypted" -> "disk encrypted"."""
+    segments = path.split(".")
+    listed = [s.removesuffix("[*]") for s in segments if s.endswith("[*]")]
+    raw = listed[-1] if listed else segments[-1]
+    return " ".join(_WORDS.get(word, word) for word in raw.split("_"))
 
 
 def _where(item: Item) -> str:
@@ -40,19 +56,27 @@ def _where(item: Item) -> str:
     return f"{item.label} {value}" if item.label and item.label != value else value
 
 
-def _with_detail(text: str, inputs: Inputs) -> str:
+def _with_detail(text: str, inputs: Inputs, total: int | None = None) -> str:
+    """The text and its detail; a long list cut to its first names and a count of the rest
+    (of `total` where the list itself was cut short by the probe)."""
     if inputs.detail in (None, "", []):
         return text
-    detail = (
-        ", ".join(map(str, inputs.detail)) if isinstance(inputs.detail, list) else inputs.detail
-    )
-    return f"{text} ({detail})"
+    if isinstance(inputs.detail, list):
+        shown = ", ".join(map(str, inputs.detail[:MAX_DETAIL]))
+        rest = max(total or 0, len(inputs.detail)) - len(inputs.detail[:MAX_DETAIL])
+        return f"{text}: {shown} and {rest} more" if rest > 0 else f"{text}: {shown}"
+    return f"{text} ({inputs.detail})"
 
 
-def _fail_or_pass(failures: list[str], passed: str) -> Outcome:
+def _fail_or_pass(failures: list[str], items: list[Item], inputs: Inputs, passed: str) -> Outcome:
+    """Each failure as evidence (at most MAX_EVIDENCE, then a count); a pass says how many
+    were checked, or that there were none."""
     if failures:
-        return Outcome("fail", failures[:MAX_EVIDENCE])
-    return Outcome("pass", [passed])
+        rest = len(failures) - MAX_EVIDENCE
+        return Outcome("fail", failures[:MAX_EVIDENCE] + ([f"and {rest} more"] if rest > 0 else []))
+    if not items:
+        return Outcome("pass", [f"{inputs.name}: none reported"])
+    return Outcome("pass", [f"{inputs.name}: {len(items)} checked, {passed}"])
 
 
 def none_in_cidrs(items: list[Item], inputs: Inputs) -> Outcome:
@@ -66,7 +90,7 @@ def none_in_cidrs(items: list[Item], inputs: Inputs) -> Outcome:
         network = network_containing(str(item.value), networks)
         if network is not None:
             failures.append(f"{_where(item)} is in {network}")
-    return _fail_or_pass(failures, f"none of {len(items)} in the internal ranges")
+    return _fail_or_pass(failures, items, inputs, "none in an internal range")
 
 
 def none_match_domains(items: list[Item], inputs: Inputs) -> Outcome:
@@ -79,7 +103,7 @@ def none_match_domains(items: list[Item], inputs: Inputs) -> Outcome:
         for domain in domains
         if domain_matches(str(item.value), domain)
     ]
-    return _fail_or_pass(failures, f"none of {len(items)} in the organisation's domains")
+    return _fail_or_pass(failures, items, inputs, "none in the organisation's domains")
 
 
 def none_in_set(items: list[Item], inputs: Inputs) -> Outcome:
@@ -87,7 +111,7 @@ def none_in_set(items: list[Item], inputs: Inputs) -> Outcome:
     if not wanted:
         return Outcome("not_applicable", ["the policy lists no values"])
     failures = [f"{_where(item)}" for item in items if str(item.value).casefold() in wanted]
-    return _fail_or_pass(failures, f"none of {len(items)} is the organisation's")
+    return _fail_or_pass(failures, items, inputs, "none is the organisation's")
 
 
 def all_in_set(items: list[Item], inputs: Inputs) -> Outcome:
@@ -97,11 +121,50 @@ def all_in_set(items: list[Item], inputs: Inputs) -> Outcome:
         for item in items
         if str(item.value).casefold() not in allowed
     ]
-    return _fail_or_pass(failures, f"all {len(items)} on the allowlist")
+    return _fail_or_pass(failures, items, inputs, "all on the allowlist")
 
 
 def is_empty(items: list[Item], inputs: Inputs) -> Outcome:
-    return _fail_or_pass([_where(item) for item in items], "none found")
+    if items:
+        return _fail_or_pass([_where(item) for item in items], items, inputs, "")
+    return Outcome("pass", ["none found"])
+
+
+def _how(target: dict[str, Any]) -> str:
+    """How one isolation target answered, for evidence: '10.20.0.5:443: connected via wlan0
+    in 12 ms'."""
+    via = f" via {target['interface']}" if target.get("interface") else ""
+    answer = str(target.get("answer")).replace("_", " ")
+    if target.get("internal_address"):
+        answer += ", to an internal address"
+    return f"{target.get('target')}: {answer}{via} in {target.get('duration_ms')} ms"
+
+
+def none_answered(items: list[Item], inputs: Inputs) -> Outcome:
+    """Over the isolation probe's targets: fail for each one that was reached, or resolved to
+    an internal address (to any address when the policy lists no ranges); unknown for one the
+    resolver could not answer, or one the policy names that the probe did not try (an agent
+    with an older policy); not applicable when the policy names no targets."""
+    named = [str(v) for v in inputs.param or []]
+    if not named:
+        return Outcome("not_applicable", ["the policy names no internal-only targets"])
+    targets = {str(t.get("target")): t for t in (i.value for i in items) if isinstance(t, dict)}
+    failures, unknowns = [], []
+    for name in named:
+        target = targets.get(name)
+        if target is None:
+            unknowns.append(f"{name}: not tried by this agent (its policy is older)")
+        elif target.get("reachable") is True or (
+            target.get("resolved") is True and target.get("internal_address") is not False
+        ):
+            failures.append(_how(target))
+        elif target.get("answer") == "no_answer":
+            unknowns.append(f"{name}: the resolver did not answer")
+    if failures:
+        return Outcome("fail", failures[:MAX_EVIDENCE])
+    if unknowns:
+        return Outcome("unknown", unknowns[:MAX_EVIDENCE])
+    return Outcome("pass", [_how(targets[name]) for name in named][:MAX_EVIDENCE])
 
 
 def _single(items: list[Item]) -> Item | None:
@@ -113,8 +176,8 @@ def is_true(items: list[Item], inputs: Inputs) -> Outcome:
     if item is None:
         return Outcome("unknown", ["no value reported"])
     if item.value is True:
-        return Outcome("pass", [_with_detail("yes", inputs)])
-    return Outcome("fail", [_with_detail("no", inputs)])
+        return Outcome("pass", [_with_detail(f"{inputs.name}: yes", inputs)])
+    return Outcome("fail", [_with_detail(f"{inputs.name}: no", inputs)])
 
 
 def true_or_unknown(items: list[Item], inputs: Inputs) -> Outcome:
@@ -130,15 +193,17 @@ def is_false(items: list[Item], inputs: Inputs) -> Outcome:
     if item is None:
         return Outcome("unknown", ["no value reported"])
     if item.value is False:
-        return Outcome("pass", [_with_detail("no", inputs)])
-    return Outcome("fail", [_with_detail("yes", inputs)])
+        return Outcome("pass", [_with_detail(f"{inputs.name}: no", inputs)])
+    return Outcome("fail", [_with_detail(f"{inputs.name}: yes", inputs)])
 
 
 def at_most(items: list[Item], inputs: Inputs) -> Outcome:
     item = _single(items)
     if item is None:
         return Outcome("unknown", ["no value reported"])
-    text = _with_detail(f"{item.value} (at most {inputs.param} allowed)", inputs)
+    text = _with_detail(
+        f"{inputs.name}: {item.value} (at most {inputs.param})", inputs, int(item.value)
+    )
     return Outcome("pass" if int(item.value) <= int(inputs.param) else "fail", [text])
 
 
@@ -213,6 +278,7 @@ OPERATIONS: dict[str, Operation] = {
     "none_in_set": none_in_set,
     "all_in_set": all_in_set,
     "is_empty": is_empty,
+    "none_answered": none_answered,
     "is_true": is_true,
     "is_false": is_false,
     "true_or_unknown": true_or_unknown,

@@ -39,7 +39,7 @@ def _why_null(parent: dict[str, Any], key: str, path: str) -> str | None:
     gaps = parent.get("gaps")
     if isinstance(gaps, dict):
         # A top-level field of a probe's data: null there is always "could not read".
-        return f"{key}: {gaps.get(key, 'not reported')}"
+        return f"{key.replace('_', ' ')} could not be read: {gaps.get(key, 'not reported')}"
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import email.utils
 import logging
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Request, Response
@@ -20,7 +20,13 @@ from server_stub.api.deps import (
     peer,
 )
 from server_stub.api.models import EnrolRequest, EnrolResponse, ReportAccepted
-from server_stub.api.outcomes import body_error, enrol_error, refused_error
+from server_stub.api.outcomes import (
+    FAILED_CREDENTIALS,
+    body_error,
+    enrol_error,
+    refused_error,
+    too_many,
+)
 from server_stub.api.request_body import read_limited
 from server_stub.ingest.outcomes import BodyError, Refused
 from server_stub.ingest.reading import IncomingReport
@@ -32,15 +38,23 @@ from server_stub.storage.devices import EnrolError, enrol
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["agents"], responses=ERRORS)
 REPORTS_PATH = "/api/v1/reports"  # also served by api.fast_path, ahead of the router
+TOO_MANY: dict[int | str, dict[str, Any]] = {
+    429: {"description": "Over a rate limit; send again after Retry-After (seconds)"}
+}
 
 
-@router.post("/enroll", response_model=EnrolResponse)
-def enroll(body: EnrolRequest, session: DB, state: State) -> EnrolResponse:
+@router.post("/enroll", response_model=EnrolResponse, responses=TOO_MANY)
+def enroll(body: EnrolRequest, request: Request, session: DB, state: State) -> EnrolResponse:
     """Exchange a one-time enrolment token for the device id and a device secret."""
+    address = source_address(request, state)
+    if over := state.door_limits.check_address(address):
+        raise too_many(over)
     try:
         result = enrol(session, body.token, body.hostname, body.hardware_id_hash)
     except EnrolError as exc:
         state.counters["enrolments_rejected"] += 1
+        if exc.kind in FAILED_CREDENTIALS:
+            state.door_limits.count_failure(address)
         raise enrol_error(exc) from exc
     log.info("device %s enrolled from host %s", result.device_id, body.hostname)
     return EnrolResponse(
@@ -57,6 +71,7 @@ def enroll(body: EnrolRequest, session: DB, state: State) -> EnrolResponse:
     dependencies=[Depends(DEVICE_SECRET)],
     responses={
         409: {"description": "The report id belongs to another device"},
+        **TOO_MANY,
         503: {"description": "The database is unavailable; send again after Retry-After"},
     },
     openapi_extra={
@@ -81,21 +96,25 @@ async def post_report(request: Request) -> Response:
     # The hottest route: no dependencies beyond the documented bearer scheme, and the answer
     # is encoded here rather than validated again through the response model.
     state: CollectorState = request.app.state.collector
+    source_ip, secret = source_address(request, state), bearer(request)
+    # Budgets first, before the body is read: a flood costs the collector as little as can be.
+    if over := state.door_limits.check_address(source_ip) or state.door_limits.take_report(secret):
+        state.counters["reports_rejected"] += 1
+        raise too_many(over)
     try:
         raw = await read_limited(request, state.settings.max_body_bytes)
     except BodyError as exc:
         state.counters["reports_rejected"] += 1
         raise body_error(exc) from exc
-    # Every X-Forwarded-For line counts: proxies may add their own line instead of appending.
-    forwarded = ", ".join(request.headers.getlist("x-forwarded-for")) or None
-    source_ip = client_address(peer(request), forwarded, state.settings.trusted_proxies)
     encoding = request.headers.get("content-encoding")
     incoming = IncomingReport(
-        bearer(request), raw, encoding, source_ip, sent_at(request.headers.get("date"))
+        secret, raw, encoding, source_ip, sent_at(request.headers.get("date"))
     )
     answer = await state.ingest.submit(incoming)
     if isinstance(answer, Refused):
         state.counters["reports_rejected"] += 1
+        if answer.kind in FAILED_CREDENTIALS:
+            state.door_limits.count_failure(source_ip)
         raise refused_error(answer)
     state.counters["reports_duplicate" if answer.duplicate else "reports_accepted"] += 1
     accepted = {
@@ -127,6 +146,13 @@ def get_policy(
     if if_none_match and served.etag in [t.strip() for t in if_none_match.split(",")]:
         return Response(status_code=304, headers=headers)
     return Response(served.text, media_type="application/toml", headers=headers)
+
+
+def source_address(request: Request, state: CollectorState) -> str:
+    """The client's address: the peer, or what a trusted proxy says it forwarded for. Every
+    X-Forwarded-For line counts: proxies may add their own line instead of appending."""
+    forwarded = ", ".join(request.headers.getlist("x-forwarded-for")) or None
+    return client_address(peer(request), forwarded, state.settings.trusted_proxies)
 
 
 def sent_at(date_header: str | None) -> datetime | None:

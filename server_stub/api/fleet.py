@@ -71,6 +71,9 @@ def get_device(device_id: DeviceId, session: DB, admin: Admin) -> DeviceDetail:
         hostname=device.hostname,
         last_source_ip=device.last_source_ip,
         reports_received=device.reports_received,
+        reports_refused=device.reports_refused,
+        last_refused_at=iso(device.last_refused_at),
+        last_refusal=device.last_refusal,
         rules=rules,
         facts=reads.latest_report(session, device),
     )
@@ -95,7 +98,7 @@ def get_history(device_id: DeviceId, session: DB, admin: Admin) -> list[EventOut
 
 CSV_COLUMNS = [
     "name", "owner", "department", "approved_by", "approval_expires", "state",
-    "failing_rules", "last_seen_at", "reports_received", "revoked_at",
+    "failing_rules", "last_seen_at", "reports_received", "revoked_at", "reports_refused",
 ]  # fmt: skip
 
 
@@ -120,7 +123,7 @@ def compliance_csv(session: DB, admin: Admin) -> Response:
         row = [
             d.name, d.owner, d.department, d.approved_by, d.approval_expires.isoformat(),
             d.state, " ".join(d.failing_rules or []), iso(d.last_seen_at), d.reports_received,
-            iso(d.revoked_at),
+            iso(d.revoked_at), d.reports_refused,
         ]  # fmt: skip
         writer.writerow([_cell(v) for v in row])
     return Response(

@@ -72,6 +72,9 @@ class DeviceDetail(DeviceSummary):
     hostname: str | None
     last_source_ip: str | None
     reports_received: int
+    reports_refused: int
+    last_refused_at: str | None
+    last_refusal: str | None
     rules: list[RuleOut]
     facts: dict[str, object] | None
 

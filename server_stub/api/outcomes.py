@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import HTTPException
 
 from server_stub.ingest.outcomes import BodyError, RefusalKind, Refused
+from server_stub.rate_limits import OverLimit
 from server_stub.storage.devices import EnrolError, EnrolRefusal
 
 UNAUTHORISED = {"WWW-Authenticate": "Bearer"}
@@ -60,3 +61,14 @@ def body_error(exc: BodyError) -> HTTPException:
 
 def enrol_error(exc: EnrolError) -> HTTPException:
     return _error(exc.kind, str(exc))
+
+
+def too_many(over: OverLimit) -> HTTPException:
+    """429 with the wait the agent honours (Retry-After)."""
+    return HTTPException(429, over.message, {"Retry-After": str(over.retry_after_s)})
+
+
+# Refusals that mean "these credentials are no good": counted against the client's address.
+FAILED_CREDENTIALS = frozenset(
+    {RefusalKind.NO_SECRET, RefusalKind.UNKNOWN_SECRET, EnrolRefusal.UNKNOWN_TOKEN}
+)

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from jinja2 import Undefined
+from markupsafe import Markup, escape
 
 from server_stub.storage.clock import iso
 
@@ -63,7 +64,25 @@ def css(value: str | None) -> str:
     return "".join(c if c.isalnum() else "-" for c in (value or "none"))
 
 
+def remedy(text: str | None) -> Markup:
+    """A remedy's text, escaped, with its `commands` set as code (never shown as backticks)."""
+    # Every part is escaped before it is marked safe.
+    parts = str(escape(text or "")).split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: leave the text as written
+        return Markup("`".join(parts))
+    return Markup("".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts)))
+
+
+OS_NAMES = {"windows": "Windows", "macos": "macOS", "linux": "Linux"}
+
+
+def os_name(family: str) -> str:
+    return OS_NAMES.get(family, family)
+
+
 FILTERS: dict[str, Callable[..., str]] = {
+    "remedy": remedy,
+    "os_name": os_name,
     "show": show,
     "yesno": yesno,
     "when": when,

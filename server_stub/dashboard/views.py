@@ -88,6 +88,7 @@ def device_rows(devices: list[Any], today: date) -> list[dict[str, Any]]:
     for device in devices:
         row = reads.device_summary(device)
         row["expired"] = device.approval_expires < today
+        row["reports_refused"] = device.reports_refused
         rows.append(row)
     return rows
 
@@ -155,6 +156,7 @@ class PolicyRule:
     title: str
     guidance: str
     remediation: str
+    remediation_by_os: dict[str, str]
     severity: str
     catalogue_severity: str
     enabled: bool
@@ -171,6 +173,7 @@ def policy_rules(policy: Policy) -> list[PolicyRule]:
                 title=rule.title,
                 guidance=rule.guidance,
                 remediation=rule.remediation,
+                remediation_by_os=dict(rule.remediation_by_os),
                 severity=(override.severity if override and override.severity else rule.severity),
                 catalogue_severity=rule.severity,
                 enabled=override.enabled if override else True,

@@ -12,7 +12,7 @@ from agent.policy import Evaluator, RuleResult
 from agent.report import parse_timestamp
 from server_stub.ingest.authentication import authenticate_submission
 from server_stub.ingest.evaluation import CollectorFacts, device_state, evaluate_report
-from server_stub.ingest.outcomes import ID_TAKEN, Accepted, Outcome, Refused
+from server_stub.ingest.outcomes import DEVICE_FAULTS, ID_TAKEN, Accepted, Outcome, Refused
 from server_stub.ingest.reading import Submission
 from server_stub.storage.clock import iso
 from server_stub.storage.device_writes import DeviceRow, lock_devices_by_secret, write_devices
@@ -120,6 +120,8 @@ def ingest_batch(
         checked = authenticate_submission(item, devices)
         if isinstance(checked, Refused):
             answers[index] = checked
+            if checked.kind in DEVICE_FAULTS and item.secret_hash:
+                _count_refusal(devices[item.secret_hash], checked, now)
             continue
         assert item.report is not None
         report_id = str(item.report["report_id"])
@@ -130,7 +132,7 @@ def ingest_batch(
         candidates.append(_evaluate(index, item, checked, evaluator, now))
 
     new_ids = insert_reports(connection, _report_rows(candidates, now))
-    duplicates = _refuse_taken_ids(connection, candidates, repeats, new_ids, answers)
+    duplicates = _refuse_taken_ids(connection, candidates, repeats, new_ids, answers, now)
     fresh = [c for c in candidates if c.report_id in new_ids]
     changed = {c.device.id for c in fresh if c.digest != c.device.rules_digest}
     changes = RuleChanges(stored_rules(connection, changed))
@@ -174,6 +176,7 @@ def _refuse_taken_ids(
     repeats: list[tuple[int, str, DeviceRow]],
     new_ids: set[str],
     answers: list[Outcome | None],
+    now: datetime,
 ) -> list[tuple[int, DeviceRow]]:
     """A report id that inserted nothing is a resend from the same device (returned, to be
     answered as a duplicate) or an id another device already used (ID_TAKEN, set in answers)."""
@@ -190,4 +193,13 @@ def _refuse_taken_ids(
             duplicates.append((index, device))
         else:
             answers[index] = ID_TAKEN
+            _count_refusal(device, ID_TAKEN, now)
     return duplicates
+
+
+def _count_refusal(device: DeviceRow, refused: Refused, now: datetime) -> None:
+    """A report of this device refused for good, counted on its row with the latest reason."""
+    device.reports_refused += 1
+    device.last_refused_at = now
+    device.last_refusal = f"{refused.kind.value}: {refused.message}"[:300]
+    device.touched = True

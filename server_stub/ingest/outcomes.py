@@ -29,6 +29,25 @@ class RefusalKind(Enum):
     FAILED = "failed"
 
 
+# Refusals of a report from an authenticated device, for a fault of its own: the agent cannot
+# send it again, so each is counted on the device and shown, never a silent gap in its history.
+DEVICE_FAULTS = frozenset(
+    {
+        RefusalKind.BODY_TOO_LARGE,
+        RefusalKind.UNSUPPORTED_ENCODING,
+        RefusalKind.NOT_GZIP,
+        RefusalKind.NOT_JSON,
+        RefusalKind.TOO_DEEP,
+        RefusalKind.NOT_AN_OBJECT,
+        RefusalKind.SCHEMA,
+        RefusalKind.NOT_A_TIME,
+        RefusalKind.WRONG_DEVICE,
+        RefusalKind.OTHER_MACHINE,
+        RefusalKind.ID_TAKEN,
+    }
+)
+
+
 @dataclass(frozen=True)
 class FieldError:
     """One schema violation: where in the report ("$.host.hostname") and what is wrong."""

@@ -1,7 +1,8 @@
-"""Time-driven states (stale, unapproved), swept each minute in a thread of its own.
+"""Time-driven work, each minute in a thread of its own: states (stale, unapproved) and retention.
 
-A device goes stale when it stops reporting, unapproved when its approval expires. Each
-collector process sweeps, a bounded batch per short transaction; the updates are idempotent."""
+A device goes stale when it stops reporting, unapproved when its approval expires; reports past
+the retention period are deleted. Each collector process sweeps, a bounded batch per short
+transaction; the updates and deletes are idempotent."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from server_stub.ingest.evaluation import rule_for_state
 from server_stub.storage.clock import utcnow
+from server_stub.storage.retention import purge
 from server_stub.storage.sweep_writes import STALE, UNAPPROVED, Sweep, next_batch, sweep_batch
 
 log = logging.getLogger(__name__)
@@ -55,15 +57,32 @@ def sweep(
 class Sweeper:
     """The collector's sweeper: one pass a minute (interval_s) in a thread of its own."""
 
-    def __init__(self, engine: Engine, stale_after: timedelta, interval_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        stale_after: timedelta,
+        interval_s: float = 60.0,
+        report_retention_days: int = 0,
+    ) -> None:
         self.engine = engine
         self.stale_after = stale_after
         self.interval_s = interval_s
+        self.report_retention_days = report_retention_days
         self.stop = threading.Event()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="sweeper")
 
     def run_once(self) -> int:
-        return sweep(self.engine, self.stale_after, utcnow(), stop=self.stop)
+        now = utcnow()
+        changed = sweep(self.engine, self.stale_after, now, stop=self.stop)
+        if not self.stop.is_set():
+            purged = purge(self.engine, now, self.report_retention_days)
+            if purged.reports or purged.sessions or purged.tokens:
+                log.info(
+                    "retention: deleted %d report(s) older than %d days, %d expired session(s), "
+                    "%d spent enrolment token(s)",
+                    purged.reports, self.report_retention_days, purged.sessions, purged.tokens,
+                )  # fmt: skip
+        return changed
 
     async def run_forever(self) -> None:
         loop = asyncio.get_running_loop()

@@ -30,6 +30,9 @@ class DeviceRow:
     last_source_ip: str | None
     reports_received: int
     rules_digest: str | None
+    reports_refused: int
+    last_refused_at: datetime | None
+    last_refusal: str | None
     touched: bool = False
 
 
@@ -46,6 +49,9 @@ _COLUMNS = (
     Device.last_source_ip,
     Device.reports_received,
     Device.rules_digest,
+    Device.reports_refused,
+    Device.last_refused_at,
+    Device.last_refusal,
 )
 
 # Statements are built once: SQLAlchemy then reuses each one's cache key and compiled form
@@ -102,6 +108,9 @@ def write_devices(connection: Connection, devices: list[DeviceRow]) -> None:
             "last_source_ip": d.last_source_ip,
             "reports_received": d.reports_received,
             "rules_digest": d.rules_digest,
+            "reports_refused": d.reports_refused,
+            "last_refused_at": d.last_refused_at,
+            "last_refusal": d.last_refusal,
         }
         for d in devices
         if d.touched

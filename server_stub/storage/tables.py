@@ -46,6 +46,12 @@ class Device(Base):
     last_report_id: Mapped[str | None] = mapped_column(String(36))
     last_collected_at: Mapped[str | None] = mapped_column(String(40))
     reports_received: Mapped[int] = mapped_column(Integer, default=0)
+    # Reports from this device that the collector refused for good (a body it cannot store, a
+    # secret used from another machine...): the agent keeps them aside, and so the team sees
+    # them here rather than as a silent gap in the history.
+    reports_refused: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_refused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_refusal: Mapped[str | None] = mapped_column(String(300))
     # A digest of the rule_states rows as ingest last wrote them; None when anything else
     # changed them (the sweeper), so the next report compares the rows themselves.
     rules_digest: Mapped[str | None] = mapped_column(String(32))
@@ -75,7 +81,10 @@ class Report(Base):
     verdict: Mapped[str] = mapped_column(String(20))
     body: Mapped[dict[str, object]] = mapped_column(JSON)
 
-    __table_args__ = (Index("ix_reports_device_received", "device_id", "received_at"),)
+    __table_args__ = (
+        Index("ix_reports_device_received", "device_id", "received_at"),
+        Index("ix_reports_received_at", "received_at"),
+    )
 
 
 class RuleState(Base):

@@ -325,3 +325,19 @@ def test_markdown_catalogue_lists_every_probe_and_field_of_the_report(
         if key not in sections[name]
     ]
     assert not undocumented, f"fields the catalogue does not list: {undocumented}"
+
+
+def test_facts_record_writes_this_machines_answers(sandbox: Sandbox, tmp_path: Path) -> None:
+    """`agent facts --record`: what this machine answered, in the format tests/replay.py reads,
+    kept as the CI artifact so a real Windows or macOS run becomes a recorded fixture (the
+    credential scan covers only the sandbox's empty home, so no runner's files are in it)."""
+    artifacts = os.environ.get(ARTIFACT_DIR_ENV)
+    folder = Path(artifacts) if artifacts else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    recording = folder / "recording.json"
+    run = run_agent(sandbox, "facts", "--record", str(recording))
+    assert run.returncode == 0, run.describe()
+    recorded = json.loads(recording.read_text(encoding="utf-8"))
+    platform = {"win32": "windows", "darwin": "darwin"}.get(sys.platform, "linux")
+    assert recorded["os"] == platform
+    assert recorded["commands"] or recorded["files"], "the recording holds no answer"

@@ -158,3 +158,32 @@ def test_retry_after_is_waited_for_within_a_bound_and_remembered_beyond_it(
         assert code == 0 and "asked not to be sent anything before" in stderr, stderr
         assert len(script.received) == before, "the collector was contacted before it asked"
         assert status(state)["spool"]["depth"] == 2
+
+
+def test_a_report_refused_for_good_is_counted_by_the_agent_and_on_the_dashboard(
+    start_collector: StartCollector, tmp_path: Path
+) -> None:
+    """A spooled report the collector cannot take (here: one the schema refuses) is set aside
+    by the agent, which still exits 0 for the new report it was asked to send; both sides count
+    it, so the security team sees it as well as the person at the laptop."""
+    collector = start_collector("sqlite")
+    state = tmp_path / "state"
+    device = collector.enrol(state)
+    collector.stop()
+    code, _, stderr = send(state)
+    assert code == 0, stderr
+    broken_id = spooled_id(stderr)
+    [spooled] = (state / "spool").glob("[0-9]*-*.json")
+    body = json.loads(spooled.read_text())
+    body["host"]["hostname"] = 12345  # not a string: the collector's schema refuses it (422)
+    spooled.write_text(json.dumps(body))
+    collector.start()
+    code, stdout, stderr = send(state)
+    assert " accepted" in stdout
+    assert code == 0, stderr
+    assert broken_id in stderr and "refused" in stderr, stderr
+    assert status(state)["spool"]["rejected"] == 1
+    detail = collector.device(device.device_id)
+    assert detail["reports_refused"] == 1 and detail["reports_received"] == 1
+    assert detail["last_refusal"].startswith("schema: report does not match schema version 1")
+    assert "$.host.hostname" in detail["last_refusal"]

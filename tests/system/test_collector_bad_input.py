@@ -52,15 +52,29 @@ def fleet(
     yield Fleet(victim, other, registration.token, reports[victim.device_id])
 
 
+# A refusal for good is counted on its device (test_refusals_are_counted_on_their_device):
+# the one change a bad report makes.
+REFUSAL_COUNT = ("reports_refused", "last_refused_at", "last_refusal")
+
+
+def _without_refusals(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in REFUSAL_COUNT}
+
+
+def refusals(collector: Collector, fleet: Fleet) -> int:
+    ids = (fleet.victim.device_id, fleet.other.device_id)
+    return sum(int(collector.device(d)["reports_refused"]) for d in ids)
+
+
 def snapshot(collector: Collector, *device_ids: str) -> dict[str, Any]:
     """Everything a bad request must not change."""
     return {
         "rows": collector.row_counts(),
-        "devices": collector.rows("devices"),
+        "devices": [_without_refusals(row) for row in collector.rows("devices")],
         "enrolment_tokens": collector.rows("enrolment_tokens"),
         "rule_states": collector.rows("rule_states"),
         "api_devices": collector.admin_json("/api/v1/devices", limit=500),
-        "details": {d: collector.device(d) for d in device_ids},
+        "details": {d: _without_refusals(collector.device(d)) for d in device_ids},
         "history": {d: collector.history(d) for d in device_ids},
     }
 
@@ -243,6 +257,7 @@ def test_a_bad_report_gets_its_status_and_changes_nothing(
     words: list[str],
 ) -> None:
     rejected_before = collector.metrics()['outpost_reports_total{outcome="rejected"}']
+    refused_before = refusals(collector, fleet)
     response = case(collector, fleet, new_report)
     assert response.status_code == status, response.text
     message = detail_text(response)
@@ -253,6 +268,10 @@ def test_a_bad_report_gets_its_status_and_changes_nothing(
     rejected = collector.metrics()['outpost_reports_total{outcome="rejected"}']
     if status != 401:  # refused before the handler ran: not counted as a report
         assert rejected == rejected_before + 1
+    # Counted on its device when the device is known: not for a bad secret, nor for a body
+    # refused by its size before the secret was checked.
+    unattributed = status == 401 or case in (over_1_mib, over_1_mib_chunked)
+    assert refusals(collector, fleet) == refused_before + (0 if unattributed else 1)
 
 
 def test_schema_errors_list_every_field(

@@ -8,13 +8,14 @@ import threading
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import insert, update
+from sqlalchemy import insert, text, update
 
-from server_stub.storage.tables import Device
-from tests.system.conftest import AGENT_ENV, Collector, StartCollector
+from server_stub.storage.tables import Device, Report
+from tests.system.conftest import AGENT_ENV, Collector, StartCollector, run_agent
 
 pytestmark = pytest.mark.system
 
@@ -83,3 +84,35 @@ def test_healthz_answers_throughout_a_sweep_of_thousands(
         poller.join()
     assert answers and set(answers) == {"200"}, sorted(set(answers))
     assert "sweeper: 3000 device(s) changed state" in collector.log_text()
+
+
+def test_the_sweeper_purges_reports_past_retention_in_a_real_collector(
+    start_collector: StartCollector, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A real agent's reports, two of them aged past a 30-day retention: the running collector
+    deletes the older one and keeps the device's latest, however old, and says so in its log."""
+    monkeypatch.setitem(AGENT_ENV, "OUTPOST_SWEEP_INTERVAL_S", "1")
+    monkeypatch.setitem(AGENT_ENV, "OUTPOST_REPORT_RETENTION_DAYS", "30")
+    collector = start_collector("sqlite")
+    device = collector.enrol(tmp_path / "state")
+    for _ in range(3):
+        assert run_agent(device.state_dir, "send").returncode == 0
+    stored = "SELECT id FROM reports WHERE device_id = :d ORDER BY received_at"
+    with collector.engine.connect() as connection:
+        sent = [row[0] for row in connection.execute(text(stored), {"d": device.device_id})]
+    old, older_latest, fresh = sent
+    aged = datetime.now(UTC) - timedelta(days=31)
+    with collector.engine.begin() as connection:
+        connection.execute(
+            update(Report).where(Report.id.in_([old, older_latest])).values(received_at=aged)
+        )
+        connection.execute(  # as if the aged report had been the last one received
+            update(Device).where(Device.id == device.device_id).values(last_report_id=older_latest)
+        )
+    deadline = time.monotonic() + SWEPT_WAIT_S
+    ids = "SELECT count(*) FROM reports WHERE id = :r"
+    while collector.scalar(ids, r=old):
+        assert time.monotonic() < deadline, f"never purged: {collector.log_text()[-2000:]}"
+        time.sleep(0.2)
+    assert collector.scalar(ids, r=older_latest) == 1 and collector.scalar(ids, r=fresh) == 1
+    assert "retention: deleted 1 report(s) older than 30 days" in collector.log_text()

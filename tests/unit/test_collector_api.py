@@ -86,11 +86,12 @@ class Api:
         return secret
 
 
-def make_api(folder: Path, report_fast_path: bool = True) -> Iterator[Api]:
+def make_api(folder: Path, report_fast_path: bool = True, **settings: Any) -> Iterator[Api]:
     settings_ = Settings(
         data_dir=folder,
         database_url=f"sqlite:///{folder / 'collector.db'}",
         report_fast_path=report_fast_path,
+        **settings,
     )
     app = create_app(settings_, run_sweeper=False)
     with TestClient(app) as client:

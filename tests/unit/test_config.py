@@ -70,3 +70,13 @@ def test_default_spool_limits_hold_30_days_offline(linux_report: dict[str, Any])
     # This machine's report as the spool keeps it; the byte bound leaves room for 4x larger.
     report_bytes = len(json.dumps(linux_report, separators=(",", ":")))
     assert config.spool_max_bytes >= config.spool_max_reports * report_bytes * 4
+
+
+def test_an_agent_not_run_as_a_service_says_so(tmp_path: Path) -> None:
+    config = tmp_path / "agent.toml"
+    assert load_config(env={"OUTPOST_CONFIG": str(tmp_path / "absent.toml")}).service is True
+    config.write_text("[agent]\nservice = false\n")
+    assert load_config(str(config), env={}).service is False
+    config.write_text('[agent]\nservice = "no"\n')
+    with pytest.raises(ConfigError, match="must be a bool"):
+        load_config(str(config), env={})

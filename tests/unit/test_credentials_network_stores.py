@@ -60,6 +60,7 @@ NO_SECRET_FIELDS = {
     "darwin/wifi_refused.json",
     "windows/wifi_match.json",
     "windows/wifi_german.json",
+    "windows/wifi_french_real.json",
     "windows/wifi_nomatch.json",
     "windows/wifi_no_wlansvc.json",
     "linux/networkmanager_nmcli_fallback.json",

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -19,8 +20,8 @@ from agent.policy.loader import default_policy_text
 from server_stub.app import create_app
 from server_stub.config import Settings
 from server_stub.ingest.batch import ingest_batch
-from server_stub.ingest.outcomes import Accepted
-from server_stub.ingest.reading import Submission
+from server_stub.ingest.outcomes import Accepted, Refused
+from server_stub.ingest.reading import IncomingReport, ReportReader, Submission
 from server_stub.security import token_hash
 from server_stub.state import CollectorState
 from server_stub.storage.admins import create_admin
@@ -371,6 +372,26 @@ def test_device_page_shows_rules_facts_credentials_and_history(env: Env) -> None
     assert "Reports the agent dropped (full spool)</dt><dd>2<" in page
 
 
+def test_reports_refused_for_good_show_on_the_fleet_and_the_device_page(env: Env) -> None:
+    device_id = register(env, "kiosk-1")
+    add_report(env, device_id, hostile_report())
+    broken = {**hostile_report(), "device_id": device_id}
+    broken["host"] = {**broken["host"], "hostname": 7}
+    # Read as ingest reads every body: the schema's refusal, answered to its known device.
+    incoming = IncomingReport(f"secret of {device_id}", orjson.dumps(broken), None, "198.51.100.7")
+    submission = ReportReader(env.state.validator, 1 << 20).read(incoming)
+    with env.state.engine.begin() as connection:
+        [answer] = ingest_batch(
+            connection, [submission], env.state.served_policy.evaluator, utcnow()
+        )
+    assert isinstance(answer, Refused), answer
+    log_in(env.client)
+    assert "1 refused" in env.client.get("/").text
+    page = env.client.get(f"/devices/{device_id}").text
+    assert 'Reports refused</dt><dd><strong class="warn">1</strong>' in page
+    assert "$.host.hostname: 7 is not of type" in page
+
+
 # Registering and revoking
 
 
@@ -552,7 +573,7 @@ def test_policy_page_lists_every_rule_with_overrides(tmp_path: Path) -> None:
         log_in(policy_env.client)
         page = policy_env.client.get("/policy").text
         catalogue = load_catalogue()
-        assert len(catalogue) == 21
+        assert len(catalogue) == 22
         for rule in catalogue:
             assert f'id="{rule.id}"' in page
             assert rule.guidance.replace("'", "&#39;") in page
@@ -560,7 +581,7 @@ def test_policy_page_lists_every_rule_with_overrides(tmp_path: Path) -> None:
         assert "low <span" in sec[:400] and "(catalogue: medium)" in sec[:400]
         net = page[page.index('id="NET-005"') :]
         assert "disabled" in net[:800]
-        assert page.count(">enabled<") == 20
+        assert page.count(">enabled<") == 21
         assert "eduroam" in page and "203.0.113.0/26" in page and "tiktok-admin" in page
 
 

@@ -39,7 +39,7 @@ def test_a_report_two_days_ahead_is_stored_and_fails_the_clock_rule(
     assert stored_reports(state) == {ahead["report_id"]: a.id}
     rule = rule_states(state, a)["ADM-003"]
     assert rule["status"] == "fail"
-    assert rule["evidence"] == ["3060 (at most 10 allowed) (clock 2 days 3 h fast)"]
+    assert rule["evidence"] == ["clock skew minutes: 3060 (at most 10) (clock 2 days 3 h fast)"]
     row = device(state, a)
     assert (row["state"], row["failing_rules"]) == ("non_compliant", ["ADM-003"])
     assert row["last_collected_at"] == ahead["collected_at"]  # the device's claim, as sent
@@ -112,7 +112,7 @@ def test_a_clock_behind_shows_in_the_date_it_sends(state: CollectorState) -> Non
     [answer] = writer(state).store_batch([replace(incoming(a.secret, behind), sent_at=now - AHEAD)])
     assert answer == Accepted(False, "non_compliant", ["ADM-003"])
     assert rule_states(state, a)["ADM-003"]["evidence"] == [
-        "3060 (at most 10 allowed) (clock 2 days 3 h slow)"
+        "clock skew minutes: 3060 (at most 10) (clock 2 days 3 h slow)"
     ]
 
 
@@ -125,7 +125,7 @@ def test_a_report_made_by_a_clock_ahead_and_sent_by_a_right_one_shows_the_clock_
     [answer] = writer(state).store_batch([replace(incoming(a.secret, made_ahead), sent_at=now)])
     assert answer == Accepted(False, "non_compliant", ["ADM-003"])
     assert rule_states(state, a)["ADM-003"]["evidence"] == [
-        "3060 (at most 10 allowed) (clock 2 days 3 h fast)"
+        "clock skew minutes: 3060 (at most 10) (clock 2 days 3 h fast)"
     ]
 
 

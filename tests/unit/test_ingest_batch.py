@@ -233,6 +233,8 @@ def test_a_report_id_of_another_device_is_refused_and_the_rest_stored(
         assert [body["report_id"] for body in bodies.scalars()] == [good_b["report_id"]]
     assert (device(state, b)["reports_received"], device(state, a)["reports_received"]) == (1, 3)
     assert device(state, b)["last_report_id"] == good_b["report_id"]
+    assert (device(state, b)["reports_refused"], device(state, a)["reports_refused"]) == (2, 0)
+    assert device(state, b)["last_refusal"].startswith("id_taken: this report id belongs to")
 
 
 def test_unknown_missing_and_revoked_secrets_are_refused_beside_good_reports(
@@ -258,6 +260,8 @@ def test_unknown_missing_and_revoked_secrets_are_refused_beside_good_reports(
     statuses = [status_of(a.kind) for a in answers if isinstance(a, Refused)]
     assert statuses == [401, 403, 401, 422, 403]
     assert stored_reports(state) == {ra["report_id"]: a.id, rb["report_id"]: b.id}
+    assert [device(state, d)["reports_refused"] for d in (a, b, gone, bound)] == [1, 0, 0, 1]
+    assert device(state, bound)["last_refusal"].startswith("other_machine: ")
     for refused in (gone, bound):
         row = device(state, refused)
         assert (row["reports_received"], row["last_seen_at"]) == (0, None)
@@ -277,6 +281,14 @@ def test_a_body_error_is_answered_only_to_an_authenticated_device(state: Collect
     assert ingest(state, *items) == [broken, r.UNKNOWN_SECRET, r.NO_SECRET, r.REVOKED, NEW]
     assert stored_reports(state) == {rb["report_id"]: b.id}
     assert (device(state, a)["reports_received"], device(state, a)["last_seen_at"]) == (0, None)
+    # Counted on the device it came from, with the reason; a refusal that names no device of
+    # its own (no secret, unknown, revoked) is counted on none.
+    assert (device(state, a)["reports_refused"], device(state, a)["last_refusal"]) == (
+        1,
+        "schema: report does not match schema version 1",
+    )
+    assert device(state, a)["last_refused_at"] is not None
+    assert [device(state, d)["reports_refused"] for d in (b, gone)] == [0, 0]
 
 
 @pytest.mark.parametrize("order", ["newer then older", "older then newer", "two batches"])

@@ -129,7 +129,38 @@ def test_selector_labels_and_absences() -> None:
     found = select(facts, "probes.network.data.interfaces[*].addresses[*].address")
     assert [(i.label, i.value) for i in found.items] == [("eth0", "10.0.0.1")]
     assert select(facts, "probes.network.data.wifi_ssids[*]").unknown == [
-        "wifi_ssids: redacted by macOS"
+        "wifi ssids could not be read: redacted by macOS"
     ]
     nested = select(facts, "probes.network.data.domain.inner")
     assert nested.items == [] and nested.unknown == []
+
+
+def target(name: str, **answer: object) -> dict[str, object]:
+    """One isolation target's result: nothing resolved, nothing reached, unless `answer` says."""
+    found: dict[str, object] = {"target": name, "resolved": False, "internal_address": None}
+    found.update({"reachable": None, "answer": "not_found", "duration_ms": 4, "interface": None})
+    return {**found, **answer}
+
+
+@pytest.mark.parametrize(
+    ("values", "param", "expected"),
+    [
+        ([target("a.example")], ["a.example"], "pass"),
+        ([target("a.example", resolved=True, internal_address=True)], ["a.example"], "fail"),
+        ([target("a.example", resolved=True)], ["a.example"], "fail"),  # no ranges: any address
+        ([target("a.example", resolved=True, internal_address=False)], ["a.example"], "pass"),
+        ([target("10.0.0.5:22", resolved=None, reachable=True)], ["10.0.0.5:22"], "fail"),
+        ([target("10.0.0.5:22", resolved=None, reachable=False)], ["10.0.0.5:22"], "pass"),
+        ([target("a.example", resolved=None, answer="no_answer")], ["a.example"], "unknown"),
+        ([target("a.example")], ["a.example", "b.example"], "unknown"),
+        (
+            [target("a.example", resolved=None, answer="no_answer"), target("b", reachable=True)],
+            ["a.example", "b"],
+            "fail",
+        ),
+        ([target("a.example", reachable=True)], [], "not_applicable"),
+        ([], None, "not_applicable"),
+    ],
+)
+def test_none_answered(values: list[object], param: object, expected: str) -> None:
+    assert run("none_answered", values, param) == expected

@@ -28,6 +28,7 @@ def test_a_real_report_from_this_machine_is_valid(linux_report: dict[str, Any]) 
     assert set(linux_report["probes"]) == {
         "patch_level",
         "network",
+        "isolation",
         "accounts",
         "device_security",
         "credentials",

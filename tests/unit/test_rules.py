@@ -18,9 +18,16 @@ from agent.policy import (
     parse_policy,
     verdict,
 )
+from agent.policy.loader import default_policy_text
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
-POLICY = default_policy()
+INTERNAL_PROBES = ["intranet.example.ac.uk", "10.20.0.5:443"]
+# The default pack with its commented-out example of internal-only targets filled in.
+POLICY = parse_policy(
+    default_policy_text().replace(
+        "internal_probes = []", f"internal_probes = {INTERNAL_PROBES!r}".replace("'", '"')
+    )
+)
 RULES = {rule.id: rule for rule in load_catalogue()}
 BOTH_SCOPES = ("agent", "collector")
 
@@ -38,6 +45,26 @@ def evaluate(policy: Policy, facts: dict[str, Any]) -> list[RuleResult]:
 
 def ok(data: dict[str, Any]) -> dict[str, Any]:
     return {"status": "ok", "duration_ms": 5, "data": data, "error": None}
+
+
+NOT_FOUND = {
+    "target": "intranet.example.ac.uk",
+    "resolved": False,
+    "internal_address": None,
+    "reachable": None,
+    "answer": "not_found",
+    "duration_ms": 31,
+    "interface": None,
+}
+BLACK_HOLED = {
+    "target": "10.20.0.5:443",
+    "resolved": None,
+    "internal_address": None,
+    "reachable": False,
+    "answer": "timeout",
+    "duration_ms": 800,
+    "interface": "wwan0",
+}
 
 
 def clean_facts() -> dict[str, Any]:
@@ -98,6 +125,7 @@ def clean_facts() -> dict[str, Any]:
                 }
             ),
             "credentials": ok({"findings": [], "not_inspected": [], "complete": True}),
+            "isolation": ok({"targets": [NOT_FOUND, BLACK_HOLED], "budget_ms": 800}),
         },
         "collector": {
             "source_ip": "100.64.3.7",
@@ -161,11 +189,12 @@ NET = "probes.network.data"
 ACC = "probes.accounts.data"
 PATCH = "probes.patch_level.data"
 SEC = "probes.device_security.data"
+ISO = "probes.isolation.data"
 INTERNAL_IF = {"name": "eth0", "kind": "ethernet", "addresses": [{"address": "10.20.0.5"}]}
 
 CASES: list[tuple[str, str, Mutation | None, str, str]] = [
     # rule, case, mutation, expected status, a piece of the expected evidence
-    ("NET-001", "public only", None, "pass", "in the internal ranges"),
+    ("NET-001", "public only", None, "pass", "none in an internal range"),
     (
         "NET-001",
         "campus cable",
@@ -296,6 +325,56 @@ CASES: list[tuple[str, str, Mutation | None, str, str]] = [
         lambda f: f["collector"].pop("source_ip"),
         "unknown",
         "not in the report",
+    ),
+    ("NET-009", "nothing internal answers", None, "pass", "10.20.0.5:443: timeout via wwan0"),
+    (
+        "NET-009",
+        "internal name resolves",
+        setting(
+            f"{ISO}.targets.0",
+            {**NOT_FOUND, "resolved": True, "internal_address": True, "answer": "resolved"},
+        ),
+        "fail",
+        "intranet.example.ac.uk: resolved, to an internal address",
+    ),
+    (
+        "NET-009",
+        "internal address answers",
+        setting(
+            f"{ISO}.targets.1",
+            {**BLACK_HOLED, "reachable": True, "answer": "connected", "interface": "wlan0"},
+        ),
+        "fail",
+        "10.20.0.5:443: connected via wlan0",
+    ),
+    (
+        "NET-009",
+        "name rewritten by a public resolver",
+        setting(f"{ISO}.targets.0", {**NOT_FOUND, "resolved": True, "internal_address": False}),
+        "pass",
+        "",
+    ),
+    (
+        "NET-009",
+        "resolver did not answer",
+        setting(f"{ISO}.targets.0", {**NOT_FOUND, "resolved": None, "answer": "no_answer"}),
+        "unknown",
+        "the resolver did not answer",
+    ),
+    ("NET-009", "probe failed", probe_failed("isolation"), "unknown", "garbled output"),
+    (
+        "NET-009",
+        "older agent",
+        lambda f: f["probes"].pop("isolation"),
+        "unknown",
+        "not in the report",
+    ),
+    (
+        "NET-009",
+        "agent's policy named fewer targets",
+        setting(f"{ISO}.targets", [NOT_FOUND]),
+        "unknown",
+        "10.20.0.5:443: not tried by this agent",
     ),
     ("ACC-001", "allowed accounts", None, "pass", ""),
     (
@@ -526,7 +605,13 @@ CASES: list[tuple[str, str, Mutation | None, str, str]] = [
         "unknown",
         "not in the report",
     ),
-    ("ADM-003", "clock right", None, "pass", "0 (at most 10 allowed) (clock right to the minute)"),
+    (
+        "ADM-003",
+        "clock right",
+        None,
+        "pass",
+        "clock skew minutes: 0 (at most 10) (clock right to the minute)",
+    ),
     ("ADM-003", "ten minutes fast", clock(600, 10, "clock 10 min fast"), "pass", "10 min fast"),
     ("ADM-003", "eleven minutes slow", clock(-660, 11, "clock 11 min slow"), "fail", "11 min"),
     (
@@ -534,7 +619,7 @@ CASES: list[tuple[str, str, Mutation | None, str, str]] = [
         "two days slow",
         clock(-183_600, 3060, "clock 2 days 3 h slow"),
         "fail",
-        "3060 (at most 10 allowed) (clock 2 days 3 h slow)",
+        "clock skew minutes: 3060 (at most 10) (clock 2 days 3 h slow)",
     ),
     (
         "ADM-003",
@@ -590,6 +675,14 @@ def test_an_empty_organisation_list_makes_the_rule_not_applicable() -> None:
     policy = parse_policy("[network]\nssids = []\n")
     result = evaluate_rule("NET-004", policy, clean_facts())
     assert result.status == "not_applicable"
+
+
+def test_no_internal_targets_is_not_applicable_even_without_the_probe() -> None:
+    """The default pack names none: NET-009 is N/A, also for a report of an older agent."""
+    facts = clean_facts()
+    facts["probes"].pop("isolation")
+    result = evaluate_rule("NET-009", default_policy(), facts)
+    assert result.status == "not_applicable", result.evidence
 
 
 def test_a_failure_outranks_unknowns_in_other_checks() -> None:

@@ -304,32 +304,26 @@ def test_parse_reboot_pending_needs_the_registry_flags() -> None:
         patch.parse_reboot_pending(doc(reboot=ok({"WUAgentRebootRequired": False})))
 
 
-def test_parse_last_update_prefers_history_and_explains_absence() -> None:
+def test_parse_last_update_counts_only_windows_quality_and_feature_updates() -> None:
+    def entry(date: str, categories: list[str], title: str | None, client: str = "x") -> Any:
+        row = {"Date": date, "Operation": 1, "ResultCode": 2, "ClientAppID": client}
+        return {**row, "Categories": categories, **({"Title": title} if title else {})}
+
     history = {
         "Entries": [
-            {
-                "Date": "2024-07-01T00:00:00Z",
-                "Operation": 1,
-                "ResultCode": 2,
-                "ClientAppID": "x",
-                "Categories": [DEF],
-            },
-            {
-                "Date": "2024-06-01T00:00:00Z",
-                "Operation": 1,
-                "ResultCode": 3,
-                "ClientAppID": "UO",
-                "Categories": [],
-            },
+            entry("2024-07-05T00:00:00Z", [DEF], "Security Intelligence Update (KB2267602)"),
+            entry("2024-07-04T00:00:00Z", [SEC.upper()], "Windows MSRT x64 - v5.125 (KB890830)"),
+            entry("2024-07-03T00:00:00Z", ["ebfc1fc5-71a4-4f7b-9aca-3b9a503104a0"], "Intel - Net"),
+            entry("2024-07-02T00:00:00Z", [SEC], "Security Update for Microsoft Office (KB1)"),
+            entry("2024-07-01T00:00:00Z", [], "Microsoft Edge Update", "Windows Defender"),
+            entry("2024-06-01T00:00:00Z", [], "Funktionsupdate für Windows 11, Version 24H2"),
+            {**entry("2024-06-20T00:00:00Z", [SEC], None), "ResultCode": 4},  # failed
         ]
     }
-    au = ok({"LastInstallationSuccessDate": "2024-07-01T00:00:00Z"})
+    au = ok({"LastInstallationSuccessDate": "2024-07-05T00:00:00Z"})
     assert patch.parse_last_update(doc(history=ok(history), au=au)) == "2024-06-01T00:00:00Z"
-    assert (
-        patch.parse_last_update(doc(history=ok({"Entries": []}), au=au)) == "2024-07-01T00:00:00Z"
-    )
-    with pytest.raises(FactUnavailable, match="no successful install"):
-        patch.parse_last_update(doc(history=ok({"Entries": []}), au=ok({})))
+    with pytest.raises(FactUnavailable, match="no successful install of a Windows quality"):
+        patch.parse_last_update(doc(history=ok({"Entries": []}), au=au))
 
 
 # -- network ----------------------------------------------------------------------------------
@@ -577,7 +571,7 @@ def test_parse_domain_join_unknown_when_sources_fail() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "encrypted"), [(1, True), (2, False), (3, True), (4, False), (5, True), (6, True)]
+    ("value", "encrypted"), [(1, True), (2, False), (3, False), (4, False), (5, False), (6, True)]
 )
 def test_parse_disk_encryption_shell_values(value: int, encrypted: bool) -> None:
     result = security.parse_disk_encryption(doc(bitlocker=ok({"Drive": "C:", "Protection": value})))

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from agent.facts.probes import accounts, credentials, device_security, network, patch_level
+from agent.facts.probes import (
+    accounts,
+    credentials,
+    device_security,
+    isolation,
+    network,
+    patch_level,
+)
 from agent.facts.probes.base import Probe
 from agent.facts.probes.credentials.settings import ScanSettings
+from agent.facts.probes.isolation.settings import IsolationSettings
 
 
-def all_probes(scan: ScanSettings | None) -> tuple[Probe, ...]:
-    """Every probe in report order; the credential scan looks for what `scan` names."""
+def all_probes(
+    scan: ScanSettings | None, isolation_settings: IsolationSettings | None = None
+) -> tuple[Probe, ...]:
+    """Every probe in report order; the credential scan looks for what `scan` names, the
+    isolation probe tries the internal-only targets `isolation_settings` names."""
     return (
         patch_level.PROBE,
         network.PROBE,
+        isolation.probe(isolation_settings),
         accounts.PROBE,
         device_security.PROBE,
         credentials.probe(scan),

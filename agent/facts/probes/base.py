@@ -21,6 +21,9 @@ class Probe:
     data_type: type[Any]
     collect: Callable[[Context], Any]
     timeout_s: float
+    # Added after schema v1 was first shipped: reports of older agents lack it, so the schema
+    # lets it be absent (its rule then says unknown).
+    optional: bool = False
 
 
 def for_os(ctx: Context, *, linux: T, darwin: T, windows: T) -> T:

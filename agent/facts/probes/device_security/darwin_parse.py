@@ -20,26 +20,43 @@ _SP_FIREWALL_STATES = {
 }
 
 
+# A line of `fdesetup status` that says the volume is not (yet, or no longer) fully protected.
+_FDE_UNFINISHED = re.compile(
+    r"\b(in progress|pending|paused|deferred|will be enabled|restart)\b", re.IGNORECASE
+)
+_FDE_PERCENT = re.compile(
+    r"^((?:En|De)cryption[^:]*):\s*Percent completed\s*=\s*([\d.]+)", re.IGNORECASE
+)
+
+
 def parse_fdesetup_status(text: str) -> tuple[bool, str]:
     """(encrypted, detail) from `fdesetup status`; anything short of fully on is False.
 
+    Real outputs (rtrouton/rtrouton_scripts and Jamf extension attributes, macOS 10.8-15):
     FileVault is On.
     FileVault is Off.
     FileVault is Off, but will be enabled after the next restart.
-    Encryption in progress: Percent completed = 37.4
-    Decryption in progress: Percent completed = 12.0
+    FileVault is Off.
+    Deferred enablement appears to be active for user 'alice'.
+    FileVault is On.
+    Encryption in progress: Percent completed = 37.4     (also "Encryption in progress: Pending"
+    Decryption in progress: Percent completed = 12.0      when the Mac runs on battery)
     """
-    progress = re.search(
-        r"(Encryption|Decryption) in progress:\s*Percent completed\s*=\s*([\d.]+)", text
-    )
-    if progress:
-        verb, percent = progress.group(1).lower(), progress.group(2)
-        return False, f"FileVault {verb} in progress ({percent}% done)"
-    if re.search(r"FileVault is Off, but will be enabled after the next restart", text):
-        return False, "FileVault is Off; it will be enabled after the next restart"
-    if re.search(r"^FileVault is On\.?\s*$", text, re.MULTILINE):
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in lines:
+        percent = _FDE_PERCENT.match(line)
+        if percent:
+            state, done = percent.group(1).lower(), percent.group(2)
+            return False, f"FileVault {state} ({done}% done)"
+    for line in lines:
+        if _FDE_UNFINISHED.search(line):
+            state = line.rstrip(".")
+            if re.fullmatch(r"FileVault is Off, but will be enabled after the next restart", state):
+                return False, "FileVault is Off; it will be enabled after the next restart"
+            return False, f"FileVault not fully on: {state[:120]}"
+    if any(re.fullmatch(r"FileVault is On\.?", line, re.IGNORECASE) for line in lines):
         return True, "FileVault is On"
-    if re.search(r"^FileVault is Off\.?\s*$", text, re.MULTILINE):
+    if any(re.fullmatch(r"FileVault is Off\.?", line, re.IGNORECASE) for line in lines):
         return False, "FileVault is Off"
     raise ParseError(f"fdesetup status: unexpected output {text.strip()[:120]!r}")
 
@@ -49,7 +66,7 @@ def parse_socketfilterfw_state(text: str) -> tuple[bool, str]:
 
     Firewall is enabled. (State = 1)
     Firewall is disabled. (State = 0)
-    (State = 2 is "block all incoming connections")
+    Firewall is blocking all non-essential incoming connections. (State = 2)
     """
     match = re.search(r"\(State\s*=\s*(\d+)\)", text)
     if match and int(match.group(1)) in _FIREWALL_STATES:
@@ -60,6 +77,8 @@ def parse_socketfilterfw_state(text: str) -> tuple[bool, str]:
         return False, "application firewall off"
     if re.search(r"Firewall is enabled", text):
         return True, "application firewall on"
+    if re.search(r"Firewall is blocking all", text):
+        return True, "application firewall on, blocking all incoming connections"
     raise ParseError(f"socketfilterfw: unexpected output {text.strip()[:120]!r}")
 
 
@@ -88,13 +107,16 @@ def parse_screenlock_status(text: str) -> tuple[bool, str]:
     2024-06-12 09:41:07.531 sysadminctl[4821:113503] screenLock delay is immediate
     2024-06-12 09:41:07.531 sysadminctl[4821:113503] screenLock delay is 300 seconds
     2024-06-12 09:41:07.531 sysadminctl[4821:113503] screenLock is off
-    (constructed prefix; some builds say "screenLock delay is off")
+    (constructed prefix; some builds say "screenLock delay is off", others print the delay as
+    "-1.000000 seconds" when no password is asked)
     """
     if re.search(r"screenLock (delay )?is off", text):
         return False, "no password is asked after sleep or the screen saver"
     if re.search(r"screenLock delay is immediate", text):
         return True, "password asked immediately after sleep or the screen saver"
-    match = re.search(r"screenLock delay is (\d+) seconds?", text)
+    match = re.search(r"screenLock delay is (-?\d+)(?:\.\d+)? seconds?", text)
+    if match and int(match.group(1)) < 0:  # "-1.000000 seconds": no password is asked
+        return False, f"no password is asked after sleep or the screen saver (delay {match[1]})"
     if match:
         seconds = int(match.group(1))
         return True, f"password asked {seconds} s after sleep or the screen saver starts"

@@ -18,23 +18,31 @@ from agent.facts.probes.powershell_parse import (
 from agent.report import Gaps
 
 _DOC = "powershell device_security"
-# System.Volume.BitLockerProtection: community-derived map, not documented by Microsoft.
+# System.Volume.BitLockerProtection: community-derived map, not documented by Microsoft. Only a
+# finished encryption with its protectors on counts: encrypting, suspended (key in the clear),
+# waiting for activation are not protected yet, whatever the padlock icon shows.
 _SHELL_STATES = {
     1: (True, "BitLocker on"),
     2: (False, "BitLocker off"),
-    3: (True, "BitLocker encrypting"),
+    3: (False, "BitLocker encrypting: not fully encrypted yet"),
     4: (False, "BitLocker decrypting"),
-    5: (True, "BitLocker on, protection suspended"),
+    5: (False, "BitLocker on but protection suspended: the key is readable without unlocking"),
     6: (True, "BitLocker on, locked"),
+    8: (False, "BitLocker waiting for activation: the key is stored in the clear"),
 }
-# Win32_EncryptableVolume.GetConversionStatus().ConversionStatus
+# Win32_EncryptableVolume.GetConversionStatus().ConversionStatus (documented): only 1 with
+# ProtectionStatus 1 (GetProtectionStatus) is protected.
 _CONVERSION_STATES = {
-    0: (False, "fully decrypted"),
-    1: (True, "fully encrypted"),
-    2: (True, "encrypting"),
-    3: (False, "decrypting"),
-    4: (True, "encryption paused"),
-    5: (False, "decryption paused"),
+    0: "fully decrypted",
+    1: "fully encrypted",
+    2: "encrypting",
+    3: "decrypting",
+    4: "encryption paused",
+    5: "decryption paused",
+}
+_PROTECTION_STATES: dict[int | None, str] = {
+    0: "protection off (suspended or no key protector)",
+    1: "protection on",
 }
 _PROFILE_BITS = ((1, "Domain"), (2, "Private"), (4, "Public"))
 _ON_OFF: dict[int | None, str] = {0: "off", 1: "on"}
@@ -67,15 +75,15 @@ def parse_disk_encryption(text: str) -> tuple[bool, str]:
         if wmi and opt_bool(wmi, "Found"):
             status = opt_int(wmi, "ConversionStatus")
             if status in _CONVERSION_STATES:
-                encrypted, state = _CONVERSION_STATES[status]
                 percent, protection = (
                     opt_int(wmi, "EncryptionPercentage"),
                     opt_int(wmi, "ProtectionStatus"),
                 )
-                detail = (
-                    f"{drive} {state} ({percent}%), protection {'on' if protection == 1 else 'off'}"
-                )
-                return encrypted, f"{detail} (Win32_EncryptableVolume)"
+                shown = _PROTECTION_STATES.get(protection, f"protection status {protection}")
+                detail = f"{drive} {_CONVERSION_STATES[status]} ({percent}%), {shown}"
+                if status == 1 and protection not in _PROTECTION_STATES:
+                    raise FactUnavailable(f"BitLocker protection unknown: {detail}")
+                return status == 1 and protection == 1, f"{detail} (Win32_EncryptableVolume)"
             why["wmi"] = f"unknown ConversionStatus {status}"
         elif wmi:
             why["wmi"] = f"Win32_EncryptableVolume lists no volume {drive}"

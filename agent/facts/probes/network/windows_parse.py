@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from agent.facts.context import FactUnavailable, ParseError
-from agent.facts.probes.base import attempt, first_line
+from agent.facts.probes.base import attempt
 from agent.facts.probes.network.model import (
     Address,
     Gateway,
@@ -16,6 +16,11 @@ from agent.facts.probes.network.model import (
     InterfaceKind,
     NetworkShare,
     VpnConnection,
+)
+from agent.facts.probes.network.windows_netsh_parse import (
+    netsh_output,
+    parse_netsh_profiles,
+    parse_netsh_ssids,
 )
 from agent.facts.probes.powershell_parse import (
     list_field,
@@ -373,77 +378,6 @@ def parse_network_shares(text: str) -> list[NetworkShare]:
             )
         )
     return shares
-
-
-def parse_netsh_ssids(text: str) -> list[str]:
-    """SSIDs from `netsh wlan show interfaces`; the 'SSID' label is the same in every language.
-
-    Sample (constructed, German UI, reference B.4):
-        Name                   : WLAN
-        Status                 : Verbunden
-        SSID                   : CorpWiFi
-        AP BSSID               : 7c:21:0e:aa:bb:cc
-    """
-    ssids: list[str] = []
-    for line in text.splitlines():
-        key, sep, value = line.partition(" : ")
-        if sep and key.strip() == "SSID" and value.strip() and value.strip() not in ssids:
-            ssids.append(value.strip())
-    return ssids
-
-
-def parse_netsh_profiles(text: str) -> list[str]:
-    """Profile names from `netsh wlan show profiles`, in any display language.
-
-    Labels are translated ("All User Profile" / "Profil für alle Benutzer"), so the name is what
-    follows the first " : " of an indented line (labels never contain " : ", SSIDs may).
-    Group policy profiles are indented lines without a label. Placeholders such as "<None>" are
-    skipped. Sample (constructed, reference B.5):
-
-        Profiles on interface Wi-Fi:
-
-        Group policy profiles (read only)
-        ---------------------------------
-            CorpWiFi
-
-        User profiles
-        -------------
-            All User Profile     : HomeNet
-    """
-    if not re.search(r"^-{3,}\s*$", text, re.M):
-        raise ParseError(f"netsh wlan show profiles: no profile section in {text.strip()[:60]!r}")
-    names: list[str] = []
-    in_section = False
-    for line in text.splitlines():
-        if re.fullmatch(r"-{3,}\s*", line):
-            in_section = True
-        elif not line.strip() or not line.startswith((" ", "\t")):
-            in_section = False  # a blank line or the next heading ends the section
-        elif in_section:
-            label, sep, value = line.partition(" : ")
-            name = (value if sep else label).strip()
-            if name and not re.fullmatch(r"<[^<>]*>", name) and name not in names:
-                names.append(name)
-    return names
-
-
-class NetshFailed(FactUnavailable):
-    """netsh exited non-zero; `output` is what it printed (its error text)."""
-
-    def __init__(self, output: str) -> None:
-        super().__init__(f"netsh wlan failed: {first_line(output) or 'no output'}")
-        self.output = output
-
-
-def netsh_output(result: dict[str, Any]) -> str:
-    """netsh's output, from a script's {ExitCode, Text} (SAVED_WIFI_PS); non-zero exit: NetshFailed.
-
-    Sample: {"ExitCode":0,"Text":"Profiles on interface Wi-Fi: ..."}
-    """
-    output = opt_str(result, "Text") or ""
-    if opt_int(result, "ExitCode") not in (0, None):
-        raise NetshFailed(output)
-    return output
 
 
 def parse_wifi_ssids(text: str) -> list[str]:

@@ -127,44 +127,75 @@ _SYSTEM_UPDATE_NAME = re.compile(
 
 
 def is_system_update(record: InstallRecord) -> bool:
-    """The rule for "updates last installed": an Apple software update, not background data.
+    """The rule for "updates last installed": an update of macOS itself, nothing else.
 
-    Counts entries installed by softwareupdated (or the Software Update app), and any entry named
-    like a macOS or security update whatever installed it; never XProtect/MRT/Gatekeeper
-    "config-data", which installs silently every few days and would hide an unpatched OS.
+    Counts entries named like a macOS release or update ("macOS Sonoma 14.6.1", "OS X",
+    "macOS 10.14.1 Update") or a security update ("Security Update 2020-005", Rapid Security
+    Response, Background Security Improvement), whatever installed them. Never what
+    softwareupdated installs besides: developer tools ("Command Line Tools for Xcode"), Safari and
+    other apps, firmware, nor XProtect/MRT/Gatekeeper "config-data", which installs silently every
+    few days; any of those would hide an unpatched OS.
     """
     if record.content_type == "config-data":
         return False
-    process = (record.process or "").replace(" ", "").lower()
-    return process in {"softwareupdated", "softwareupdate"} or bool(
-        _SYSTEM_UPDATE_NAME.search(record.name)
-    )
+    return bool(_SYSTEM_UPDATE_NAME.search(record.name))
+
+
+# `softwareupdate --list` items: "* Label: X" (10.15+) or "* X" (10.14 and earlier); "-" instead
+# of "*" marks an update that is not recommended.
+_NEW_ITEM = re.compile(r"^\s*[*-]\s*Label:\s*(.+?)\s*$")
+_OLD_ITEM = re.compile(r"^\s*[*-]\s+(.+?)\s*$")
+# 10.14 and earlier: "\tmacOS 10.14.1 Update (10.14.1), 199140K [recommended] [restart]"
+_OLD_DETAIL = re.compile(r"^\s+(?P<title>.*?),?\s*\((?P<version>[^()]*)\),\s*\d+K,?(?P<flags>.*)$")
+
+
+def _new_fields(following: str) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    if re.match(r"^\s*Title:", following):
+        for part in re.split(r",\s*(?=[A-Z][A-Za-z ]*:)", following.strip()):
+            key, _, value = part.partition(":")
+            fields[key.strip()] = value.strip().rstrip(",").strip()
+    return fields
+
+
+def _old_fields(following: str) -> dict[str, str] | None:
+    detail = _OLD_DETAIL.match(following)
+    if detail is None:
+        return None
+    flags = re.findall(r"\[([^\]]+)\]", detail.group("flags"))
+    action = next((f for f in flags if f.lower() != "recommended"), "")
+    return {"Title": detail.group("title"), "Version": detail.group("version").strip(),
+            "Action": action}  # fmt: skip
 
 
 def parse_softwareupdate_list(text: str) -> list[AvailableUpdate]:
-    """Parse `softwareupdate --list`, stdout and stderr joined (format of macOS 10.15+).
+    """Parse `softwareupdate --list`, stdout and stderr joined (macOS 10.13 to 26).
 
     Software Update found the following new or updated software:
     * Label: macOS Sonoma 14.7-23H124
         Title: macOS Sonoma 14.7, Version: 14.7, Size: 1566345KiB, Action: restart,
     (the Title line is tab-indented, also has "Recommended: YES, " and ends with ", ")
+    On 10.14 and earlier (captured, saltstack/salt tests/pytests/unit/modules/
+    test_mac_softwareupdate.py):
+       * Safari14.0.1MojaveAuto-14.0.1
+        Safari (14.0.1), 67518K [recommended]
+       * macOS 10.14.1 Update
+        macOS 10.14.1 Update (10.14.1), 199140K [recommended] [restart]
     No new software available.   <- alone, on stderr, when there is nothing
     """
     updates: list[AvailableUpdate] = []
     lines = text.splitlines()
     for index, line in enumerate(lines):
-        match = re.match(r"^\s*\*\s*Label:\s*(.+?)\s*$", line)
-        if not match:
-            continue
-        fields: dict[str, str] = {}
         following = lines[index + 1] if index + 1 < len(lines) else ""
-        if re.match(r"^\s*Title:", following):
-            for part in re.split(r",\s*(?=[A-Z][A-Za-z ]*:)", following.strip()):
-                key, _, value = part.partition(":")
-                fields[key.strip()] = value.strip().rstrip(",").strip()
+        new = _NEW_ITEM.match(line)
+        old = None if new else _OLD_ITEM.match(line)
+        fields = _new_fields(following) if new else _old_fields(following) if old else None
+        label = new or old
+        if label is None or fields is None:
+            continue
         updates.append(
             AvailableUpdate(
-                label=match.group(1),
+                label=label.group(1),
                 title=fields.get("Title") or None,
                 version=fields.get("Version") or None,
                 action=fields.get("Action") or None,
@@ -189,7 +220,10 @@ def is_security_update(update: AvailableUpdate, current_major: int | None) -> bo
     names = f"{update.label} {update.title or ''}"
     if "security" in names.lower():
         return True
-    is_macos = names.lstrip().lower().startswith("macos")
+    # A 10.14 label may hide its title: "Safari14.0MojaveAuto-10.14.6" is a macOS update.
+    is_macos = any(
+        n.strip().lower().startswith("macos") for n in (update.label, update.title or "")
+    )
     if not is_macos or "restart" not in (update.action or "").lower():
         return False
     major = re.match(r"(\d+)", update.version or "")

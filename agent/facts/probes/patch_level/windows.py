@@ -69,7 +69,7 @@ $out.history = Part {
   if ($n -gt 0) {
     $entries = @($s.QueryHistory(0, [Math]::Min($n, 50)) | ForEach-Object { @{
       Date = (Utc $_.Date); Operation = [int]$_.Operation; ResultCode = [int]$_.ResultCode
-      ClientAppID = [string]$_.ClientApplicationID
+      ClientAppID = [string]$_.ClientApplicationID; Title = [string]$_.Title
       Categories = @(Ids $_.Categories) } })
   }
   @{ Entries = $entries }

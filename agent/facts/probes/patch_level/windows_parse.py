@@ -20,10 +20,27 @@ from agent.facts.probes.powershell_parse import (
     ps_date,
     ps_list,
 )
-from agent.report import Gaps, rfc3339
+from agent.report import rfc3339
 
 SECURITY_UPDATES = "0fa1201d-4330-4fa8-8ae9-b877473b6441"
 DEFINITION_UPDATES = "e0789628-ce08-4437-be74-2495b842f43b"  # Defender signatures, several a day
+# Update classifications (language-neutral IDs) that change Windows itself: quality updates
+# (security, critical, update rollups, updates) and feature updates (upgrades, feature packs,
+# service packs). Drivers, tools and definitions are not among them.
+OS_CLASSIFICATIONS = {
+    SECURITY_UPDATES,
+    "e6cf1350-c01b-414d-a61f-263d14d133b4",  # Critical Updates
+    "28bc880e-0592-4cbf-8f95-c79b17911d5f",  # Update Rollups
+    "cd5ffd1e-e932-4e3a-bf74-18bf0b1bbd83",  # Updates
+    "3689bdc8-b205-4af4-8d4a-a63924c5e9d5",  # Upgrades (feature updates)
+    "b54e7d24-7add-428f-8b75-90a396fa584f",  # Feature Packs
+    "68c5b0a3-d1a6-4553-ae49-01d3a7827828",  # Service Packs
+}
+DRIVERS = "ebfc1fc5-71a4-4f7b-9aca-3b9a503104a0"
+# Monthly or daily tools that ride on Windows Update without patching Windows, each under one
+# KB number whatever its version: the Malicious Software Removal Tool (an "Update Rollup"),
+# Defender's antimalware platform, signatures and the "Windows Security platform" app.
+_NOT_OS_KBS = {"890830", "4052623", "2267602", "915597", "2461484", "5007651"}
 _WU = "powershell windows_update"
 
 _EDITIONS = {
@@ -113,26 +130,36 @@ def parse_pending_updates(text: str) -> PendingUpdates:
 
 
 def parse_last_update(text: str) -> str:
-    """When updates were last installed: newest successful install in the WUA history (Defender
-    signatures left out), else IAutomaticUpdatesResults.LastInstallationSuccessDate.
+    """When Windows itself was last updated: the newest successful install of a quality or
+    feature update in the WUA history (drivers, Defender, the MSRT and other products left out).
 
-    Sample (constructed, reference A.1.3): {"history":{"ok":true,"value":{"Entries":[{"Date":
-    "2024-06-12T03:14:07.0000000Z","Operation":1,"ResultCode":2,"ClientAppID":"UpdateOrchestrator",
-    "Categories":[]}]}},"au":{"ok":true,"value":{"LastInstallationSuccessDate":null}}}
+    IAutomaticUpdatesResults.LastInstallationSuccessDate is not used: it counts any update, a
+    driver or a signature included. Sample (constructed, reference A.1.3): {"history":{"ok":true,
+    "value":{"Entries":[{"Date":"2024-06-12T03:14:07.0000000Z","Operation":1,"ResultCode":2,
+    "ClientAppID":"UpdateOrchestrator","Title":"2024-06 Cumulative Update for Windows 11 Version
+    23H2 for x64-based Systems (KB5039212)","Categories":["0fa1201d-...-b877473b6441"]}]}}}
     """
-    doc = parse_json(text, _WU)
-    why: Gaps = {}
-    newest = attempt(why, "history", lambda: _newest_install(part(doc, "history")))
-    if newest:
-        return newest
-    au = attempt(
-        why, "au", lambda: ps_date(obj(part(doc, "au"), "au").get("LastInstallationSuccessDate"))
-    )
-    if au:
-        return au
-    raise FactUnavailable(
-        "; ".join(why.values()) or "Windows Update has no successful install recorded"
-    )
+    newest = _newest_install(part(parse_json(text, _WU), "history"))
+    if newest is None:
+        raise FactUnavailable(
+            "no successful install of a Windows quality or feature update in the last 50 "
+            "Windows Update history entries"
+        )
+    return newest
+
+
+def is_os_update(categories: set[str], title: str | None, client: str | None) -> bool:
+    """A history entry that patched Windows: an OS classification, not a driver, Defender or
+    the MSRT; with no categories, a title naming Windows ("Windows" is not translated)."""
+    kbs = set(re.findall(r"KB(\d+)", title or "", re.IGNORECASE))
+    if DEFINITION_UPDATES in categories or DRIVERS in categories or kbs & _NOT_OS_KBS:
+        return False
+    if "defender" in (client or "").lower():
+        return False
+    names_windows = "windows" in (title or "").lower()
+    if categories & OS_CLASSIFICATIONS:
+        return title is None or names_windows
+    return not categories and names_windows
 
 
 def _newest_install(value: Any) -> str | None:
@@ -142,10 +169,7 @@ def _newest_install(value: Any) -> str | None:
         categories = {c.lower() for c in _strings(entry.get("Categories"), "Categories")}
         if opt_int(entry, "Operation") != 1 or opt_int(entry, "ResultCode") not in (2, 3):
             continue  # 1 = installation; 2 = succeeded, 3 = succeeded with errors
-        if (
-            DEFINITION_UPDATES in categories
-            or "defender" in (opt_str(entry, "ClientAppID") or "").lower()
-        ):
+        if not is_os_update(categories, opt_str(entry, "Title"), opt_str(entry, "ClientAppID")):
             continue
         when = ps_date(entry.get("Date"))
         if when and (newest is None or when > newest):

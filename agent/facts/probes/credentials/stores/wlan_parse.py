@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 from agent.facts.context import ParseError
-from agent.facts.probes.network.windows_parse import NetshFailed, netsh_output, parse_netsh_profiles
+from agent.facts.probes.network.windows_netsh_parse import (
+    NetshFailed,
+    netsh_output,
+    parse_netsh_profile_ssids,
+    parse_netsh_profiles,
+)
 from agent.facts.probes.powershell_parse import parse_json
-
-
-def parse_netsh_profile_ssids(text: str) -> list[str]:
-    """SSIDs from `netsh wlan show profile name=X`: the only quoted values, in any language.
-
-    Sample (English; German says 'SSID-Name'):
-        Connectivity settings
-        ---------------------
-            Number of SSIDs        : 1
-            SSID name              : "eduroam"
-    """
-    ssids: list[str] = []
-    for line in text.splitlines():
-        _, sep, value = line.partition(" : ")
-        value = value.strip()
-        if sep and len(value) >= 2 and value[0] == value[-1] == '"' and value[1:-1] not in ssids:
-            ssids.append(value[1:-1])
-    return ssids
 
 
 def parse_wlan_list(text: str) -> list[str] | None:
@@ -39,8 +26,9 @@ def parse_wlan_list(text: str) -> list[str] | None:
         if "wlansvc" in exc.output.lower():
             return None  # no Wireless AutoConfig service: no Wi-Fi, no profiles in use
         raise
-    if not output.strip() or "-" * 3 not in output:
-        return []  # no wireless interface: netsh prints a one-line notice
+    notice = [line for line in output.splitlines() if line.strip()]
+    if len(notice) <= 1:
+        return []  # no wireless interface: netsh prints a one-line notice (or nothing)
     return parse_netsh_profiles(output)
 
 
