@@ -10,9 +10,11 @@ import re
 import shutil
 import stat
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -75,9 +77,10 @@ def control_field(deb: Path, name: str) -> str:
     ).stdout.rstrip("\n")
 
 
-def test_onedir_self_check_runs_without_python(onedir: Path, tmp_path: Path) -> None:
+def _self_check(program: str, tmp_path: Path) -> dict[str, Any]:
+    tmp_path.mkdir()
     done = subprocess.run(
-        [str(onedir / "agent"), "--state-dir", str(tmp_path / "state"), "--self-check", "--json"],
+        [program, "--state-dir", str(tmp_path / "state"), "--self-check", "--json"],
         cwd=tmp_path,
         env={"PATH": CLEAN_PATH, "HOME": str(tmp_path)},
         capture_output=True,
@@ -86,16 +89,24 @@ def test_onedir_self_check_runs_without_python(onedir: Path, tmp_path: Path) -> 
         check=False,
     )
     assert done.returncode in (0, 1, 3), done.stderr
-    result = json.loads(done.stdout)
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def test_onedir_self_check_runs_without_python(onedir: Path, tmp_path: Path) -> None:
+    """The build reports what the virtualenv's agent reports: every probe and rule, none lost
+    in packaging (a module or data file PyInstaller missed shows here)."""
+    result = _self_check(str(onedir / "agent"), tmp_path / "built")
     jsonschema.Draft202012Validator(report_schema()).validate(result["report"])
+    reference = _self_check(str(Path(sys.executable).parent / "agent"), tmp_path / "venv")
     statuses = {name: p["status"] for name, p in result["probes"].items()}
-    assert {k: v for k, v in statuses.items() if k != "credentials"} == {
-        "patch_level": "ok",
-        "network": "ok",
-        "accounts": "ok",
-        "device_security": "ok",
-    }
-    assert len(result["rules"]) == 17  # every agent-side rule, none lost in packaging
+    expected = {name: p["status"] for name, p in reference["probes"].items()}
+    # The credential scan's outcome depends on its time budget on a busy machine.
+    statuses.pop("credentials"), expected.pop("credentials")
+    assert statuses == expected
+    assert set(statuses.values()) == {"ok"}
+    assert {r["id"] for r in result["rules"]} == {r["id"] for r in reference["rules"]}
+    assert len(result["rules"]) >= 17
 
 
 def _template_description() -> str:
