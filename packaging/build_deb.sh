@@ -17,6 +17,7 @@ DOC=$ROOT/usr/share/doc/outpost-agent
 install -d -m 0755 "$ROOT" "$ROOT/usr/bin" "$DOC"
 packaging/onedir_tree.sh "$BUILD" "$ROOT/usr/lib/outpost"
 ln -s ../lib/outpost/agent "$ROOT/usr/bin/agent"
+install -m 0755 packaging/enrol-at-install.sh "$ROOT/usr/lib/outpost/enrol-at-install"
 
 install -D -m 0644 packaging/systemd/outpost-agent.service \
   "$ROOT/lib/systemd/system/outpost-agent.service"

@@ -16,6 +16,7 @@ DOC=$TREE/usr/share/doc/outpost-agent
 install -d -m 0755 "$TREE" "$TREE/usr/bin" "$DOC" "$TREE/usr/share/man/man1"
 packaging/onedir_tree.sh "$BUILD" "$TREE/usr/lib/outpost"
 ln -s ../lib/outpost/agent "$TREE/usr/bin/agent"
+install -m 0755 packaging/enrol-at-install.sh "$TREE/usr/lib/outpost/enrol-at-install"
 install -D -m 0644 packaging/systemd/outpost-agent.service \
   "$TREE/usr/lib/systemd/system/outpost-agent.service"
 install -D -m 0644 packaging/deb/sysusers.conf "$TREE/usr/lib/sysusers.d/outpost-agent.conf"

@@ -209,6 +209,7 @@ def test_deb_contents_and_modes(deb: Path) -> None:
     entries = _listing(deb)
     assert entries["/"] == "drwxr-xr-x root/root"  # not mktemp's 0700
     assert entries["/usr/lib/outpost/agent"] == "-rwxr-xr-x root/root"
+    assert entries["/usr/lib/outpost/enrol-at-install"] == "-rwxr-xr-x root/root"
     assert entries["/usr/lib/outpost/_internal"].startswith("drwxr-xr-x")
     assert entries["/usr/bin/agent"].startswith("l")
     for path in (

@@ -96,6 +96,7 @@ def test_rpm_contents(rpm: Path) -> None:
     scripts = query(rpm, "--scripts")
     assert "systemd-update-helper install-system-units outpost-agent.service" in scripts
     assert "systemctl" not in scripts  # through systemd's own helper, as the macros do
+    assert '/usr/lib/outpost/enrol-at-install "dnf reinstall outpost-agent"' in scripts
 
 
 def test_installs_into_a_throwaway_root_and_runs(rpm: Path, tmp_path: Path) -> None:
