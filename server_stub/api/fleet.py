@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 
+from agent.policy.model import Severity
 from server_stub.api.deps import DB, ERRORS, Admin
 from server_stub.api.models import DeviceDetail, DeviceState, DeviceSummary, EventOut, RuleOut
 from server_stub.storage import reads
@@ -37,9 +38,15 @@ def list_devices(
     desc: bool = False,
     limit: Annotated[int, Query(ge=1, le=reads.MAX_PAGE)] = 100,
     offset: Annotated[int, Query(ge=0, le=reads.MAX_OFFSET)] = 0,
+    rule: Annotated[str | None, Query(pattern=r"^[A-Z]+-[0-9]{3}$")] = None,
+    severity: Severity | None = None,
+    department: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")] = None,
 ) -> list[DeviceSummary]:
-    """Registered devices, filtered and paginated; X-Total-Count gives the full count."""
-    query = reads.DeviceQuery(state, q, sort, desc, limit, offset)
+    """Registered devices, filtered (state, search, a failing rule, a failing severity, a
+    department) and paginated; X-Total-Count gives the full count."""
+    query = reads.DeviceQuery(
+        state, q, sort, desc, limit, offset, rule=rule, severity=severity, department=department
+    )
     devices, total = reads.list_devices(session, query)
     response.headers["X-Total-Count"] = str(total)
     return [DeviceSummary(**reads.device_summary(d)) for d in devices]

@@ -6,7 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-DeviceState = Literal["compliant", "non_compliant", "unknown", "stale", "unapproved", "revoked"]
+DeviceState = Literal[
+    "compliant", "non_compliant", "unknown", "stale", "unapproved", "revoked", "awaiting_enrolment"
+]
 
 
 class Strict(BaseModel):

@@ -66,6 +66,11 @@ def _expiry(text: str, today: date) -> date | str:
     return expires
 
 
+def token_ttl(text: str) -> int | str:
+    """Days a new enrolment token stays valid, or the message that says what is wrong."""
+    return _ttl(text.strip())
+
+
 def _ttl(text: str) -> int | str:
     if not text:
         return DEFAULT_TTL_DAYS

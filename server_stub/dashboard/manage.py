@@ -19,7 +19,12 @@ from server_stub.dashboard.web import (
     to_login,
 )
 from server_stub.storage.clock import utcnow
-from server_stub.storage.devices import RegisterError, register_device, revoke_device
+from server_stub.storage.devices import (
+    RegisterError,
+    new_enrolment_token,
+    register_device,
+    revoke_device,
+)
 from server_stub.storage.tables import Device
 
 router = APIRouter(include_in_schema=False)
@@ -89,6 +94,37 @@ def register_submit(request: Request, session: DB, who: MaybeViewer, form: Poste
         device_url=device_url(registration.device_id),
         token=registration.enrolment_token,
         command=f"agent enroll --server {server} --token {registration.enrolment_token}",
+    )
+
+
+@router.post("/devices/{device_id}/token")
+def token_submit(
+    device_id: str, request: Request, session: DB, who: MaybeViewer, form: PostedForm
+) -> Response:
+    """A new one-time enrolment token (a replaced laptop, a token that expired unused), shown
+    once; audit-logged as `device.token`."""
+    checked = check_post(request, who, form)
+    if isinstance(checked, Response):
+        return checked
+    device = session.get(Device, device_id)
+    if device is None:
+        return error_page(request, checked, 404, "There is no device with this id.")
+    if device.revoked_at is not None:
+        return error_page(request, checked, 409, "This device is revoked: it cannot enrol again.")
+    ttl = forms.token_ttl(form.get("token_ttl_days"))
+    if isinstance(ttl, str):
+        return error_page(request, checked, 400, ttl)
+    token = new_enrolment_token(session, device.name, ttl, checked.name)
+    server = str(request.base_url).rstrip("/")
+    return render(
+        request,
+        "registered.html",
+        checked,
+        entry={"name": device.name, "token_ttl_days": ttl},
+        device_url=device_url(device.id),
+        token=token,
+        command=f"agent enroll --server {server} --token {token}",
+        reissued=True,
     )
 
 

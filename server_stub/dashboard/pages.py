@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
 
 from server_stub.api.deps import DB, State
 from server_stub.dashboard import views
@@ -28,11 +29,14 @@ def overview(
     sort: Param = None,
     desc: Param = None,
     page: Param = None,
+    rule: Param = None,
+    severity: Param = None,
+    department: Param = None,
 ) -> Response:
     """Counts by state and one page of the device table (LIMIT/OFFSET on indexed columns)."""
     if who is None:
         return to_login(request)
-    view = views.FleetView.parse(state, q, sort, desc, page)
+    view = views.FleetView.parse(state, q, sort, desc, page, rule, severity, department)
     devices, total = reads.list_devices(session, view.query())
     counts = reads.counts_by_state(session)
     return render(
@@ -46,7 +50,19 @@ def overview(
         counts=counts,
         fleet_total=sum(counts.values()),
         states=reads.STATES,
+        rules=views.RULES,
+        severities=list(views.SEVERITY_ORDER),
     )
+
+
+@router.get("/rules")
+def rules_page(request: Request, session: DB, state: State, who: MaybeViewer) -> Response:
+    """Each rule in force with the devices failing it, linked to the fleet filtered by it."""
+    if who is None:
+        return to_login(request)
+    counts = reads.rule_counts(session)
+    rows = views.rules_view(state.served_policy.policy, counts)
+    return render(request, "rules.html", who, rows=rows, view=views.FleetView())
 
 
 @router.get("/devices/{device_id}")
@@ -59,6 +75,7 @@ def device_page(device_id: str, request: Request, session: DB, who: MaybeViewer)
         return error_page(request, who, 404, "There is no device with this id.")
     report = reads.latest_report(session, device)
     probes = views.probe_views(report)
+    history = reads.history(session, device.id, limit=HISTORY_LIMIT)
     return render(
         request,
         "device.html",
@@ -69,7 +86,9 @@ def device_page(device_id: str, request: Request, session: DB, who: MaybeViewer)
         report=report,
         probes=probes,
         credentials=views.credentials_by_location(probes["credentials"].data),
-        events=reads.history(session, device.id, limit=HISTORY_LIMIT),
+        events=views.timeline(history),
+        history_truncated=len(history) >= HISTORY_LIMIT,
+        tokens=views.token_rows(reads.enrolment_tokens(session, device.id), utcnow()),
         history_limit=HISTORY_LIMIT,
         event_text=views.event_text,
     )
@@ -90,6 +109,12 @@ def policy_page(request: Request, state: State, who: MaybeViewer) -> Response:
         source=policy.source,
         organisation=policy.organisation_name,
     )
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for it on every page that names none (an API answer, say): never a 404."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 @router.get("/audit")

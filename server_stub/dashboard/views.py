@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from agent.policy import Policy, load_catalogue
 from server_stub.storage import reads
-from server_stub.storage.tables import RuleState
+from server_stub.storage.clock import as_utc, iso
+from server_stub.storage.tables import EnrolmentToken, Event, RuleState
 
 PAGE_SIZE = 50
 MAX_PAGE_NUMBER = 100_000
@@ -18,6 +19,8 @@ MAX_SEARCH = 100
 STATUS_ORDER = {"fail": 0, "unknown": 1, "pass": 2, "not_applicable": 3}
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 PROBES = ("patch_level", "network", "accounts", "device_security", "credentials")
+# The catalogue's rules by id: titles and severities beside the ids the fleet table shows.
+RULES = {rule.id: rule for rule in load_catalogue()}
 
 
 def page_number(text: str | None) -> int:
@@ -36,23 +39,36 @@ class FleetView:
     sort: str = "name"
     desc: bool = False
     page: int = 1
+    rule: str = ""
+    severity: str = ""
+    department: str = ""
 
     @classmethod
     def parse(cls, state: str | None, q: str | None, sort: str | None, desc: str | None,
-              page: str | None) -> FleetView:  # fmt: skip
+              page: str | None, rule: str | None = None, severity: str | None = None,
+              department: str | None = None) -> FleetView:  # fmt: skip
         return cls(
             state=state if state in reads.STATES else "",
             q=(q or "").strip()[:MAX_SEARCH],
             sort=sort if sort in reads.SORTS else "name",
             desc=desc in ("1", "true", "yes"),
             page=page_number(page),
+            rule=rule if rule in RULES else "",
+            severity=severity if severity in SEVERITY_ORDER else "",
+            department=(department or "").strip()[:MAX_SEARCH].replace("\x00", ""),
         )
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.state or self.q or self.rule or self.severity or self.department)
 
     def query(self) -> reads.DeviceQuery:
         offset = (self.page - 1) * PAGE_SIZE
         return reads.DeviceQuery(
-            self.state or None, self.q or None, self.sort, self.desc, PAGE_SIZE, offset
-        )
+            self.state or None, self.q or None, self.sort, self.desc, PAGE_SIZE, offset,
+            rule=self.rule or None, severity=self.severity or None,
+            department=self.department or None,
+        )  # fmt: skip
 
     def url(self, **changes: Any) -> str:
         view = replace(self, **changes)
@@ -61,6 +77,12 @@ class FleetView:
             params["state"] = view.state
         if view.q:
             params["q"] = view.q
+        if view.rule:
+            params["rule"] = view.rule
+        if view.severity:
+            params["severity"] = view.severity
+        if view.department:
+            params["department"] = view.department
         if view.sort != "name":
             params["sort"] = view.sort
         if view.desc:
@@ -89,8 +111,51 @@ def device_rows(devices: list[Any], today: date) -> list[dict[str, Any]]:
         row = reads.device_summary(device)
         row["expired"] = device.approval_expires < today
         row["reports_refused"] = device.reports_refused
+        row["failing"] = [failing_rule(rule_id) for rule_id in row["failing_rules"]]
         rows.append(row)
     return rows
+
+
+def token_rows(tokens: list[EnrolmentToken], now: datetime) -> list[dict[str, Any]]:
+    """Each enrolment token's expiry and state in words (the token itself is never kept)."""
+    rows = []
+    for token in tokens:
+        if token.used_at is not None:
+            state = f"used {iso(token.used_at)}"
+        elif as_utc(token.expires_at) < now:
+            state = "expired unused"
+        else:
+            state = "valid, not used yet"
+        rows.append({"expires_at": token.expires_at, "state": state})
+    return rows
+
+
+def failing_rule(rule_id: str) -> dict[str, str]:
+    """A failing rule's id with its title and severity (a rule gone from the catalogue keeps
+    its id)."""
+    rule = RULES.get(rule_id)
+    return {
+        "id": rule_id,
+        "title": rule.title if rule else rule_id,
+        "severity": rule.severity if rule else "",
+    }
+
+
+def rules_view(policy: Policy, counts: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
+    """Each rule in force with how many devices fail it and cannot be checked for it, most
+    failing first, severest first among equals."""
+    rows = [
+        {
+            "id": rule.id,
+            "title": rule.title,
+            "severity": rule.severity,
+            "fail": counts.get(rule.id, {}).get("fail", 0),
+            "unknown": counts.get(rule.id, {}).get("unknown", 0),
+        }
+        for rule in policy_rules(policy)
+        if rule.enabled
+    ]
+    return sorted(rows, key=lambda r: (-r["fail"], SEVERITY_ORDER.get(r["severity"], 9), r["id"]))
 
 
 def ordered_rules(states: list[RuleState]) -> list[RuleState]:
@@ -185,3 +250,39 @@ def policy_rules(policy: Policy) -> list[PolicyRule]:
 
 def event_text(kind: str, rule_id: str | None) -> str:
     return "Device state" if kind == "state" else f"Rule {rule_id or '?'}"
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One row of a device's timeline: a change, or the rules a report checked for the first
+    time folded into one (a first report would otherwise add twenty "- -> pass" rows)."""
+
+    event: Event
+    first_results: tuple[Event, ...] = ()
+
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for e in self.first_results:
+            counts[e.new] = counts.get(e.new, 0) + 1
+        parts = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in sorted(counts.items()))
+        return f"{len(self.first_results)} rules checked for the first time: {parts}"
+
+
+def timeline(events: list[Event]) -> list[TimelineRow]:
+    """Newest first, as given; the first results of each report's rules folded into one row."""
+    rows: list[TimelineRow] = []
+    folded: dict[str | None, list[Event]] = {}
+    for event in events:
+        if event.kind == "rule" and event.old is None:
+            group = folded.setdefault(event.report_id, [])
+            if not group:
+                rows.append(TimelineRow(event))  # replaced below by the whole group
+            group.append(event)
+        else:
+            rows.append(TimelineRow(event))
+    return [
+        TimelineRow(r.event, tuple(folded[r.event.report_id]))
+        if r.event.kind == "rule" and r.event.old is None
+        else r
+        for r in rows
+    ]

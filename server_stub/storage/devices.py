@@ -15,6 +15,10 @@ from server_stub.storage.audit import record
 from server_stub.storage.clock import as_utc, utcnow
 from server_stub.storage.tables import Device, EnrolmentToken, Event
 
+# A registered device whose agent has not enrolled yet: not "unknown" (which says a check
+# could not be made), just not started.
+AWAITING_ENROLMENT = "awaiting_enrolment"
+
 
 class RegisterError(ValueError):
     """A register operation that cannot be done (duplicate name, unknown device...)."""
@@ -60,7 +64,7 @@ def register_device(
         justification=justification,
         approval_expires=expires,
         registered_at=now,
-        state="unknown",
+        state=AWAITING_ENROLMENT,
         failing_rules=[],
         reports_received=0,
     )
@@ -149,6 +153,8 @@ def enrol(session: Session, token: str, hostname: str, hardware_id_hash: str | N
     secret = new_secret("osd_")
     device.secret_hash = token_hash(secret)  # a new enrolment replaces any earlier secret
     device.enrolled_at = now
+    if device.state == AWAITING_ENROLMENT:
+        device.state = "unknown"  # enrolled: its first report will say
     device.hostname = hostname
     device.hardware_id_hash = hardware_id_hash
     record(session, f"device:{device.name}", "device.enrol", device.name, f"host={hostname}")

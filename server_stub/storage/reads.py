@@ -9,11 +9,22 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from server_stub.storage.clock import iso
-from server_stub.storage.tables import AuditEntry, Device, Event, Report, RuleState
+from server_stub.storage.tables import (
+    AuditEntry,
+    Device,
+    EnrolmentToken,
+    Event,
+    Report,
+    RuleState,
+)
 
-STATES = ("compliant", "non_compliant", "unknown", "stale", "unapproved", "revoked")
+STATES = (
+    "compliant", "non_compliant", "unknown", "stale", "unapproved", "revoked",
+    "awaiting_enrolment",
+)  # fmt: skip
 SORTS = {
-    "name": Device.name,
+    # Case-insensitive, as people read names (an expression index keeps it cheap).
+    "name": func.lower(Device.name),
     "state": Device.state,
     "last_seen": Device.last_seen_at,
     "approval_expires": Device.approval_expires,
@@ -30,6 +41,10 @@ class DeviceQuery:
     descending: bool = False
     limit: int = 50
     offset: int = 0
+    # Devices failing this rule (by id), failing any rule of this severity, of this department.
+    rule: str | None = None
+    severity: str | None = None
+    department: str | None = None
 
 
 def device_summary(device: Device) -> dict[str, Any]:
@@ -49,6 +64,15 @@ def _filtered(query: DeviceQuery) -> Select[Device]:
     statement = select(Device)
     if query.state:
         statement = statement.where(Device.state == query.state)
+    if query.department:
+        statement = statement.where(Device.department == query.department)
+    if query.rule or query.severity:
+        failing = select(RuleState.device_id).where(RuleState.status == "fail")
+        if query.rule:
+            failing = failing.where(RuleState.rule_id == query.rule)
+        if query.severity:
+            failing = failing.where(RuleState.severity == query.severity)
+        statement = statement.where(Device.id.in_(failing))
     search = (query.search or "").replace("\x00", "")
     if search:
         # The search is text, not a pattern: % and _ match themselves.
@@ -77,6 +101,27 @@ def counts_by_state(session: Session) -> dict[str, int]:
     rows = session.execute(select(Device.state, func.count()).group_by(Device.state)).all()
     counts = dict.fromkeys(STATES, 0)
     counts.update({str(state): int(count) for state, count in rows})
+    return counts
+
+
+def enrolment_tokens(session: Session, device_id: str) -> list[EnrolmentToken]:
+    """A device's enrolment tokens (only their expiry and use: the token itself is kept as a
+    hash), latest expiry first."""
+    statement = select(EnrolmentToken).where(EnrolmentToken.device_id == device_id)
+    return list(session.scalars(statement.order_by(EnrolmentToken.expires_at.desc()).limit(20)))
+
+
+def rule_counts(session: Session) -> dict[str, dict[str, int]]:
+    """rule id -> {"fail": n, "unknown": n}: devices whose latest result is that status (an
+    index on status and rule id keeps it to the rows counted)."""
+    statement = (
+        select(RuleState.rule_id, RuleState.status, func.count())
+        .where(RuleState.status.in_(("fail", "unknown")))
+        .group_by(RuleState.rule_id, RuleState.status)
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for rule_id, status, count in session.execute(statement):
+        counts.setdefault(str(rule_id), {"fail": 0, "unknown": 0})[str(status)] = int(count)
     return counts
 
 

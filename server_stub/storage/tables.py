@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -55,6 +56,10 @@ class Device(Base):
     # A digest of the rule_states rows as ingest last wrote them; None when anything else
     # changed them (the sweeper), so the next report compares the rows themselves.
     rules_digest: Mapped[str | None] = mapped_column(String(32))
+
+
+# The fleet table sorts names case-insensitively.
+Index("ix_devices_name_lower", func.lower(Device.name))
 
 
 class EnrolmentToken(Base):
@@ -100,6 +105,9 @@ class RuleState(Base):
     evidence: Mapped[list[str]] = mapped_column(JSON)
     remediation: Mapped[str] = mapped_column(Text)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    # The rules view and the fleet's rule filter look up failing (and unknown) rows by rule.
+    __table_args__ = (Index("ix_rule_states_status_rule", "status", "rule_id"),)
 
 
 class Event(Base):

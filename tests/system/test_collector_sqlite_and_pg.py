@@ -49,10 +49,11 @@ def summary_of(collector: Collector, device_id: str) -> dict[str, Any]:
 def test_register_enrol_send_with_the_real_agent(collector: Collector, tmp_path: Path) -> None:
     registration = collector.register_cli(owner="Grace Hopper", department="Navy")
     before = summary_of(collector, registration.device_id)
-    assert before["state"] == "unknown"
+    assert before["state"] == "awaiting_enrolment"
     assert before["last_seen_at"] is None
 
     device = collector.enrol(tmp_path / "agent", registration)
+    assert summary_of(collector, registration.device_id)["state"] == "unknown"  # no report yet
     secret_file = tmp_path / "agent" / "device_secret"
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
     assert device.secret.startswith("osd_")

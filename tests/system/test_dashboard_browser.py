@@ -144,3 +144,34 @@ def test_login_find_device_and_hostile_hostname_is_text(collector: str, tmp_path
         assert ("NET-001" in body and "Fix" in body) or "remed" in body.lower()
         browser.close()
     assert dialogs == []
+
+
+def test_every_page_fits_a_phone_and_asks_for_no_missing_file(
+    collector: str, tmp_path: Path
+) -> None:
+    """At 390 px wide (a phone) no page scrolls sideways (a wide table scrolls in its own box),
+    and no request a page makes, the icon included, answers 404."""
+    name = _hostile_device(collector, tmp_path / "collector")
+    missing: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+        page.goto(f"{collector}/login")
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", PASSWORD)
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        with page.expect_navigation():
+            page.click(f"text={name}")
+        device = page.url
+        for url in (f"{collector}/", device, f"{collector}/policy", f"{collector}/audit",
+                    f"{collector}/devices/new", f"{collector}/tokens"):  # fmt: skip
+            page.goto(url)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{url} is {width} px wide at 390 px"
+        icon = page.evaluate("document.querySelector('link[rel=icon]').href")
+        assert requests.get(icon, timeout=10).headers["content-type"].startswith("image/svg")
+        assert requests.get(f"{collector}/favicon.ico", timeout=10).status_code == 200
+        browser.close()
+    assert missing == [], missing

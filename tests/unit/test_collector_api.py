@@ -228,7 +228,7 @@ def test_metrics_are_prometheus_text(api: Api, report: dict[str, Any]) -> None:
     assert samples["outpost_ingest_batches_total"] == 3
     assert samples["outpost_ingest_batched_reports_total"] == 3
     states = {k for k in samples if k.startswith("outpost_devices{")}
-    assert len(states) == 6
+    assert len(states) == 7
     assert sum(samples[k] for k in states) == 1  # the one enrolled device
 
 
@@ -261,7 +261,7 @@ def test_csv_export_defuses_formulas(api: Api) -> None:
     assert risky["name"] == "'=HYPERLINK(1)"
     assert risky["department"] == "'+SUM(A1)"
     assert risky["approved_by"] == "'@boss"
-    assert risky["state"] == "unknown" and risky["approval_expires"] == "2099-12-31"
+    assert risky["state"] == "awaiting_enrolment" and risky["approval_expires"] == "2099-12-31"
     plain = rows["plain owner"]
     assert plain["name"] == "'-laptop"
     assert plain["department"] == "a=b"  # only a leading character makes a formula
@@ -323,7 +323,7 @@ def test_devices_sort_descending(fleet: Api) -> None:
         ({"q": "OWNER 1"}, ["dev-1", "dev-3", "dev-5"]),
         ({"q": "dev-3"}, ["dev-3"]),
         ({"q": "nothing like it"}, []),
-        ({"state": "unknown", "q": "law"}, ["dev-1", "dev-3", "dev-5"]),
+        ({"state": "awaiting_enrolment", "q": "law"}, ["dev-1", "dev-3", "dev-5"]),
         ({"state": "revoked"}, []),
     ],
 )
@@ -337,7 +337,7 @@ def test_devices_filter_by_state(fleet: Api) -> None:
     everyone = fleet.client.get("/api/v1/devices", headers=fleet.admin).json()
     states = {d["name"]: d["state"] for d in everyone}
     enrolled_state = states.pop("fuzzed-laptop")
-    assert set(states.values()) == {"unknown"}
+    assert set(states.values()) == {"awaiting_enrolment"}  # registered, never enrolled
     response = fleet.client.get(
         "/api/v1/devices", params={"state": enrolled_state}, headers=fleet.admin
     )

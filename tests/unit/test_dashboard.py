@@ -24,9 +24,9 @@ from server_stub.ingest.outcomes import Accepted, Refused
 from server_stub.ingest.reading import IncomingReport, ReportReader, Submission
 from server_stub.security import token_hash
 from server_stub.state import CollectorState
-from server_stub.storage.admins import create_admin
+from server_stub.storage.admins import create_admin, create_api_token
 from server_stub.storage.clock import utcnow
-from server_stub.storage.devices import register_device
+from server_stub.storage.devices import register_device, revoke_device
 from server_stub.storage.tables import AuditEntry, Device
 
 PASSWORD = "correct horse battery staple"
@@ -464,7 +464,7 @@ def test_revoke_needs_csrf_and_confirmation(env: Env) -> None:
     token = csrf(env.client, f"/devices/{device_id}")
     unconfirmed = env.client.post(url, data={"csrf_token": token})
     assert unconfirmed.status_code == 400 and "Tick the box" in unconfirmed.text
-    assert device_state(env, device_id) == "unknown"
+    assert device_state(env, device_id) == "awaiting_enrolment"
     assert count(env, AuditEntry, AuditEntry.action == "device.revoke") == 0
     response = env.client.post(url, data={"csrf_token": token, "confirm": "yes"})
     assert response.status_code == 303
@@ -525,6 +525,32 @@ def test_fleet_is_paginated_50_a_page_with_the_total(fleet: Env) -> None:
     third = fleet.client.get("/", params={"page": "3"}).text
     assert names(third) == [f"device-{n:03d}" for n in range(100, 120)]
     assert fleet.client.get("/", params={"page": "junk"}).status_code == 200
+
+
+def test_names_sort_as_people_read_them_whatever_their_case(env: Env) -> None:
+    for name in ("beta", "Alpha", "charlie", "Delta"):
+        register(env, name)
+    log_in(env.client)
+    assert names(env.client.get("/").text) == ["Alpha", "beta", "charlie", "Delta"]
+    descending = env.client.get("/", params={"sort": "name", "desc": "1"}).text
+    assert names(descending) == ["Delta", "charlie", "beta", "Alpha"]
+
+
+def test_a_device_not_enrolled_yet_is_awaiting_enrolment_not_unknown(env: Env) -> None:
+    device_id = register(env, "kiosk-1")
+    assert device_state(env, device_id) == "awaiting_enrolment"
+    log_in(env.client)
+    assert "awaiting enrolment" in env.client.get("/").text
+    assert "awaiting enrolment" in env.client.get(f"/devices/{device_id}").text
+    with env.state.sessions.begin() as session:
+        registration = register_device(
+            session, name="kiosk-2", owner="o", department="d", approved_by="h",
+            justification="j", expires=date.today() + timedelta(days=30), token_ttl_days=7,
+            actor="test",
+        )  # fmt: skip
+    body = {"token": registration.enrolment_token, "hostname": "k2", "hardware_id_hash": "a" * 64}
+    assert env.client.post("/api/v1/enroll", json=body).status_code == 200
+    assert device_state(env, registration.device_id) == "unknown"  # enrolled; no report yet
 
 
 def test_fleet_sorts_by_each_column(fleet: Env) -> None:
@@ -605,3 +631,92 @@ def test_stylesheet_is_local_and_pages_load_nothing_external(env: Env) -> None:
     for path in ["/", "/policy", "/audit", "/devices/new", "/login"]:
         text = env.client.get(path).text
         assert not re.search(r'(src|href)="(https?:)?//', text), path
+
+
+# The rules view and the fleet's filters by rule, severity and department
+
+
+def test_the_rules_view_counts_failing_devices_and_links_to_the_filtered_fleet(env: Env) -> None:
+    failing = register(env, "kiosk-fail", department="Press office")
+    clean = register(env, "kiosk-clean", department="Research")
+    add_report(env, failing, hostile_report())  # an internal address: NET-001 fails
+    clean_report = hostile_report()
+    network = clean_report["probes"]["network"]["data"]
+    for interface in network["interfaces"]:
+        interface["addresses"] = [{"address": "100.64.3.7", "prefix": 30, "family": "inet"}]
+    add_report(env, clean, clean_report)
+    log_in(env.client)
+    rules = env.client.get("/rules").text
+    row = re.search(r'<a href="/policy#NET-001">NET-001</a>.*?</tr>', rules, re.S)
+    assert row, rules
+    assert '<a href="/?rule=NET-001">1</a>' in row.group(0)
+    assert rules.index("NET-001") < rules.index("SEC-003")  # most failing first
+    filtered = env.client.get("/", params={"rule": "NET-001"}).text
+    assert names(filtered) == ["kiosk-fail"] and "1 device matches the filter" in filtered
+    assert "kiosk-fail" in names(env.client.get("/", params={"severity": "critical"}).text)
+    assert names(env.client.get("/", params={"severity": "low"}).text) == []  # no rule is low
+    research = env.client.get("/", params={"department": "Research"}).text
+    assert names(research) == ["kiosk-clean"]
+    # The fleet table names each failing rule with its title and severity.
+    fleet = env.client.get("/").text
+    assert "No interface address in an internal range · critical" in fleet
+    # A rule the catalogue does not know is no filter at all (the whole fleet).
+    assert len(names(env.client.get("/", params={"rule": "NOPE-1"}).text)) == 2
+
+
+def test_the_api_filters_devices_by_failing_rule_severity_and_department(env: Env) -> None:
+    failing = register(env, "kiosk-fail", department="Press office")
+    register(env, "kiosk-other", department="Research")
+    add_report(env, failing, hostile_report())
+    with env.state.sessions.begin() as session:
+        token = create_api_token(session, "tests", "tests")
+    admin = {"Authorization": f"Bearer {token}"}
+
+    def listed(**params: str) -> list[str]:
+        answer = env.client.get("/api/v1/devices", params=params, headers=admin)
+        assert answer.status_code == 200, answer.text
+        return [d["name"] for d in answer.json()]
+
+    assert listed(rule="NET-001") == ["kiosk-fail"]
+    assert listed(severity="critical") == ["kiosk-fail"]
+    assert listed(department="Research") == ["kiosk-other"]
+    bad = env.client.get("/api/v1/devices", params={"rule": "'; drop"}, headers=admin)
+    assert bad.status_code == 422
+
+
+def test_a_new_enrolment_token_is_issued_from_the_device_page_once_and_audited(env: Env) -> None:
+    device_id = register(env, "kiosk-1")
+    log_in(env.client)
+    page = env.client.get(f"/devices/{device_id}").text
+    assert "valid, not used yet" in page and "Issue a new enrolment token" in page
+    url = f"/devices/{device_id}/token"
+    assert env.client.post(url, data={"token_ttl_days": "3"}).status_code == 403  # no CSRF
+    token = csrf(env.client, f"/devices/{device_id}")
+    bad = env.client.post(url, data={"csrf_token": token, "token_ttl_days": "500"})
+    assert bad.status_code == 400 and "1 to 90" in bad.text
+    issued = env.client.post(url, data={"csrf_token": token, "token_ttl_days": "3"})
+    assert issued.status_code == 200 and "A new enrolment token for kiosk-1" in issued.text
+    secret = re.search(r'<pre class="secret">(ose_[^<]+)</pre>', issued.text)
+    assert secret, issued.text
+    body = {"token": secret[1], "hostname": "k1", "hardware_id_hash": "a" * 64}
+    assert env.client.post("/api/v1/enroll", json=body).status_code == 200
+    assert count(env, AuditEntry, AuditEntry.action == "device.token") == 1
+    again = env.client.get(f"/devices/{device_id}").text
+    assert secret[1] not in again and "used " in again  # never shown again
+    with env.state.sessions.begin() as session:
+        revoke_device(session, "kiosk-1", "test")
+    refused = env.client.post(url, data={"csrf_token": token, "token_ttl_days": "3"})
+    assert refused.status_code == 409
+
+
+def test_a_first_reports_results_are_one_row_of_the_timeline(env: Env) -> None:
+    device_id = register(env, "kiosk-1")
+    add_report(env, device_id, hostile_report())
+    log_in(env.client)
+    page = env.client.get(f"/devices/{device_id}").text
+    timeline = page[page.index("Compliance timeline") : page.index("Enrolment tokens")]
+    assert timeline.count("<details><summary>") == 1
+    assert re.search(r"\d+ rules checked for the first time: \d+ fail", timeline), timeline[:2000]
+    assert "Device state" in timeline  # the state change stays a row of its own
+    rows = timeline.count("<tr><td>")
+    assert rows == 2, rows  # the folded first results and the state change

@@ -71,7 +71,9 @@ def add_device(state: CollectorState, revoked: bool = False) -> Dev:
         registration = register_device(
             session, name=name, justification="x", expires=expires, token_ttl_days=7, **people
         )
-        session.get_one(Device, registration.device_id).secret_hash = token_hash(secret)
+        device = session.get_one(Device, registration.device_id)
+        device.secret_hash = token_hash(secret)
+        device.state = "unknown"  # as enrolment leaves it
         if revoked:
             revoke_device(session, name, "tests")
     return Dev(registration.device_id, secret)
