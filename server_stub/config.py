@@ -12,6 +12,7 @@ from server_stub.rate_limits import check_limit
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 MIB = 1024 * 1024
+MIN_METRICS_TOKEN = 16
 
 
 class SettingsError(ValueError):
@@ -73,6 +74,9 @@ class Settings:
             return parse(self.alert_webhooks, self.alert_emails, self.smtp_url, self.alert_from)
         except DestinationError as exc:
             raise SettingsError(str(exc)) from None
+    # When set (OUTPOST_METRICS_TOKEN), /metrics answers only `Authorization: Bearer <token>`:
+    # it shows the fleet's compliance counts.
+    metrics_token: str | None = None
 
     @property
     def tls(self) -> bool:
@@ -101,6 +105,10 @@ class Settings:
                 check_limit(limit)
             except ValueError as exc:
                 raise SettingsError(f"{name}: {limit!r} is no rate limit ({exc})") from exc
+        if self.metrics_token is not None and len(self.metrics_token) < MIN_METRICS_TOKEN:
+            raise SettingsError(
+                f"OUTPOST_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN} characters"
+            )
         if bool(self.tls_cert) != bool(self.tls_key):
             raise SettingsError("--tls-cert and --tls-key go together")
         loopback = self.host in ("127.0.0.1", "::1", "localhost")
@@ -184,6 +192,7 @@ def settings_from(
         report_retention_days=retention,
         report_rate_limit=env.get("OUTPOST_REPORT_RATE_LIMIT") or Settings.report_rate_limit,
         failure_rate_limit=env.get("OUTPOST_FAILURE_RATE_LIMIT") or Settings.failure_rate_limit,
+        metrics_token=env.get("OUTPOST_METRICS_TOKEN") or None,
     )
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from server_stub.api.deps import DB, State
@@ -33,9 +34,29 @@ def healthz(state: State) -> JSONResponse:
     return JSONResponse(body, status_code=503, headers=dict(RETRY_LATER))
 
 
-@router.get("/metrics", response_class=Response)
-def metrics(session: DB, state: State) -> Response:
+def _metrics_allowed(request: Request, token: str | None) -> bool:
+    """Open when no metrics token is set; else only with `Authorization: Bearer <token>`."""
+    if token is None:
+        return True
+    given = request.headers.get("authorization", "")
+    scheme, _, value = given.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(value.strip(), token)
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={401: {"description": "A metrics token is set and was not given."}},
+)
+def metrics(request: Request, session: DB, state: State) -> Response:
     """Prometheus text format; counters are this process's since it started."""
+    if not _metrics_allowed(request, state.settings.metrics_token):
+        return Response(
+            "a metrics token is required (Authorization: Bearer ...)\n",
+            status_code=401,
+            media_type="text/plain",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
     lines = [
         "# HELP outpost_reports_total Reports received by this process, by outcome.",
         "# TYPE outpost_reports_total counter",

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.facts.context import CommandNotFound, Context, FactUnavailable, FileMissing
+from agent.facts.context import (
+    CommandNotFound,
+    Context,
+    DirEntry,
+    FactUnavailable,
+    FileMissing,
+)
 from agent.facts.probes.base import CommandFailed, run_checked
 from agent.facts.probes.credentials.per_os import PerOs, join
 from agent.facts.probes.credentials.scan import ScanState
 from agent.facts.probes.credentials.stores.developer_kerberos_parse import (
+    ccache_type,
+    included_file,
     parse_keytab_principals,
     parse_klist,
+    parse_krb5_conf,
     principal_match,
     says_no_cache,
     ticket_findings,
@@ -27,15 +36,34 @@ class KerberosFiles:
     cache_folders: tuple[str, ...]  # folders of other sessions' FILE:krb5cc* caches
     keytabs: tuple[str, ...]  # the machine's keytabs
     keytabs_in_homes: bool  # *.keytab files at the top of each home
+    # A folder of per-user runtime folders (/run/user/<uid>) that may hold krb5cc* caches.
+    session_folders: str | None = None
+    # krb5.conf: default_ccache_name says where sessions keep their caches.
+    config: str | None = None
 
 
-# MIT Kerberos on Linux keeps FILE caches in /tmp and keys in keytab files; macOS (API caches)
+# MIT Kerberos on Linux keeps FILE caches in /tmp by default, FILE or DIR caches in
+# /run/user/<uid> when krb5.conf says so, and keys in keytab files; KCM: (Fedora, sssd) and
+# KEYRING: caches live in a daemon or the kernel, out of any file's reach. macOS (API caches)
 # and Windows (LSA) keep tickets in the session, where klist alone sees them.
 FILES = PerOs(
-    linux=KerberosFiles(("/tmp",), ("/etc/krb5.keytab",), keytabs_in_homes=True),
+    linux=KerberosFiles(
+        ("/tmp",),
+        ("/etc/krb5.keytab",),
+        keytabs_in_homes=True,
+        session_folders="/run/user",
+        config="/etc/krb5.conf",
+    ),
     darwin=KerberosFiles((), (), keytabs_in_homes=False),
     windows=KerberosFiles((), (), keytabs_in_homes=False),
 )
+# Cache types whose other sessions' tickets no file read reaches, and why.
+OUT_OF_REACH = {
+    "KCM": "the sessions keep tickets in the KCM daemon (default_ccache_name = KCM:), which "
+    "shows each user only their own caches; klist read this session's",
+    "KEYRING": "the sessions keep tickets in each user's kernel keyring (default_ccache_name = "
+    "KEYRING:), which only that user's processes can list; klist read this session's",
+}
 
 
 def _klist(ctx: Context, scan: ScanState, argv: list[str], where: str) -> str | None:
@@ -67,16 +95,67 @@ def _keytab(ctx: Context, scan: ScanState, path: str) -> None:
             scan.add("kerberos_keytab", STORE, path, principal, matched)
 
 
-def _file_caches(ctx: Context, scan: ScanState, folder: str) -> None:
-    """The tickets of every FILE:krb5cc* cache in `folder`."""
+def _listing(ctx: Context, folder: str) -> list[DirEntry]:
     try:
-        entries = ctx.scandir(folder)
+        return ctx.scandir(folder)
     except FactUnavailable:
-        return  # other sessions' caches are out of reach; klist has read this session's
-    for entry in entries:
-        if entry.kind == "file" and entry.name.startswith("krb5cc") and not scan.out_of_time():
-            cache = f"FILE:{join(ctx, folder, entry.name)}"
-            _tickets(ctx, scan, ["klist", "-c", cache], cache)
+        return []  # other sessions' caches are out of reach; klist has read this session's
+
+
+def _file_caches(ctx: Context, scan: ScanState, folder: str) -> None:
+    """The tickets of every krb5cc* cache in `folder`: FILE caches, and the tkt* members of
+    DIR collections (a krb5cc* folder)."""
+    for entry in _listing(ctx, folder):
+        if not entry.name.startswith("krb5cc") or scan.out_of_time():
+            continue
+        path = join(ctx, folder, entry.name)
+        members = [path] if entry.kind == "file" else []
+        if entry.kind == "dir":
+            members = [
+                join(ctx, path, e.name)
+                for e in _listing(ctx, path)
+                if e.kind == "file" and e.name.startswith("tkt")
+            ]
+        for member in members:
+            _tickets(ctx, scan, ["klist", "-c", f"FILE:{member}"], f"FILE:{member}")
+
+
+def _session_folders(ctx: Context, root: str) -> list[str]:
+    """Each user's runtime folder under `root` (/run/user/<uid>)."""
+    return [join(ctx, root, e.name) for e in _listing(ctx, root) if e.kind == "dir"]
+
+
+def _config_values(ctx: Context, scan: ScanState, path: str, depth: int = 0) -> list[str]:
+    """The default_ccache_name values of krb5.conf and what it includes, in libkrb5's order."""
+    try:
+        text = ctx.read_text(path)
+    except FileMissing:
+        return []
+    except FactUnavailable as exc:
+        scan.not_read(STORE, path, why(exc))
+        return []
+    values: list[str] = []
+    for kind, value in parse_krb5_conf(text):
+        if kind == "default_ccache_name":
+            values.append(value)
+        elif depth < 3 and kind == "include":
+            values += _config_values(ctx, scan, value, depth + 1)
+        elif depth < 3 and kind == "includedir":
+            try:
+                names = ctx.listdir(value)
+            except FactUnavailable:
+                continue  # a missing include folder is what libkrb5 skips too
+            for name in filter(included_file, names):
+                values += _config_values(ctx, scan, join(ctx, value, name), depth + 1)
+    return values
+
+
+def _out_of_reach(ctx: Context, scan: ScanState, config: str) -> None:
+    """Say so when krb5.conf keeps the sessions' caches where no file read reaches them."""
+    values = _config_values(ctx, scan, config)
+    kind = ccache_type(values[0]) if values else "FILE"
+    if kind in OUT_OF_REACH:
+        scan.not_read(STORE, f"{kind}: ticket caches", OUT_OF_REACH[kind])
 
 
 def _home_keytabs(ctx: Context, scan: ScanState) -> list[str]:
@@ -103,8 +182,13 @@ def find_kerberos(ctx: Context, scan: ScanState) -> None:
     keytab too."""
     files = FILES.pick(ctx)
     _tickets(ctx, scan, ["klist"], "klist")
-    for folder in files.cache_folders:
+    folders = list(files.cache_folders)
+    if files.session_folders:
+        folders += _session_folders(ctx, files.session_folders)
+    for folder in folders:
         _file_caches(ctx, scan, folder)
+    if files.config:
+        _out_of_reach(ctx, scan, files.config)
     keytabs = [path for path in files.keytabs if ctx.exists(path)]
     if files.keytabs_in_homes:
         keytabs += _home_keytabs(ctx, scan)

@@ -127,3 +127,44 @@ def ticket_findings(cache: TicketCache, org: Organisation) -> list[tuple[str, st
         if matched and not own_tgt:
             found.append((service, matched))
     return found
+
+
+def parse_krb5_conf(text: str) -> list[tuple[str, str]]:
+    """In file order: ("include", file), ("includedir", folder) and ("default_ccache_name",
+    value) of [libdefaults]. libkrb5 reads includes where they stand and keeps the first value.
+
+    Sample (Fedora: /etc/krb5.conf, then /etc/krb5.conf.d/kcm_default_ccache):
+        includedir /etc/krb5.conf.d/
+        [libdefaults]
+            dns_lookup_realm = false
+        #    default_ccache_name = KEYRING:persistent:%{uid}
+        [libdefaults]
+            default_ccache_name = KCM:
+    """
+    found: list[tuple[str, str]] = []
+    section = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        directive = re.match(r"^(includedir|include)\s+(\S.*)$", line)
+        setting = re.match(r"^default_ccache_name\s*=\s*(\S.*)$", line)
+        if directive:
+            found.append((directive.group(1), directive.group(2).strip()))
+        elif line.startswith("["):
+            section = line.strip("[] ").lower()
+        elif section == "libdefaults" and setting:
+            found.append(("default_ccache_name", setting.group(1).strip()))
+    return found
+
+
+def included_file(name: str) -> bool:
+    """Whether libkrb5 reads this file of an includedir (letters, digits, '-', '_', or .conf)."""
+    return re.fullmatch(r"[\w-]+(\.conf)?", name) is not None
+
+
+def ccache_type(name: str) -> str:
+    """The cache type of a cache name (KCM:, KEYRING:persistent:%{uid}, DIR:..., a bare path is
+    FILE)."""
+    found = re.match(r"^([A-Za-z]+):", name)
+    return found.group(1).upper() if found else "FILE"
