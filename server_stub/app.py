@@ -27,6 +27,7 @@ from server_stub.ingest.policy import load_served_policy
 from server_stub.ingest.runner import ReportWriter
 from server_stub.ingest.schema import report_validator
 from server_stub.ingest.sweeper import Sweeper
+from server_stub.metrics import Metrics
 from server_stub.rate_limits import DoorLimits
 from server_stub.state import CollectorState
 from server_stub.storage.db import make_engine, session_factory, upgrade
@@ -60,13 +61,15 @@ def create_app(
     validator = report_validator()
     login_check.warm_up()
     writer = ReportWriter(engine, validator, served_policy.evaluator, settings.max_body_bytes)
+    metrics = Metrics()
     state = CollectorState(
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
         served_policy=served_policy,
         validator=validator,
-        ingest=GroupCommit(writer.store_batch),
+        ingest=GroupCommit(writer.store_batch, on_batch=metrics.count_batch),
+        metrics=metrics,
         door_limits=DoorLimits(settings.report_rate_limit, settings.failure_rate_limit),
     )
 

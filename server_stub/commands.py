@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 from typing import Any
 
 import uvicorn
@@ -16,6 +18,7 @@ from server_stub.config import Settings
 from server_stub.demo import DemoError
 from server_stub.demo import demo as run_demo
 from server_stub.http_protocol import NoDelayHttpToolsProtocol
+from server_stub.metrics import MULTIPROCESS_DIR
 from server_stub.storage.admins import (
     AdminError,
     TokenInfo,
@@ -88,9 +91,16 @@ def serve(settings: Settings, workers: int = 1, access_log: bool = False) -> int
     }
     if workers > 1:
         os.environ.update(_environment_for(settings))
-        uvicorn.run(
-            "server_stub.app:app_from_environment", factory=True, workers=workers, **options
-        )
+        # Each worker counts into files here; a scrape of any of them sums all (an empty
+        # folder per start: counters begin at zero with the collector, as in one process).
+        counts = tempfile.mkdtemp(prefix="outpost-metrics-")
+        os.environ[MULTIPROCESS_DIR] = counts
+        try:
+            uvicorn.run(
+                "server_stub.app:app_from_environment", factory=True, workers=workers, **options
+            )
+        finally:
+            shutil.rmtree(counts, ignore_errors=True)
     else:
         uvicorn.run(app, **options)
     return 0

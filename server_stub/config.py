@@ -59,6 +59,9 @@ class Settings:
     alert_retry_base_s: float = 2.0
     alert_max_attempts: int = 12
     alert_lease_s: float = 60.0  # a claimed delivery's hold (OUTPOST_ALERT_LEASE_S)
+    # When set (OUTPOST_METRICS_TOKEN), /metrics answers only `Authorization: Bearer <token>`:
+    # it shows the fleet's compliance counts.
+    metrics_token: str | None = None
 
     @property
     def dashboard_url(self) -> str:
@@ -74,9 +77,6 @@ class Settings:
             return parse(self.alert_webhooks, self.alert_emails, self.smtp_url, self.alert_from)
         except DestinationError as exc:
             raise SettingsError(str(exc)) from None
-    # When set (OUTPOST_METRICS_TOKEN), /metrics answers only `Authorization: Bearer <token>`:
-    # it shows the fleet's compliance counts.
-    metrics_token: str | None = None
 
     @property
     def tls(self) -> bool:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
@@ -15,6 +14,7 @@ from server_stub.ingest.outcomes import Outcome
 from server_stub.ingest.policy import ServedPolicy
 from server_stub.ingest.reading import IncomingReport
 from server_stub.ingest.schema import ReportValidator
+from server_stub.metrics import Metrics
 from server_stub.rate_limits import DoorLimits
 
 
@@ -29,4 +29,4 @@ class CollectorState:
     validator: ReportValidator
     ingest: GroupCommit[IncomingReport, Outcome]
     door_limits: DoorLimits
-    counters: Counter[str] = field(default_factory=Counter)
+    metrics: Metrics

@@ -52,7 +52,7 @@ def enroll(body: EnrolRequest, request: Request, session: DB, state: State) -> E
     try:
         result = enrol(session, body.token, body.hostname, body.hardware_id_hash)
     except EnrolError as exc:
-        state.counters["enrolments_rejected"] += 1
+        state.metrics.enrolments_rejected.inc()
         if exc.kind in FAILED_CREDENTIALS:
             state.door_limits.count_failure(address)
         raise enrol_error(exc) from exc
@@ -99,12 +99,12 @@ async def post_report(request: Request) -> Response:
     source_ip, secret = source_address(request, state), bearer(request)
     # Budgets first, before the body is read: a flood costs the collector as little as can be.
     if over := state.door_limits.check_address(source_ip) or state.door_limits.take_report(secret):
-        state.counters["reports_rejected"] += 1
+        state.metrics.count_report("rejected")
         raise too_many(over)
     try:
         raw = await read_limited(request, state.settings.max_body_bytes)
     except BodyError as exc:
-        state.counters["reports_rejected"] += 1
+        state.metrics.count_report("rejected")
         raise body_error(exc) from exc
     encoding = request.headers.get("content-encoding")
     incoming = IncomingReport(
@@ -112,11 +112,11 @@ async def post_report(request: Request) -> Response:
     )
     answer = await state.ingest.submit(incoming)
     if isinstance(answer, Refused):
-        state.counters["reports_rejected"] += 1
+        state.metrics.count_report("rejected")
         if answer.kind in FAILED_CREDENTIALS:
             state.door_limits.count_failure(source_ip)
         raise refused_error(answer)
-    state.counters["reports_duplicate" if answer.duplicate else "reports_accepted"] += 1
+    state.metrics.count_report("duplicate" if answer.duplicate else "accepted")
     accepted = {
         "accepted": True,
         "duplicate": answer.duplicate,

@@ -49,7 +49,8 @@ def _metrics_allowed(request: Request, token: str | None) -> bool:
     responses={401: {"description": "A metrics token is set and was not given."}},
 )
 def metrics(request: Request, session: DB, state: State) -> Response:
-    """Prometheus text format; counters are this process's since it started."""
+    """Prometheus text format: the collector's counters (every worker's, summed, under
+    --workers N) and the registered devices by state."""
     if not _metrics_allowed(request, state.settings.metrics_token):
         return Response(
             "a metrics token is required (Authorization: Bearer ...)\n",
@@ -57,23 +58,5 @@ def metrics(request: Request, session: DB, state: State) -> Response:
             media_type="text/plain",
             headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
         )
-    lines = [
-        "# HELP outpost_reports_total Reports received by this process, by outcome.",
-        "# TYPE outpost_reports_total counter",
-    ]
-    for outcome in ("accepted", "duplicate", "rejected"):
-        count = state.counters[f"reports_{outcome}"]
-        lines.append(f'outpost_reports_total{{outcome="{outcome}"}} {count}')
-    lines += [
-        "# HELP outpost_ingest_batches_total Transactions that stored reports (group commit).",
-        "# TYPE outpost_ingest_batches_total counter",
-        f"outpost_ingest_batches_total {state.ingest.batches}",
-        "# HELP outpost_ingest_batched_reports_total Reports those transactions carried.",
-        "# TYPE outpost_ingest_batched_reports_total counter",
-        f"outpost_ingest_batched_reports_total {state.ingest.items}",
-        "# HELP outpost_devices Registered devices by compliance state.",
-        "# TYPE outpost_devices gauge",
-    ]
-    for device_state, count in counts_by_state(session).items():
-        lines.append(f'outpost_devices{{state="{device_state}"}} {count}')
-    return Response("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+    body, content_type = state.metrics.exposition(counts_by_state(session))
+    return Response(body, media_type=content_type)

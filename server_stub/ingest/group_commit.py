@@ -29,9 +29,15 @@ class GroupCommit(Generic[Item, Result]):
     raised by `work` reaches every caller of that batch.
     """
 
-    def __init__(self, work: Callable[[list[Item]], list[Result]], max_batch: int = 100) -> None:
+    def __init__(
+        self,
+        work: Callable[[list[Item]], list[Result]],
+        max_batch: int = 100,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> None:
         self._work = work
         self._max_batch = max_batch
+        self._on_batch = on_batch  # told each batch's size once it is written (the metrics)
         self._executor: ThreadPoolExecutor | None = None
         self._waiting: deque[_Batch[Item, Result]] = deque()
         self._gathering: _Batch[Item, Result] | None = None
@@ -70,6 +76,8 @@ class GroupCommit(Generic[Item, Result]):
             await asyncio.wait([run])
             self.batches += 1
             self.items += len(batch.items)
+            if self._on_batch is not None:
+                self._on_batch(len(batch.items))
             error = run.exception()
             if error is not None:
                 batch.done.set_exception(error)
