@@ -26,7 +26,7 @@ def upgrade() -> None:
         .values(state="awaiting_enrolment")
     )
     op.create_index("ix_devices_name_lower", "devices", [sa.text("lower(name)")])
-    op.create_index("ix_rule_states_status_rule", "rule_states", ["status", "rule_id"])
+    op.create_index("ix_rule_states_status_rule", "rule_states", ["status", "rule_id", "device_id"])
 
 
 def downgrade() -> None:
