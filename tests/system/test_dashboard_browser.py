@@ -74,17 +74,20 @@ def collector(tmp_path: Path) -> Iterator[str]:
         shutil.rmtree(data, ignore_errors=True)
 
 
-def _hostile_device(url: str, data_dir: Path) -> str:
-    """Register, enrol and report a device whose host name is a script tag."""
+def _hostile_device(
+    url: str, data_dir: Path, owner: str = HOSTILE, host: str = HOSTILE, department: str = "Comms"
+) -> str:
+    """Register, enrol and report a device whose owner and host name are a script tag (unless
+    told otherwise)."""
     name = f"laptop-{uuid.uuid4().hex[:8]}"
     token = _cli(
-        "device", "register", name, "--owner", HOSTILE, "--department", "Comms",
+        "device", "register", name, "--owner", owner, "--department", department,
         "--approved-by", "Head", "--justification", "Browser test", "--expires", "2099-01-01",
         "--data-dir", str(data_dir),
     )  # fmt: skip
     enrolled = requests.post(
         f"{url}/api/v1/enroll",
-        json={"token": token, "hostname": HOSTILE, "hardware_id_hash": "ab" * 32},
+        json={"token": token, "hostname": host, "hardware_id_hash": "ab" * 32},
         timeout=10,
     ).json()
     facts = subprocess.run(
@@ -97,7 +100,7 @@ def _hostile_device(url: str, data_dir: Path) -> str:
     )
     report = json.loads(facts.stdout)
     report["device_id"] = enrolled["device_id"]
-    report["host"]["hostname"] = HOSTILE
+    report["host"]["hostname"] = host
     report["host"]["hardware_id_hash"] = "ab" * 32  # the machine it enrolled as
     answer = requests.post(
         f"{url}/api/v1/reports",
@@ -181,3 +184,50 @@ def test_every_page_fits_a_phone_and_asks_for_no_missing_file(
         browser.close()
     assert missing == [], missing
     assert errors == [], errors
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+UPDATE_SCREENSHOTS = "OUTPOST_UPDATE_SCREENSHOTS"
+
+
+def test_screenshots_of_the_dashboard_and_a_self_check(collector: str, tmp_path: Path) -> None:
+    """The README's pictures, taken from the real product: the fleet, a device, the rules view
+    and a self-check. Written to docs/screenshots/ with OUTPOST_UPDATE_SCREENSHOTS=1 (then
+    committed), else to a temporary folder; either way every picture must be made."""
+    folder = SCREENSHOTS if os.environ.get(UPDATE_SCREENSHOTS) == "1" else tmp_path / "shots"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = _hostile_device(
+        collector, tmp_path / "collector", "Ada Lovelace", "tiktok-laptop-01", "Press office"
+    )
+    check = subprocess.run(
+        [str(BIN / "agent"), "--state-dir", str(tmp_path / "agent"), "--self-check"],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert check.returncode in (0, 1, 3), check.stderr
+    (tmp_path / "self-check.html").write_text(
+        "<!doctype html><meta charset=utf-8><body style='margin:0;background:#1d2430'>"
+        "<pre style='color:#e8ecf1;font:13px/1.35 monospace;padding:16px;margin:0'>"
+        + check.stdout.replace("&", "&amp;").replace("<", "&lt;")
+        + "</pre>"
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{collector}/login")
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", PASSWORD)
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        page.screenshot(path=str(folder / "fleet.png"))
+        page.goto(f"{collector}/rules")
+        page.screenshot(path=str(folder / "rules.png"))
+        page.goto(f"{collector}/")
+        with page.expect_navigation():
+            page.click(f"text={name}")
+        page.screenshot(path=str(folder / "device.png"), full_page=False)
+        page.goto((tmp_path / "self-check.html").as_uri())
+        page.screenshot(path=str(folder / "self-check.png"), full_page=True)
+        browser.close()
+    for picture in ("fleet.png", "rules.png", "device.png", "self-check.png"):
+        assert (folder / picture).stat().st_size > 10_000, picture
