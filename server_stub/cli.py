@@ -101,6 +101,15 @@ def build_parser() -> argparse.ArgumentParser:
     _database_options(create)
     create.add_argument("username")
     create.add_argument("--password-stdin", action="store_true", required=True)
+    create.add_argument(
+        "--role", choices=("admin", "viewer"), default="admin", help="viewer: reads only"
+    )
+    role = admin.add_parser("role", help="make a user an admin or a viewer")
+    _database_options(role)
+    role.add_argument("username")
+    role.add_argument("role", choices=("admin", "viewer"))
+    users = admin.add_parser("list", help="every dashboard user and their role")
+    _database_options(users)
 
     api_token = sub.add_parser("token", help="admin API tokens").add_subparsers(
         dest="token_command", metavar="ACTION", required=True

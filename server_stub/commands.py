@@ -25,7 +25,9 @@ from server_stub.storage.admins import (
     create_admin,
     create_api_token,
     list_api_tokens,
+    list_users,
     revoke_api_token,
+    set_role,
 )
 from server_stub.storage.clock import iso, utcnow
 from server_stub.storage.db import make_engine, session_factory, upgrade
@@ -136,10 +138,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"revoked {args.name}")
             elif args.command == "device" and args.device_command == "token":
                 print(new_enrolment_token(session, args.name, args.token_ttl, CLI_ACTOR))
-            elif args.command == "admin":
+            elif args.command == "admin" and args.admin_command == "create":
                 password = sys.stdin.readline().rstrip("\n")
-                create_admin(session, args.username, password, CLI_ACTOR)
-                print(f"created admin {args.username}")
+                create_admin(session, args.username, password, CLI_ACTOR, args.role)
+                print(f"created {args.role} {args.username}")
+            elif args.command == "admin" and args.admin_command == "role":
+                set_role(session, args.username, args.role, CLI_ACTOR)
+                print(
+                    f"{args.username} is now {'an admin' if args.role == 'admin' else 'a viewer'}"
+                )
+            elif args.command == "admin" and args.admin_command == "list":
+                for user in list_users(session):
+                    print(f"{user.username}\t{user.role}\t{iso(user.created_at)}")
             elif args.command == "token":
                 _token_command(session, args)
     except (RegisterError, AdminError) as exc:

@@ -75,7 +75,7 @@ def admin_identity(request: Request, session: Session) -> AdminIdentity | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         found = session_user(session, cookie)
-        if found:
+        if found:  # a viewer too: the admin API only reads
             return AdminIdentity(found[0], found[1])
     return None
 

@@ -58,6 +58,8 @@ def register_form(
 def register_page(request: Request, who: MaybeViewer) -> Response:
     if who is None:
         return to_login(request)
+    if not who.is_admin:
+        return error_page(request, who, 403, "Only an admin can register a device.")
     values = {"token_ttl_days": str(forms.DEFAULT_TTL_DAYS)}
     return register_form(request, who, 200, values, {})
 

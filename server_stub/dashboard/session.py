@@ -107,7 +107,7 @@ async def login_submit(request: Request, state: State, form: PostedForm) -> Resp
 
 @router.post("/logout")
 def logout_submit(request: Request, session: DB, who: MaybeViewer, form: PostedForm) -> Response:
-    checked = check_post(request, who, form)
+    checked = check_post(request, who, form, admin_only=False)  # a viewer may log out
     if isinstance(checked, Response):
         return checked
     logout(session, checked.session_id)

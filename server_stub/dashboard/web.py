@@ -45,18 +45,26 @@ ENV.filters.update(filters.FILTERS)
 
 @dataclass(frozen=True)
 class Viewer:
-    """The admin behind a dashboard session cookie."""
+    """The dashboard user behind a session cookie, and their role."""
 
     name: str
     csrf_token: str
     session_id: str
+    role: str = "admin"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
 
 
 def viewer(request: Request, session: DB) -> Viewer | None:
     """Only a session cookie counts here: API tokens are for scripts, not the dashboard."""
     cookie = request.cookies.get(SESSION_COOKIE)
     found = session_user(session, cookie) if cookie else None
-    return None if found is None or cookie is None else Viewer(found[0], found[1], cookie)
+    if found is None or cookie is None:
+        return None
+    name, csrf_token, role = found
+    return Viewer(name, csrf_token, cookie, role)
 
 
 MaybeViewer = Annotated[Viewer | None, Depends(viewer)]
@@ -143,9 +151,12 @@ def same_token(expected: str | None, given: str) -> bool:
     return hmac.compare_digest(expected.encode(), given.encode())
 
 
-def check_post(request: Request, who: Viewer | None, form: Form) -> Viewer | Response:
+def check_post(
+    request: Request, who: Viewer | None, form: Form, admin_only: bool = True
+) -> Viewer | Response:
     """The admin allowed to act, or the answer to a POST that must not: no session (to the
-    login page), a body too large (413) or unreadable (400), a missing or wrong CSRF token (403).
+    login page), a body too large (413) or unreadable (400), a missing or wrong CSRF token (403),
+    a viewer where only an admin may act (403).
     """
     if who is None:
         return to_login(request)
@@ -155,5 +166,8 @@ def check_post(request: Request, who: Viewer | None, form: Form) -> Viewer | Res
         return error_page(request, who, 400, "The form could not be read.")
     if not same_token(who.csrf_token, form.get("csrf_token")):
         message = "The form did not carry this session's token. Reload the page and try again."
+        return error_page(request, who, 403, message)
+    if admin_only and not who.is_admin:
+        message = "Viewers can read everything here but change nothing: ask an admin."
         return error_page(request, who, 403, message)
     return who

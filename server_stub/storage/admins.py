@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,15 +24,62 @@ class AdminError(ValueError):
     """An admin operation that cannot be done."""
 
 
-def create_admin(session: Session, username: str, password: str, actor: str) -> None:
+ROLES = ("admin", "viewer")
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """A dashboard user as the users page lists it (never the password hash)."""
+
+    username: str
+    role: str
+    created_at: datetime
+
+
+def create_admin(
+    session: Session, username: str, password: str, actor: str, role: str = "admin"
+) -> None:
+    """A dashboard user: an admin (changes things) or a viewer (only reads)."""
+    if role not in ROLES:
+        raise AdminError(f"the role must be one of {', '.join(ROLES)}, not {role!r}")
+    if not username or len(username) > 100 or any(ord(c) < 0x21 for c in username):
+        raise AdminError("the user name must be 1 to 100 characters, without spaces")
     if len(password) < 12:
         raise AdminError("the password must have at least 12 characters")
     if session.scalar(select(Admin.id).where(Admin.username == username)):
-        raise AdminError(f"an admin named {username!r} exists")
+        raise AdminError(f"a user named {username!r} exists")
     session.add(
-        Admin(username=username, password_hash=hash_password(password), created_at=utcnow())
+        Admin(
+            username=username,
+            password_hash=hash_password(password),
+            created_at=utcnow(),
+            role=role,
+        )
     )
-    record(session, actor, "admin.create", username, None)
+    record(session, actor, "admin.create", username, f"role={role}")
+
+
+def set_role(session: Session, username: str, role: str, actor: str) -> None:
+    """Make a user an admin or a viewer; the last admin cannot stop being one."""
+    if role not in ROLES:
+        raise AdminError(f"the role must be one of {', '.join(ROLES)}, not {role!r}")
+    user = session.scalar(select(Admin).where(Admin.username == username).with_for_update())
+    if user is None:
+        raise AdminError(f"no user named {username!r}")
+    if user.role == "admin" and role != "admin":
+        admins = session.scalar(select(func.count()).where(Admin.role == "admin")) or 0
+        if admins <= 1:
+            raise AdminError("the last admin cannot become a viewer: make another admin first")
+    if user.role != role:
+        user.role = role
+        record(session, actor, "admin.role", username, f"role={role}")
+
+
+def list_users(session: Session) -> list[UserInfo]:
+    rows = session.execute(
+        select(Admin.username, Admin.role, Admin.created_at).order_by(Admin.username)
+    )
+    return [UserInfo(str(u), str(r), c) for u, r, c in rows]
 
 
 # admin API tokens -----------------------------------------------------------------------------
@@ -174,13 +221,13 @@ def clear_login_failures(session: Session, key: str) -> None:
         session.delete(entry)
 
 
-def session_user(session: Session, session_id: str) -> tuple[str, str] | None:
-    """(username, csrf token) of a live session."""
+def session_user(session: Session, session_id: str) -> tuple[str, str, str] | None:
+    """(username, csrf token, role) of a live session."""
     web = session.get(WebSession, token_hash(session_id))
     if web is None or as_utc(web.expires_at) < utcnow():
         return None
     admin = session.get(Admin, web.admin_id)
-    return None if admin is None else (admin.username, web.csrf_token)
+    return None if admin is None else (admin.username, web.csrf_token, admin.role)
 
 
 def logout(session: Session, session_id: str) -> None:

@@ -149,6 +149,8 @@ class Admin(Base):
     username: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # "admin" registers, revokes, issues tokens and manages users; "viewer" only reads.
+    role: Mapped[str] = mapped_column(String(10), default="admin", server_default="admin")
 
 
 class ApiToken(Base):

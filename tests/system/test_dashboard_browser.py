@@ -231,3 +231,33 @@ def test_screenshots_of_the_dashboard_and_a_self_check(collector: str, tmp_path:
         browser.close()
     for picture in ("fleet.png", "rules.png", "device.png", "self-check.png"):
         assert (folder / picture).stat().st_size > 10_000, picture
+
+
+def test_a_viewer_in_the_browser_sees_no_control_that_changes_anything(
+    collector: str, tmp_path: Path
+) -> None:
+    data = tmp_path / "collector"
+    name = _hostile_device(collector, data)
+    viewer_password = "a viewer's own password"
+    _cli("admin", "create", "vera", "--password-stdin", "--role", "viewer", "--data-dir",
+         str(data), stdin=viewer_password)  # fmt: skip
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(f"{collector}/login")
+        page.fill("input[name=username]", "vera")
+        page.fill("input[name=password]", viewer_password)
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        assert "(viewer: reads only)" in page.inner_text("header")
+        with page.expect_navigation():
+            page.click(f"text={name}")
+        for url in (page.url, f"{collector}/", f"{collector}/tokens", f"{collector}/users"):
+            page.goto(url)
+            actions = page.eval_on_selector_all(
+                "form[method=post]", "forms => forms.map(f => f.getAttribute('action'))"
+            )
+            assert actions == ["/logout"], (url, actions)
+        answer = page.goto(f"{collector}/devices/new")
+        assert answer is not None and answer.status == 403
+        browser.close()

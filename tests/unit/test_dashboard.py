@@ -64,9 +64,11 @@ def login_token(client: TestClient) -> str:
     return found.group(1)
 
 
-def log_in(client: TestClient, password: str = PASSWORD, next_url: str = "/") -> Any:
+def log_in(
+    client: TestClient, password: str = PASSWORD, next_url: str = "/", username: str = "admin"
+) -> Any:
     token = login_token(client)
-    form = {"username": "admin", "password": password, "login_token": token, "next": next_url}
+    form = {"username": username, "password": password, "login_token": token, "next": next_url}
     return client.post("/login", data=form)
 
 
