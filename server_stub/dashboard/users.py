@@ -18,7 +18,9 @@ from server_stub.storage.admins import ROLES, AdminError, create_admin, list_use
 router = APIRouter(include_in_schema=False)
 
 
-def _page(request: Request, session: DB, who: MaybeViewer, status: int = 200, error: str = "") -> Response:
+def _page(
+    request: Request, session: DB, who: MaybeViewer, status: int = 200, error: str = ""
+) -> Response:
     if who is None:
         return to_login(request)
     users = list_users(session)

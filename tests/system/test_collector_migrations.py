@@ -121,3 +121,38 @@ def test_a_database_at_the_first_revision_upgrades_with_its_rows(
     engine.dispose()
     assert version == HEAD
     assert tuple(row) == ("old-laptop", "revoked", 3, None)
+
+
+def test_postgresql_indexes_the_fleet_search_by_trigrams(tmp_path: Path) -> None:
+    """On PostgreSQL, as the collector's own (non-superuser) database owner, the upgrade adds
+    pg_trgm indexes that a substring search uses."""
+    server = PgServer()
+    try:
+        url = server.create_database()
+        done = subprocess.run(
+            [COLLECTOR, "token", "list", "--database-url", url, "--data-dir", str(tmp_path)],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            names = set(
+                connection.scalars(
+                    text("SELECT indexname FROM pg_indexes WHERE tablename = 'devices'")
+                )
+            )
+            assert {f"ix_devices_{c}_trgm" for c in ("name", "owner", "department")} <= names
+            connection.execute(text("SET enable_seqscan = off"))
+            plan = "\n".join(
+                connection.scalars(
+                    text(
+                        "EXPLAIN SELECT id FROM devices WHERE lower(name) LIKE :p "
+                        "OR lower(owner) LIKE :p OR lower(department) LIKE :p"
+                    ),
+                    {"p": "%press%"},
+                )
+            )
+            assert "ix_devices_name_trgm" in plan, plan
+        engine.dispose()
+    finally:
+        server.close()
