@@ -261,3 +261,39 @@ def test_a_viewer_in_the_browser_sees_no_control_that_changes_anything(
         answer = page.goto(f"{collector}/devices/new")
         assert answer is not None and answer.status == 403
         browser.close()
+
+
+def test_rules_view_filters_and_token_reissue_in_the_browser(
+    collector: str, tmp_path: Path
+) -> None:
+    """From the rules view to the fleet filtered by a failing rule, the filter form by
+    department, and a new enrolment token issued from a device's page, clicked as a person."""
+    name = _hostile_device(collector, tmp_path / "collector")  # fails, among others, ACC-001
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(f"{collector}/login")
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", PASSWORD)
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        page.goto(f"{collector}/rules")
+        row = page.locator("tr", has=page.locator("a[href='/policy#ACC-001']"))
+        with page.expect_navigation():
+            row.locator("a[href='/?rule=ACC-001']").click()
+        assert "rule=ACC-001" in page.url
+        assert page.locator(f"text={name}").count() == 1
+        page.goto(f"{collector}/")
+        page.fill("input[name=department]", "Nobody's department")
+        with page.expect_navigation():
+            page.click("form.filters button[type=submit]")
+        assert "No devices match the filter" in page.inner_text("main")
+        page.goto(f"{collector}/")
+        with page.expect_navigation():
+            page.click(f"text={name}")
+        page.fill("input[name=token_ttl_days]", "2")
+        with page.expect_navigation():
+            page.click("text=Issue a new enrolment token")
+        token = page.inner_text("pre.secret")
+        assert token.startswith("ose_") and "valid for 2 days" in page.inner_text("main")
+        browser.close()
