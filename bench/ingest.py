@@ -2,13 +2,17 @@
 
 For each database (SQLite in a temporary data directory, PostgreSQL in a temporary database on
 127.0.0.1:5432) the bench registers DEVICES devices, enrols each over HTTP, then measures, for
---workers 1 and 2, two servers on that same database:
+--workers 1 and 2, three servers on that same database:
 
   - collector   `collector serve --workers N`: authentication, schema validation, dedupe,
                 evaluation, rule states and history, exactly as in production;
-  - floor       bench/ingest_floor.py served by uvicorn with the same options and worker count:
-                a bare ASGI endpoint that only inserts the body into a table with the same
-                columns as `reports`. The collector cannot be faster than this.
+  - floor       bench/ingest_floor.py `app`, served by uvicorn with the options `collector
+                serve` gives it (taken from serve() itself) and the same worker count: a bare
+                ASGI endpoint that only inserts the body into a table with the same columns as
+                `reports`, one autocommitted INSERT per request;
+  - floor-batching  the same endpoint writing the way the collector does (`batched_app`): group
+                commit with the collector's own GroupCommit, the rows that arrive while one
+                transaction is written form the next. The collector cannot be faster than this.
 
 The load comes from a second process (this file with --load-spec): CONCURRENCY keep-alive
 connections, each sending one report at a time (closed loop), warm-up first, then a measured
@@ -42,7 +46,7 @@ DIR`), served by the same virtualenv with DIR first on PYTHONPATH.
 
 Usage: .venv/bin/python bench/ingest.py [--seconds S] [--concurrency C] [--warmup S]
            [--devices N] [--databases sqlite,postgresql] [--workers 1,2]
-           [--targets collector,floor] [--fast-path-ab ROUNDS]
+           [--targets collector,floor,floor-batching] [--fast-path-ab ROUNDS]
            [--baseline-ab ROUNDS --baseline DIR]
 Prints a Markdown table on stdout (progress on stderr). Cleans up every process, temporary
 directory and temporary database it made, also on failure or Ctrl-C.
@@ -54,6 +58,7 @@ import argparse
 import asyncio
 import contextlib
 import copy
+import hashlib
 import itertools
 import json
 import os
@@ -91,6 +96,7 @@ MARKERS = {
     "device_id": "@@DEVICE_ID@@",
     "collected_at": "@@COLLECTED_AT@@",
     "hostname": "@@HOSTNAME@@",
+    "hardware_id_hash": "@@HARDWARE_ID_HASH@@",
 }
 
 
@@ -254,6 +260,7 @@ async def generate_load(spec: LoadSpec) -> LoadResult:
             .replace(MARKERS["report_id"].encode(), str(uuid.uuid4()).encode())
             .replace(MARKERS["device_id"].encode(), device_id.encode())
             .replace(MARKERS["hostname"].encode(), hostname.encode())
+            .replace(MARKERS["hardware_id_hash"].encode(), hardware_id_hash(hostname).encode())
             .replace(
                 MARKERS["collected_at"].encode(),
                 datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ").encode(),
@@ -352,6 +359,7 @@ def report_templates() -> list[str]:
     for key in ("report_id", "device_id", "collected_at"):
         report[key] = MARKERS[key]
     report["host"]["hostname"] = MARKERS["hostname"]
+    report["host"]["hardware_id_hash"] = MARKERS["hardware_id_hash"]
     variants = [report]
     patch = report.get("probes", {}).get("patch_level", {}).get("data")
     if isinstance(patch, dict) and patch.get("pending_security_updates"):
@@ -368,6 +376,7 @@ def report_templates() -> list[str]:
             .replace(MARKERS["report_id"], str(uuid.uuid4()))
             .replace(MARKERS["device_id"], str(uuid.uuid4()))
             .replace(MARKERS["hostname"], hostname(0))
+            .replace(MARKERS["hardware_id_hash"], hardware_id_hash(hostname(0)))
             .replace(MARKERS["collected_at"], "2026-01-01T00:00:00Z")
         )
         problems = [e.message for e in validator.iter_errors(sample)]
@@ -448,13 +457,22 @@ def hostname(index: int) -> str:
     return f"bench-{index:04d}.example.test"
 
 
+def hardware_id_hash(name: str) -> str:
+    """Each bench device's own hardware id hash (enrolment binds the secret to it)."""
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
 def enrol_all(port: int, registered: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
     devices = []
     with requests.Session() as client:
         for index, (device_id, token) in enumerate(registered):
             answer = client.post(
                 f"http://{HOST}:{port}/api/v1/enroll",
-                json={"token": token, "hostname": hostname(index), "hardware_id_hash": None},
+                json={
+                    "token": token,
+                    "hostname": hostname(index),
+                    "hardware_id_hash": hardware_id_hash(hostname(index)),
+                },
                 timeout=30,
             )
             answer.raise_for_status()
@@ -482,6 +500,8 @@ COLLECTORS = {
 # A/B pairs: (A, B, the column heading, A's label, B's label).
 FAST_PATH_PAIR = ("collector", "collector-no-fast-path", "fast path", "on", "off")
 BASELINE_PAIR = ("collector", "collector-baseline", "build", "this checkout", "baseline")
+# The floors (bench/ingest_floor.py): one INSERT per request, and group commit.
+FLOORS = {"floor": "app", "floor-batching": "batched_app"}
 
 
 def _server_command(target: str, database: Database, port: int, workers: int) -> list[str]:
@@ -490,25 +510,20 @@ def _server_command(target: str, database: Database, port: int, workers: int) ->
         if database.kind == "postgresql":
             command += ["--database-url", database.url]
         return [*command, "--port", str(port), "--workers", str(workers), *COLLECTORS[target]]
-    # The collector's uvicorn options (server_stub/commands.py): log level info with the
-    # access log, no proxy headers, no server header; loop and HTTP parser left to uvicorn.
+    # The floors ask `collector serve` for its uvicorn options (bench/ingest_floor.py).
     return [
         sys.executable,
-        "-m",
-        "uvicorn",
-        "ingest_floor:app",
-        "--app-dir",
-        str(BENCH_DIR),
-        "--host",
-        HOST,
+        str(BENCH_DIR / "ingest_floor.py"),
+        "--app",
+        FLOORS[target],
+        "--database-url",
+        database.url,
+        "--data-dir",
+        str(database.data_dir),
         "--port",
         str(port),
         "--workers",
         str(workers),
-        "--log-level",
-        "info",
-        "--no-proxy-headers",
-        "--no-server-header",
     ]
 
 
@@ -616,27 +631,36 @@ def _num(value: float) -> str:
 def markdown(rows: list[Row], seconds: float) -> str:
     out = [
         "| database | target | workers | reports/s | p50 ms | p99 ms | errors | vs floor "
-        "| server CPU ms/report | PostgreSQL CPU ms/report | PG connections opened/s "
-        "| load gen CPU ms/report | machine CPU busy | other processes (cores) |",
+        "| vs batching floor | server CPU ms/report | PostgreSQL CPU ms/report "
+        "| PG connections opened/s | load gen CPU ms/report | machine CPU busy "
+        "| other processes (cores) |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-        "| ---: | ---: |",
+        "| ---: | ---: | ---: |",
     ]
-    floors = {(r.database, r.workers): r.result.rate for r in rows if r.target == "floor"}
     for row in rows:
         r = row.result
-        floor = floors.get((row.database, row.workers))
-        share = f"{100 * r.rate / floor:.0f}%" if floor else "-"
+        share = _share(rows, row, "floor")
+        batching_share = _share(rows, row, "floor-batching")
         postgres = row.database == "postgresql"
         database_cpu = _ms(r.database_cpu_s, r.completed) if postgres else "-"
         connections = f"{r.database_connections / seconds:.0f}" if postgres else "-"
         others = _others(r, seconds)
         out.append(
             f"| {row.database} | {row.target} | {row.workers} | {r.rate:.0f} | {_num(r.p50_ms)} "
-            f"| {_num(r.p99_ms)} | {r.errors} | {share} | {_ms(r.server_cpu_s, r.completed)} "
+            f"| {_num(r.p99_ms)} | {r.errors} | {share} | {batching_share} "
+            f"| {_ms(r.server_cpu_s, r.completed)} "
             f"| {database_cpu} | {connections} | {_ms(r.client_cpu_s, r.completed)} "
             f"| {100 * r.machine_busy:.0f}% | {others:.2f} |"
         )
     return "\n".join(out)
+
+
+def _share(rows: list[Row], row: Row, floor: str) -> str:
+    """ROW's rate as a share of FLOOR's in the same database and worker count."""
+    for other in rows:
+        if (other.target, other.database, other.workers) == (floor, row.database, row.workers):
+            return f"{100 * row.result.rate / other.result.rate:.0f}%"
+    return "-"
 
 
 def _spread(values: list[float]) -> float:
@@ -772,7 +796,7 @@ def ab(
     rounds = args.fast_path_ab or args.baseline_ab
     progress(f"{database.kind}: registering {args.devices} devices")
     registered = prepare(database, args.devices)
-    rows = []
+    rows: list[Row] = []
     for workers in args.workers:
         with contextlib.ExitStack() as stack:
             servers = {
@@ -854,7 +878,7 @@ def main() -> int:
     parser.add_argument("--devices", type=int, default=200, help="enrolled devices (200)")
     parser.add_argument("--databases", type=_csv)
     parser.add_argument("--workers", type=lambda t: [int(w) for w in _csv(t)])
-    parser.add_argument("--targets", type=_csv, default=["collector", "floor"])
+    parser.add_argument("--targets", type=_csv, default=["collector", "floor", "floor-batching"])
     parser.add_argument(
         "--fast-path-ab",
         type=int,
