@@ -14,6 +14,12 @@ For each database (SQLite in a temporary data directory, PostgreSQL in a tempora
                 commit with the collector's own GroupCommit, the rows that arrive while one
                 transaction is written form the next. The collector cannot be faster than this.
 
+For each worker count the three servers are up at once and take the load in turn, --rounds
+times (collector, floor, batching floor, collector, ...): only the one under load works, and a
+round's three windows lie seconds apart, so other work on the machine weighs on all three alike.
+The table gives each target's median over the rounds, and each ratio to a floor as the median
+of the rounds' own ratios.
+
 The load comes from a second process (this file with --load-spec): CONCURRENCY keep-alive
 connections, each sending one report at a time (closed loop), warm-up first, then a measured
 window. Every request is a realistic report from `agent facts --json` with a fresh uuid4
@@ -44,7 +50,7 @@ off, round by round) with their spread; each run also shows the CPU other proces
 source tree with agent/ and server_stub/ (e.g. `git archive COMMIT agent server_stub | tar -x -C
 DIR`), served by the same virtualenv with DIR first on PYTHONPATH.
 
-Usage: .venv/bin/python bench/ingest.py [--seconds S] [--concurrency C] [--warmup S]
+Usage: .venv/bin/python bench/ingest.py [--seconds S] [--rounds N] [--concurrency C] [--warmup S]
            [--devices N] [--databases sqlite,postgresql] [--workers 1,2]
            [--targets collector,floor,floor-batching] [--fast-path-ab ROUNDS]
            [--baseline-ab ROUNDS --baseline DIR]
@@ -618,6 +624,7 @@ class Row:
     target: str
     workers: int
     result: LoadResult
+    round: int = 1
 
 
 def _ms(seconds: float, reports: int) -> str:
@@ -629,38 +636,61 @@ def _num(value: float) -> str:
 
 
 def markdown(rows: list[Row], seconds: float) -> str:
+    """One line per database, worker count and target: medians over the rounds; the shares of
+    the floors are the medians of each round's own ratio (both sides of a ratio from one round)."""
     out = [
-        "| database | target | workers | reports/s | p50 ms | p99 ms | errors | vs floor "
-        "| vs batching floor | server CPU ms/report | PostgreSQL CPU ms/report "
-        "| PG connections opened/s | load gen CPU ms/report | machine CPU busy "
-        "| other processes (cores) |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-        "| ---: | ---: | ---: |",
+        "| database | workers | target | rounds | reports/s median (min-max) | vs floor "
+        "| vs batching floor | p50 ms | p99 ms | errors | server CPU ms/report "
+        "| PostgreSQL CPU ms/report | load gen CPU ms/report | other processes (cores) |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| ---: | ---: |",
     ]
+    groups: dict[tuple[str, int, str], list[Row]] = {}
     for row in rows:
-        r = row.result
-        share = _share(rows, row, "floor")
-        batching_share = _share(rows, row, "floor-batching")
-        postgres = row.database == "postgresql"
-        database_cpu = _ms(r.database_cpu_s, r.completed) if postgres else "-"
-        connections = f"{r.database_connections / seconds:.0f}" if postgres else "-"
-        others = _others(r, seconds)
+        groups.setdefault((row.database, row.workers, row.target), []).append(row)
+    for (database, workers, target), group in groups.items():
+        rates = [r.result.rate for r in group]
+
+        def cpu(field: str, group: list[Row] = group) -> str:
+            return _ms_value(_median([_per_report(r.result, field) for r in group]))
+
         out.append(
-            f"| {row.database} | {row.target} | {row.workers} | {r.rate:.0f} | {_num(r.p50_ms)} "
-            f"| {_num(r.p99_ms)} | {r.errors} | {share} | {batching_share} "
-            f"| {_ms(r.server_cpu_s, r.completed)} "
-            f"| {database_cpu} | {connections} | {_ms(r.client_cpu_s, r.completed)} "
-            f"| {100 * r.machine_busy:.0f}% | {others:.2f} |"
+            f"| {database} | {workers} | {target} | {len(group)} "
+            f"| {statistics.median(rates):.0f} ({min(rates):.0f}-{max(rates):.0f}) "
+            f"| {_share(rows, group, 'floor')} | {_share(rows, group, 'floor-batching')} "
+            f"| {_num(_median([r.result.p50_ms for r in group]))} "
+            f"| {_num(_median([r.result.p99_ms for r in group]))} "
+            f"| {sum(r.result.errors for r in group)} | {cpu('server_cpu_s')} "
+            f"| {cpu('database_cpu_s') if database == 'postgresql' else '-'} "
+            f"| {cpu('client_cpu_s')} "
+            f"| {_median([_others(r.result, seconds) for r in group]):.2f} |"
         )
     return "\n".join(out)
 
 
-def _share(rows: list[Row], row: Row, floor: str) -> str:
-    """ROW's rate as a share of FLOOR's in the same database and worker count."""
-    for other in rows:
-        if (other.target, other.database, other.workers) == (floor, row.database, row.workers):
-            return f"{100 * row.result.rate / other.result.rate:.0f}%"
-    return "-"
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def _per_report(result: LoadResult, field: str) -> float:
+    seconds: float = getattr(result, field)
+    return seconds / result.completed if result.completed else float("nan")
+
+
+def _ms_value(seconds: float) -> str:
+    return "-" if seconds != seconds else f"{1000 * seconds:.2f}"
+
+
+def _share(rows: list[Row], group: list[Row], floor: str) -> str:
+    """The median over rounds of GROUP's rate over FLOOR's in the same round (same database
+    and worker count)."""
+    floors = {(r.database, r.workers, r.round): r.result.rate for r in rows if r.target == floor}
+    shares = [
+        r.result.rate / floors[(r.database, r.workers, r.round)]
+        for r in group
+        if floors.get((r.database, r.workers, r.round))
+    ]
+    return f"{100 * statistics.median(shares):.0f}%" if shares else "-"
 
 
 def _spread(values: list[float]) -> float:
@@ -757,7 +787,10 @@ def measure(
 def compare(
     args: argparse.Namespace, database: Database, templates: list[str], scratch: Path
 ) -> list[Row]:
-    """The floor comparison: each target in turn, for each worker count."""
+    """The floor comparison, for each worker count: every target up at once on the same
+    database, loaded in turn (collector, floor, batching floor, collector, ...) for --rounds
+    rounds. Only the one under load works, and the targets of a round lie seconds apart, so
+    what the rest of the machine does weighs on all of them alike."""
     progress(f"{database.kind}: registering {args.devices} devices")
     registered = prepare(database, args.devices)
     # Placeholder secrets let a floor-only run go without enrolling anyone.
@@ -765,14 +798,20 @@ def compare(
     enrolled = False
     rows = []
     for workers in args.workers:
-        for target in args.targets:
-            with running(target, database, workers, scratch) as server:
-                if target in COLLECTORS and not enrolled:
-                    devices = enrol_all(server.port, registered)
-                    enrolled = True
-                label = f"{database.kind} {target} --workers {workers}"
-                result = measure(args, server, devices, templates, database, scratch, label)
-            rows.append(Row(database.kind, target, workers, result))
+        with contextlib.ExitStack() as stack:
+            servers = {
+                target: stack.enter_context(running(target, database, workers, scratch))
+                for target in args.targets
+            }
+            collector = next((t for t in args.targets if t in COLLECTORS), None)
+            if collector is not None and not enrolled:
+                devices = enrol_all(servers[collector].port, registered)
+                enrolled = True
+            for round_number in range(1, args.rounds + 1):
+                for target, server in servers.items():
+                    label = f"{database.kind} {target} --workers {workers} round {round_number}"
+                    result = measure(args, server, devices, templates, database, scratch, label)
+                    rows.append(Row(database.kind, target, workers, result, round_number))
     return rows
 
 
@@ -856,7 +895,7 @@ def describe(args: argparse.Namespace) -> str:
         f"{pair[0]} and {pair[1]} interleaved, {args.fast_path_ab or args.baseline_ab} rounds "
         "each; "
         if pair
-        else ""
+        else f"the three targets interleaved, {args.rounds} rounds; "
     )
     return (
         f"`{command}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {psutil.cpu_count()} cores, "
@@ -874,6 +913,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=15.0, help="measured window (15)")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured warm-up (3)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="floor comparison: rounds of every target (3)"
+    )
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight (32)")
     parser.add_argument("--devices", type=int, default=200, help="enrolled devices (200)")
     parser.add_argument("--databases", type=_csv)
