@@ -329,6 +329,17 @@ def tls_certificate(folder: Path, address: str) -> tuple[str, str]:
     return str(cert), str(key)
 
 
+def service_decided_at(log: Path, after: float) -> float:
+    """When the service logged 'network changed: reporting now' at or after `after` (epoch
+    seconds; the log's local-time stamps have milliseconds), or NaN if it has not."""
+    for line in log.read_text(errors="replace").splitlines():
+        if "network changed: reporting now" in line:
+            stamp = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            if stamp >= after - 0.001:
+                return stamp
+    return float("nan")
+
+
 @pytest.mark.parametrize("move", ["gateway", "address"])
 def test_moving_onto_an_internal_network_shows_within_30_seconds(
     public_namespace: Namespace, tmp_path: Path, move: str
@@ -372,13 +383,17 @@ def test_moving_onto_an_internal_network_shows_within_30_seconds(
 
         took = wait_for(flagged, 30, f"{expected} to fail on the collector")
         stored = collector.received_at(collector.stored_reports(device_id)[-1][0]) - moved
+        decided = service_decided_at(tmp_path / "agent.log", moved) - moved
         # Printed, not only asserted (pytest -s shows it); bench/netchange.py records the
         # distribution over repeated moves in docs/benchmarks.md.
         print(
-            f"\nnetwork change ({move}): {expected} failing on the collector after {took:.2f} s "
-            f"(report stored {stored:.2f} s after the move, shown by the API "
-            f"{took - stored:.2f} s later; polled every 0.2 s)"
-        )
+            f"\nnetwork change ({move}): {expected} failing on the collector after {took:.2f} s; "
+            f"the service decided to report {decided:.2f} s after the move, the report was "
+            f"stored at {stored:.2f} s, shown by the API {took - stored:.2f} s later (polled "
+            "every 0.2 s)"
+            + (" - a scheduled report already under way carried the change" if stored < decided
+               else "")
+        )  # fmt: skip
         assert took < 30
     finally:
         if service is not None:
