@@ -15,7 +15,12 @@ Per run, from three clocks on this one machine (the namespace shares the host's 
                       their `duration_ms` summed is the "collect" column), then sending it;
   - stored -> shown   the poll that first saw the rule failing (50 ms poll).
 
+With --baseline DIR the same is done for the agent service of another source tree (served by
+this virtualenv with DIR first on PYTHONPATH; the collector stays this checkout's), in
+alternating blocks of --block moves, each block a fresh service: an A/B in one run.
+
 Usage (root: namespaces): sudo .venv/bin/python bench/netchange.py [--runs N]
+           [--baseline DIR [--block N]]
 Prints a Markdown table on stdout, progress on stderr; removes the namespace, the collector
 and its temporary files, also on failure.
 """
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -49,6 +55,9 @@ BIN = Path(sys.executable).parent
 ENV = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
 HOST_ADDRESS, AGENT_ADDRESS = "203.0.113.1", "203.0.113.2"
 POLL_S = 0.05
+# After a move back: longer than the service's second look (agent/service/run.py SETTLE_S,
+# 2 s after the first event), so that it cannot fall inside the next measurement.
+SETTLE_GAP_S = 2.5
 DEFAULT_EGRESS = 'egress_cidrs = ["203.0.113.0/26"]'
 LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .*network changed: reporting now")
 
@@ -206,6 +215,7 @@ def decided_at(log: Path, after: float) -> float:
 
 @dataclass
 class Sample:
+    build: str
     how: str
     total: float
     decided: float
@@ -218,7 +228,9 @@ class Sample:
         return sum(self.durations.values())
 
 
-def measure(runs: int, folder: Path) -> list[Sample]:
+def measure(runs: int, folder: Path, baseline: str | None, block: int) -> list[Sample]:
+    """RUNS moves with this checkout's service; with BASELINE, as many with the baseline's,
+    in alternating blocks of BLOCK moves (each block a fresh service), same collector."""
     policy = folder / "policy.toml"
     pack = (REPO / "agent/policy/default.toml").read_text()
     assert DEFAULT_EGRESS in pack, "the built-in pack's egress range moved: update the bench"
@@ -227,59 +239,92 @@ def measure(runs: int, folder: Path) -> list[Sample]:
     with namespace() as ns:
         prefix = ("ip", "netns", "exec", ns)
         collector = start_collector(folder, policy)
-        service = None
         try:
             token = run(str(BIN / "collector"), "device", "register", "bench-netchange",
                 "--owner", "o", "--department", "d", "--approved-by", "h",
                 "--justification", "bench", "--expires", "2099-01-01",
                 "--data-dir", str(collector.data_dir)).splitlines()[-1]  # fmt: skip
-            state, log = folder / "agent", folder / "agent.log"
+            state = folder / "agent"
             run(str(BIN / "agent"), "--state-dir", str(state), "enroll", "--server",
                 collector.url, "--token", token, "--ca-file", collector.cert,
                 prefix=prefix)  # fmt: skip
             device_id = json.loads((state / "enrolment.json").read_text())["device_id"]
             run(str(BIN / "agent"), "--state-dir", str(state), "--policy", str(policy), "send",
                 prefix=prefix)  # fmt: skip
-            service = subprocess.Popen(
-                [*prefix, str(BIN / "agent"), "--state-dir", str(state), "--policy",
-                 str(policy), "run", "--interval", "3600", "--log-file", str(log)],
-                env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
-            # The service's first scheduled report comes within 30 s of its start: let it
-            # pass, so that no scheduled report lands inside a measurement.
-            progress("waiting for the service's first scheduled report")
-            until(lambda: collector.latest_report(device_id)[0] >= 2, 45, "the first report")
-            time.sleep(1.0)
-            for number in range(runs):
-                how = ("gateway", "address")[number % 2]
-                rule = "NET-002" if how == "gateway" else "NET-001"
-                count = collector.latest_report(device_id)[0]
-                moved = time.time()
-                move(ns, how, onto_internal=True)
-                shown = until(lambda r=rule: collector.rules(device_id)[r] == "fail", 60, rule)
-                total, received, body = collector.latest_report(device_id)
-                assert total > count, "the rule changed without a new report"
-                durations = {n: p["duration_ms"] / 1000 for n, p in body["probes"].items()}
-                sample = Sample(
-                    how=how,
-                    total=shown - moved,
-                    decided=decided_at(log, moved) - moved,
-                    stored=received.timestamp() - moved,
-                    shown=shown - moved,
-                    durations=durations,
-                )
-                samples.append(sample)
-                progress(
-                    f"run {number + 1} ({how}): shown after {sample.total:.2f} s "
-                    f"(decided {sample.decided:.2f}, stored {sample.stored:.2f}; "
-                    f"collect {sample.collect:.2f})"
-                )
-                move(ns, how, onto_internal=False)
-                until(lambda r=rule: collector.rules(device_id)[r] == "pass", 60, f"{rule} back")
-                time.sleep(1.0)
+            builds = [("this checkout", None)] + ([("baseline", baseline)] if baseline else [])
+            done = dict.fromkeys([name for name, _ in builds], 0)
+            while any(count < runs for count in done.values()):
+                for build, tree in builds:
+                    moves = min(block, runs - done[build])
+                    if moves:
+                        env = {**ENV, "PYTHONPATH": tree} if tree else ENV
+                        samples += service_block(
+                            ns, collector, device_id, state, policy, build, env, moves,
+                            first=done[build], log=folder / f"agent-{build.split()[0]}.log",
+                        )  # fmt: skip
+                        done[build] += moves
         finally:
-            stop(service)
             stop(collector.process)
+    return samples
+
+
+def service_block(
+    ns: str,
+    collector: Collector,
+    device_id: str,
+    state: Path,
+    policy: Path,
+    build: str,
+    env: dict[str, str],
+    moves: int,
+    first: int,
+    log: Path,
+) -> list[Sample]:
+    """A fresh `agent run` of BUILD; MOVES moves onto the internal network and back."""
+    prefix = ("ip", "netns", "exec", ns)
+    samples: list[Sample] = []
+    service = subprocess.Popen(
+        [*prefix, str(BIN / "agent"), "--state-dir", str(state), "--policy",
+         str(policy), "run", "--interval", "3600", "--log-file", str(log)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        # The service's first scheduled report comes within 30 s of its start: let it pass,
+        # so that no scheduled report lands inside a measurement.
+        progress(f"{build}: waiting for the service's first scheduled report")
+        before = collector.latest_report(device_id)[0]
+        until(lambda: collector.latest_report(device_id)[0] > before, 45, "the first report")
+        time.sleep(1.0)
+        for number in range(first, first + moves):
+            how = ("gateway", "address")[number % 2]
+            rule = "NET-002" if how == "gateway" else "NET-001"
+            count = collector.latest_report(device_id)[0]
+            moved = time.time()
+            move(ns, how, onto_internal=True)
+            shown = until(lambda r=rule: collector.rules(device_id)[r] == "fail", 60, rule)
+            total, received, body = collector.latest_report(device_id)
+            assert total > count, "the rule changed without a new report"
+            durations = {n: p["duration_ms"] / 1000 for n, p in body["probes"].items()}
+            sample = Sample(
+                build=build,
+                how=how,
+                total=shown - moved,
+                decided=decided_at(log, moved) - moved,
+                stored=received.timestamp() - moved,
+                shown=shown - moved,
+                durations=durations,
+            )
+            samples.append(sample)
+            progress(
+                f"{build} run {number + 1} ({how}): shown after {sample.total:.2f} s "
+                f"(decided {sample.decided:.2f}, stored {sample.stored:.2f}; "
+                f"collect {sample.collect:.2f})"
+            )
+            move(ns, how, onto_internal=False)
+            until(lambda r=rule: collector.rules(device_id)[r] == "pass", 60, f"{rule} back")
+            time.sleep(SETTLE_GAP_S)
+    finally:
+        stop(service)
     return samples
 
 
@@ -290,25 +335,26 @@ def percentile(values: list[float], share: float) -> float:
 
 def markdown(samples: list[Sample]) -> str:
     out = [
-        "| move | runs | move -> shown: median (s) | p95 (s) | min (s) | max (s) "
+        "| build | move | runs | move -> shown: median (s) | p95 (s) | min (s) | max (s) "
         "| move -> decided (median s) | decided -> stored (median s) "
         "| of which collecting (median s) | stored -> shown (median s) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for how in ("gateway", "address", "all"):
-        group = [s for s in samples if how in ("all", s.how)]
+    builds = list(dict.fromkeys(s.build for s in samples))
+    for build, how in itertools.product(builds, ("gateway", "address", "all")):
+        group = [s for s in samples if s.build == build and how in ("all", s.how)]
         if not group:
             continue
         totals = [s.total for s in group]
         out.append(
-            f"| {how} | {len(group)} | {statistics.median(totals):.2f} "
+            f"| {build} | {how} | {len(group)} | {statistics.median(totals):.2f} "
             f"| {percentile(totals, 0.95):.2f} | {min(totals):.2f} | {max(totals):.2f} "
             f"| {statistics.median(s.decided for s in group):.2f} "
             f"| {statistics.median(s.stored - s.decided for s in group):.2f} "
             f"| {statistics.median(s.collect for s in group):.2f} "
             f"| {statistics.median(s.shown - s.stored for s in group):.2f} |"
         )
-    probes = {name for s in samples for name in s.durations}
+    probes = {name for s in samples for name in s.durations}  # every build's runs
     medians = {n: statistics.median(s.durations.get(n, 0.0) for s in samples) for n in probes}
     slowest = sorted(medians.items(), key=lambda item: -item[1])
     out += [
@@ -322,12 +368,20 @@ def markdown(samples: list[Sample]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=10, help="moves onto the internal network")
+    parser.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="also the agent service of another source tree (agent/ in DIR), in alternating "
+        "blocks (git archive COMMIT agent | tar -x -C DIR)",
+    )
+    parser.add_argument("--block", type=int, default=5, help="moves per block with --baseline")
     args = parser.parse_args()
     if os.geteuid() != 0:
         parser.error("network namespaces need root")
     started = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="outpost-netchange-") as folder:
-        samples = measure(args.runs, Path(folder))
+        baseline = str(Path(args.baseline).resolve()) if args.baseline else None
+        samples = measure(args.runs, Path(folder), baseline, args.block)
     load = os.getloadavg()
     print(
         f"`sudo .venv/bin/python bench/netchange.py {' '.join(sys.argv[1:])}` on "
