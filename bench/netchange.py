@@ -287,6 +287,7 @@ def service_block(
         [*prefix, str(BIN / "agent"), "--state-dir", str(state), "--policy",
          str(policy), "run", "--interval", "3600", "--log-file", str(log)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=log.parent,  # not the checkout: its report children run `python -m agent.cli`
     )  # fmt: skip
     try:
         # The service's first scheduled report comes within 30 s of its start: let it pass,
