@@ -54,6 +54,9 @@ REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
 HOST_ADDRESS, AGENT_ADDRESS = "203.0.113.1", "203.0.113.2"
+# A /28, not the whole /24: the host's route for the link must not swallow the rest of
+# 203.0.113.0/24, where this machine's package registries may answer.
+LINK_PREFIX = 28
 POLL_S = 0.05
 # After a move back: longer than the service's second look (agent/service/run.py SETTLE_S,
 # 2 s after the first event), so that it cannot fall inside the next measurement.
@@ -83,10 +86,10 @@ def namespace() -> Iterator[str]:
     try:
         run("ip", "link", "add", host_if, "type", "veth", "peer", "name", agent_if)
         run("ip", "link", "set", agent_if, "netns", name)
-        run("ip", "addr", "add", f"{HOST_ADDRESS}/24", "dev", host_if)
+        run("ip", "addr", "add", f"{HOST_ADDRESS}/{LINK_PREFIX}", "dev", host_if)
         run("ip", "link", "set", host_if, "up")
         run("ip", "-n", name, "link", "set", "lo", "up")
-        run("ip", "-n", name, "addr", "add", f"{AGENT_ADDRESS}/24", "dev", agent_if)
+        run("ip", "-n", name, "addr", "add", f"{AGENT_ADDRESS}/{LINK_PREFIX}", "dev", agent_if)
         run("ip", "-n", name, "link", "set", agent_if, "up")
         run("ip", "-n", name, "route", "add", "default", "via", HOST_ADDRESS)
         yield name
@@ -268,6 +271,11 @@ def measure(runs: int, folder: Path, baseline: str | None, block: int) -> list[S
     return samples
 
 
+def empty_dir(path: Path) -> Path:
+    path.mkdir(exist_ok=True)
+    return path
+
+
 def service_block(
     ns: str,
     collector: Collector,
@@ -287,14 +295,20 @@ def service_block(
         [*prefix, str(BIN / "agent"), "--state-dir", str(state), "--policy",
          str(policy), "run", "--interval", "3600", "--log-file", str(log)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        cwd=log.parent,  # not the checkout: its report children run `python -m agent.cli`
+        # Not the checkout, nor the folder with the state directory `agent`: the service's
+        # report children run `python -m agent.cli`, which looks in the working directory first.
+        cwd=empty_dir(log.parent / "cwd"),
     )  # fmt: skip
     try:
         # The service's first scheduled report comes within 30 s of its start: let it pass,
         # so that no scheduled report lands inside a measurement.
         progress(f"{build}: waiting for the service's first scheduled report")
         before = collector.latest_report(device_id)[0]
-        until(lambda: collector.latest_report(device_id)[0] > before, 45, "the first report")
+        try:
+            until(lambda: collector.latest_report(device_id)[0] > before, 45, "a first report")
+        except RuntimeError as exc:
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
+            raise RuntimeError(f"{exc}; the service's log ends:\n{tail}") from exc
         time.sleep(1.0)
         for number in range(first, first + moves):
             how = ("gateway", "address")[number % 2]
