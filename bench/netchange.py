@@ -1,7 +1,7 @@
 """Network change -> collector: how long a move onto an internal network takes to show.
 
-The agent service (`agent run`) in a network namespace on a 'public' link (203.0.113.2, the
-host side 203.0.113.1), a real `collector serve` with TLS on 203.0.113.1 (SQLite), both with
+The agent service (`agent run`) in a network namespace on a 'public' link (203.0.113.34/28,
+the host side 203.0.113.33), a real `collector serve` with TLS on the host side (SQLite), both with
 the built-in policy pack (egress range moved off the test link, so only the move changes the
 network rules). Each run moves the agent onto the internal range 198.51.100.0/24, by its
 default gateway (NET-002) or by an address (NET-001), alternately, polls the collector's API
@@ -33,6 +33,7 @@ import itertools
 import json
 import os
 import re
+import signal
 import socket
 import sqlite3
 import statistics
@@ -45,6 +46,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import psutil
@@ -53,9 +55,10 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 ENV = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
-HOST_ADDRESS, AGENT_ADDRESS = "203.0.113.1", "203.0.113.2"
-# A /28, not the whole /24: the host's route for the link must not swallow the rest of
-# 203.0.113.0/24, where this machine's package registries may answer.
+# A /28 of its own: the host's route for the link must not take the rest of 203.0.113.0/24,
+# where this machine's package registries may answer, nor the 203.0.113.1/.2 pair that the
+# namespace tests use (a test running beside the bench would lose its answers to it).
+HOST_ADDRESS, AGENT_ADDRESS = "203.0.113.33", "203.0.113.34"
 LINK_PREFIX = 28
 POLL_S = 0.05
 # After a move back: longer than the service's second look (agent/service/run.py SETTLE_S,
@@ -380,6 +383,10 @@ def markdown(samples: list[Sample]) -> str:
     return "\n".join(out)
 
 
+def _terminate(signum: int, _: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # unwinds through every cleanup: namespace, processes
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=10, help="moves onto the internal network")
@@ -393,6 +400,7 @@ def main() -> int:
     args = parser.parse_args()
     if os.geteuid() != 0:
         parser.error("network namespaces need root")
+    signal.signal(signal.SIGTERM, _terminate)
     started = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="outpost-netchange-") as folder:
         baseline = str(Path(args.baseline).resolve()) if args.baseline else None
