@@ -71,7 +71,9 @@ def agent_command() -> list[str]:
     """How to start this agent again: the frozen binary itself, or this Python with the CLI."""
     if getattr(sys, "frozen", False):
         return [sys.executable]
-    return [sys.executable, "-m", "agent.cli"]
+    # -P: `-m` would put the working directory first on the path, and a folder named `agent`
+    # there (a state directory, a checkout) would be imported in place of the agent.
+    return [sys.executable, "-P", "-m", "agent.cli"]
 
 
 class Service:
