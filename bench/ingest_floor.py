@@ -1,42 +1,64 @@
-"""The floor for bench/ingest.py: a bare ASGI endpoint that only inserts the report.
+"""The floors for bench/ingest.py: bare ASGI endpoints that only insert the report.
 
 No framework, no authentication, no validation, no evaluation: read the body, take the three
 values the columns need out of it, insert one row into `floor_reports` (the same columns, keys
-and index as the collector's `reports` table, in the same database) and answer 200. What is left
-is the cost of HTTP on uvicorn plus one durable INSERT, which the collector cannot beat.
+and index as the collector's `reports` table, in the same database) and answer 200. Two of them:
 
-Served exactly like the collector (uvicorn, same options, same worker counts):
+  - `app`          one INSERT per request, each its own transaction (autocommit): the cost of
+                   HTTP on uvicorn plus one durable INSERT;
+  - `batched_app`  group commit as the collector does it (server_stub.ingest.group_commit, the
+                   collector's own class): the rows that arrive while one transaction is being
+                   written form the next, stored by one thread per worker in one transaction
+                   with one executemany. The real upper bound for the collector, which writes
+                   the same way and does its work on top.
 
-    BENCH_FLOOR_DATABASE_URL=postgresql+psycopg://... \\
-        python -m uvicorn ingest_floor:app --app-dir bench --workers 2 --port 8500
+Served exactly like the collector: `python bench/ingest_floor.py` asks `collector serve` itself
+for the keyword arguments it gives uvicorn.run (server_stub.commands.serve with uvicorn.run
+intercepted), so the floor gets the same loop, HTTP protocol (httptools with TCP_NODELAY),
+access log (off), log level, proxy and server-header settings and worker count, whatever the
+collector's are on the day:
 
-The database connection follows the collector's settings: SQLite in WAL with synchronous=NORMAL
-and foreign keys on, one connection per worker (SQLite has one writer at a time anyway);
-PostgreSQL through psycopg with a small pool of autocommit connections per worker, so that
-commits from concurrent requests overlap as they do in the collector.
+    python bench/ingest_floor.py --app batched_app --database-url postgresql+psycopg://... \\
+        --data-dir DIR --port 8500 --workers 2
+
+The database connections follow the collector's settings: SQLite in WAL with
+synchronous=FULL and foreign keys on (each commit fsynced, as the collector's); PostgreSQL
+through psycopg (for `app` a pool of autocommit connections per worker, so that commits from
+concurrent requests overlap; for `batched_app` one connection in the writer thread).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
 import sqlite3
+import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 import psycopg
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR.parent))  # server_stub, when run as a script from anywhere
+
+from server_stub.ingest.group_commit import GroupCommit  # noqa: E402
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+Row = tuple[Any, ...]
 
 URL_VARIABLE = "BENCH_FLOOR_DATABASE_URL"
 PG_POOL_SIZE = 8
 TABLE = "floor_reports"
 COLUMNS = "id, device_id, received_at, collected_at, source_ip, verdict, body"
+PG_INSERT = f"INSERT INTO {TABLE} ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s::json)"
+SQLITE_INSERT = f"INSERT INTO {TABLE} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
 def create_table_sql(dialect: str) -> list[str]:
@@ -65,36 +87,42 @@ def sqlite_path(url: str) -> str:
     return url.removeprefix("sqlite:///")
 
 
+def sqlite_connection(path: str) -> sqlite3.Connection:
+    """The collector's SQLite settings (server_stub/storage/db.py)."""
+    connection = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=FULL")
+    connection.execute("PRAGMA foreign_keys=ON")
+    return connection
+
+
+def sqlite_row(row: Row) -> Row:
+    return (row[0], row[1], row[2].isoformat(" "), *row[3:])
+
+
 class Store(Protocol):
     async def open(self) -> None: ...
 
-    async def insert(self, row: tuple[Any, ...]) -> None: ...
+    async def insert(self, row: Row) -> None: ...
 
     async def close(self) -> None: ...
 
 
 class SQLiteStore:
-    """One connection, autocommit: each INSERT is its own transaction, as in the collector."""
+    """One connection, autocommit: each INSERT is its own transaction."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.connection: sqlite3.Connection | None = None
 
     async def open(self) -> None:
-        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        connection.execute("PRAGMA foreign_keys=ON")
-        self.connection = connection
+        self.connection = sqlite_connection(self.path)
 
-    async def insert(self, row: tuple[Any, ...]) -> None:
+    async def insert(self, row: Row) -> None:
         assert self.connection is not None
-        # Runs on the event loop: an SQLite insert is tens of microseconds, less than a thread
-        # hop would cost, and SQLite serialises writers whatever we do.
-        self.connection.execute(
-            f"INSERT INTO {TABLE} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (row[0], row[1], row[2].isoformat(" "), *row[3:]),
-        )
+        # Runs on the event loop: SQLite serialises writers whatever we do, and a thread hop
+        # would only add to the floor's cost.
+        self.connection.execute(SQLITE_INSERT, sqlite_row(row))
 
     async def close(self) -> None:
         if self.connection is not None:
@@ -116,12 +144,10 @@ class PostgresStore:
             self.all.append(connection)
             self.idle.put_nowait(connection)
 
-    async def insert(self, row: tuple[Any, ...]) -> None:
+    async def insert(self, row: Row) -> None:
         connection = await self.idle.get()
         try:
-            await connection.execute(
-                f"INSERT INTO {TABLE} ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s::json)", row
-            )
+            await connection.execute(PG_INSERT, row)
         finally:
             self.idle.put_nowait(connection)
 
@@ -130,7 +156,50 @@ class PostgresStore:
             await connection.close()
 
 
-def make_store(url: str) -> Store:
+class BatchedStore:
+    """Group commit with the collector's GroupCommit: one thread, one transaction per batch."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.group: GroupCommit[Row, None] = GroupCommit(self._write)
+        self.sqlite: sqlite3.Connection | None = None
+        self.postgres: psycopg.Connection[Any] | None = None
+
+    async def open(self) -> None:
+        if self.url.startswith("sqlite"):
+            self.sqlite = sqlite_connection(sqlite_path(self.url))
+        else:
+            self.postgres = psycopg.connect(plain_url(self.url))
+
+    def _write(self, rows: list[Row]) -> list[None]:
+        """In the writer thread: the batch in one transaction, one executemany."""
+        if self.sqlite is not None:
+            self.sqlite.execute("BEGIN")
+            try:
+                self.sqlite.executemany(SQLITE_INSERT, [sqlite_row(row) for row in rows])
+            except BaseException:
+                self.sqlite.execute("ROLLBACK")
+                raise
+            self.sqlite.execute("COMMIT")
+        else:
+            assert self.postgres is not None
+            with self.postgres.transaction(), self.postgres.cursor() as cursor:
+                cursor.executemany(PG_INSERT, rows)
+        return [None] * len(rows)
+
+    async def insert(self, row: Row) -> None:
+        await self.group.submit(row)
+
+    async def close(self) -> None:
+        self.group.close()
+        for connection in (self.sqlite, self.postgres):
+            if connection is not None:
+                connection.close()
+
+
+def make_store(url: str, batched: bool) -> Store:
+    if batched:
+        return BatchedStore(url)
     if url.startswith("sqlite"):
         return SQLiteStore(sqlite_path(url))
     return PostgresStore(plain_url(url))
@@ -154,7 +223,8 @@ async def _answer(send: Send, status: int, payload: bytes) -> None:
 class FloorApp:
     """POST a JSON object with report_id, device_id and collected_at -> one row, 200."""
 
-    def __init__(self) -> None:
+    def __init__(self, batched: bool) -> None:
+        self.batched = batched
         self.store: Store | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -167,7 +237,7 @@ class FloorApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self.store = make_store(os.environ[URL_VARIABLE])
+                self.store = make_store(os.environ[URL_VARIABLE], self.batched)
                 await self.store.open()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -196,4 +266,50 @@ class FloorApp:
         await _answer(send, 200, b'{"accepted":true}')
 
 
-app = FloorApp()
+app = FloorApp(batched=False)
+batched_app = FloorApp(batched=True)
+
+
+def collector_options(data_dir: Path, database_url: str, port: int, workers: int) -> dict[str, Any]:
+    """The keyword arguments `collector serve` gives uvicorn.run, taken from serve() itself
+    (uvicorn.run intercepted), less the application and the worker count."""
+    import uvicorn
+
+    from server_stub import commands
+    from server_stub.config import Settings
+
+    captured: dict[str, Any] = {}
+
+    def capture(_: object, **options: Any) -> None:
+        captured.update(options)
+
+    original = uvicorn.run
+    uvicorn.run = capture  # type: ignore[assignment]  # only the keywords are wanted
+    try:
+        commands.serve(Settings(data_dir, database_url, port=port), workers)
+    finally:
+        uvicorn.run = original
+    for name in ("factory", "workers"):
+        captured.pop(name, None)
+    return captured
+
+
+def main() -> int:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--app", choices=["app", "batched_app"], default="app")
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    options = collector_options(args.data_dir, args.database_url, args.port, args.workers)
+    print(f"floor {args.app}: uvicorn options of `collector serve`: {options}", flush=True)
+    os.environ[URL_VARIABLE] = args.database_url
+    uvicorn.run(f"ingest_floor:{args.app}", app_dir=str(BENCH_DIR), workers=args.workers, **options)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -33,7 +33,12 @@ from agent.service.netwatch import Watcher, fingerprint, make_watcher
 from agent.state_dir import LOGS, SPOOL
 
 log = logging.getLogger(__name__)
-SETTLE_S = 2.0  # let DHCP and DNS finish before looking at a changed network
+# After a network event the service reports once the events have stopped for QUIET_S (a move
+# is a burst of link, address and route messages), and looks again SETTLE_S after the first
+# event: DHCP may write the DNS servers after the address, and a change of resolv.conf sends no
+# event. Measured in docs/benchmarks.md ("Network change -> collector").
+QUIET_S = 0.3
+SETTLE_S = 2.0
 RETRY_MIN_S = 15.0
 CHILD_TIMEOUT_S = 300.0
 
@@ -46,6 +51,7 @@ class Schedule:
     jitter_s: float
     next_report: float = 0.0
     next_retry: float = float("inf")
+    next_check: float = float("inf")  # a second look after a network change
     retry_delay: float = RETRY_MIN_S
 
     def report_sent(self, now: float) -> None:
@@ -65,7 +71,9 @@ def agent_command() -> list[str]:
     """How to start this agent again: the frozen binary itself, or this Python with the CLI."""
     if getattr(sys, "frozen", False):
         return [sys.executable]
-    return [sys.executable, "-m", "agent.cli"]
+    # -P: `-m` would put the working directory first on the path, and a folder named `agent`
+    # there (a state directory, a checkout) would be imported in place of the agent.
+    return [sys.executable, "-P", "-m", "agent.cli"]
 
 
 class Service:
@@ -131,16 +139,30 @@ class Service:
         self.schedule.next_report = time.monotonic() + first_in
         last = fingerprint(self.context)
         while not self.stop.is_set():
-            due = min(self.schedule.next_report, self.schedule.next_retry) - time.monotonic()
-            changed = self.watcher.wait(max(0.0, min(due, self.watcher.check_every_s)))
+            schedule = self.schedule
+            due = min(schedule.next_report, schedule.next_retry, schedule.next_check)
+            wait = due - time.monotonic()
+            changed = self.watcher.wait(max(0.0, min(wait, self.watcher.check_every_s)))
             if self.stop.is_set():
                 break
             if changed:
-                self.stop.wait(SETTLE_S)
+                first_event = time.monotonic()
+                self.settle(first_event)
+                schedule.next_check = first_event + SETTLE_S
+            elif time.monotonic() >= schedule.next_check:
+                schedule.next_check = float("inf")  # this wake-up is the second look
             last = self.tick(last)
         self.watcher.close()
         log.info("agent service stopped")
         return 0
+
+    def settle(self, first_event: float) -> None:
+        """Wait until the network has been quiet for QUIET_S, at most SETTLE_S in all."""
+        deadline = first_event + SETTLE_S
+        while not self.stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.watcher.wait(min(QUIET_S, left)):
+                return
 
     def _on_signal(self, number: int, _frame: FrameType | None) -> None:
         log.info("signal %d: stopping after the report in hand", number)

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,13 @@ class Collector:
         answer.raise_for_status()
         result: dict[str, Any] = answer.json()
         return result
+
+    def received_at(self, report_id: str) -> float:
+        """When the collector received a report (seconds since the epoch)."""
+        with sqlite3.connect(self.data_dir / "collector.db") as db:
+            row = db.execute("SELECT received_at FROM reports WHERE id = ?", (report_id,))
+            received = datetime.fromisoformat(str(row.fetchone()[0]))
+        return (received if received.tzinfo else received.replace(tzinfo=UTC)).timestamp()
 
     def stored_reports(self, device_id: str) -> list[tuple[str, str]]:
         """(report id, collected_at) in the order the collector received them."""
@@ -321,6 +329,17 @@ def tls_certificate(folder: Path, address: str) -> tuple[str, str]:
     return str(cert), str(key)
 
 
+def service_decided_at(log: Path, after: float) -> float:
+    """When the service logged 'network changed: reporting now' at or after `after` (epoch
+    seconds; the log's local-time stamps have milliseconds), or NaN if it has not."""
+    for line in log.read_text(errors="replace").splitlines():
+        if "network changed: reporting now" in line:
+            stamp = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            if stamp >= after - 0.001:
+                return stamp
+    return float("nan")
+
+
 @pytest.mark.parametrize("move", ["gateway", "address"])
 def test_moving_onto_an_internal_network_shows_within_30_seconds(
     public_namespace: Namespace, tmp_path: Path, move: str
@@ -349,6 +368,7 @@ def test_moving_onto_an_internal_network_shows_within_30_seconds(
             env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         time.sleep(3)  # the service takes its first network fingerprint
+        moved = time.time()
         if move == "gateway":
             ip("-n", ns.name, "route", "replace", "default", "via", "198.51.100.1", "dev",
                ns.agent_if, "onlink")  # fmt: skip
@@ -362,6 +382,18 @@ def test_moving_onto_an_internal_network_shows_within_30_seconds(
             return device["state"] == "non_compliant" and expected in device["failing_rules"]
 
         took = wait_for(flagged, 30, f"{expected} to fail on the collector")
+        stored = collector.received_at(collector.stored_reports(device_id)[-1][0]) - moved
+        decided = service_decided_at(tmp_path / "agent.log", moved) - moved
+        # Printed, not only asserted (pytest -s shows it); bench/netchange.py records the
+        # distribution over repeated moves in docs/benchmarks.md.
+        print(
+            f"\nnetwork change ({move}): {expected} failing on the collector after {took:.2f} s; "
+            f"the service decided to report {decided:.2f} s after the move, the report was "
+            f"stored at {stored:.2f} s, shown by the API {took - stored:.2f} s later (polled "
+            "every 0.2 s)"
+            + (" - a scheduled report already under way carried the change" if stored < decided
+               else "")
+        )  # fmt: skip
         assert took < 30
     finally:
         if service is not None:
