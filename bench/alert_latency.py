@@ -41,21 +41,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from ingest import (
-    BIN,
-    HOST,
-    MARKERS,
-    REPO,
-    Database,
-    _tail,
-    free_port,
-    hostname,
-    prepare,
-    progress,
-    report_templates,
-    stop,
-    temporary_database,
-)
+from ingest import report_templates
+from ingest_load import HOST, MARKERS, hostname, progress
+from ingest_servers import BIN, REPO, Database, free_port, prepare, stop, tail, temporary_database
 
 
 class Receiver:
@@ -168,7 +156,7 @@ def measure(database: Database, devices: int, poll_s: float, scratch: Path) -> R
             except requests.RequestException:
                 pass
             if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"collector did not start:\n{_tail(log)}")
+                raise RuntimeError(f"collector did not start:\n{tail(log)}")
             time.sleep(0.2)
         enrolled = enrol_all(port, registered)
         [template, *_] = report_templates()

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from ingest import BIN, HOST, REPO, Database, _tail, free_port, progress, stop, temporary_database
+from ingest_load import HOST, progress
+from ingest_servers import BIN, REPO, Database, free_port, stop, tail, temporary_database
 from sweep import _make_due, populate
 
 
@@ -115,7 +116,7 @@ def measure(kind: str, devices: int, scratch: Path, timeout: float) -> Result:
                 except requests.RequestException:
                     pass
                 if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"collector did not start:\n{_tail(log)}")
+                    raise RuntimeError(f"collector did not start:\n{tail(log)}")
                 time.sleep(0.2)
             began = time.monotonic()
             _make_due(database)

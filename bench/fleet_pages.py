@@ -30,7 +30,8 @@ from pathlib import Path
 import psutil
 import psycopg
 import requests
-from ingest import BIN, HOST, REPO, free_port, progress, stop, temporary_database
+from ingest_load import HOST, progress
+from ingest_servers import BIN, REPO, free_port, stop, temporary_database
 from sweep import populate
 
 PASSWORD = "bench password, long enough"

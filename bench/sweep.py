@@ -41,7 +41,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import requests
-from ingest import BIN, HOST, REPO, Database, _tail, free_port, progress, stop, temporary_database
+from ingest_load import HOST, progress
+from ingest_servers import BIN, REPO, Database, free_port, stop, tail, temporary_database
 from sqlalchemy import Engine
 
 from server_stub.storage.db import make_engine
@@ -178,7 +179,7 @@ def _start(
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"collector exited:\n{_tail(log)}")
+            raise RuntimeError(f"collector exited:\n{tail(log)}")
         try:
             if requests.get(f"http://{HOST}:{port}/healthz", timeout=2).status_code == 200:
                 return process, port, log
@@ -186,7 +187,7 @@ def _start(
             pass
         time.sleep(0.2)
     stop(process)
-    raise RuntimeError(f"collector did not come up:\n{_tail(log)}")
+    raise RuntimeError(f"collector did not come up:\n{tail(log)}")
 
 
 Poller = tuple[threading.Thread, threading.Event]
