@@ -13,6 +13,7 @@ from typing import Any, Literal, TextIO
 from agent.commands.machine import probes_for
 from agent.config import AgentConfig
 from agent.delivery.enrolment import NotEnrolled, load_enrolment
+from agent.delivery.last_exchange import load_exchange
 from agent.delivery.policy_cache import choose_policy
 from agent.delivery.secret_store import SecretMissing
 from agent.delivery.send import collector_for
@@ -94,7 +95,26 @@ def agent_health(ctx: Context, config: AgentConfig, policy: Policy) -> list[Heal
         HealthCheck("policy", "pass", f"{policy.organisation_name} ({policy.source})"),
         *_collector_checks(config),
         _service_check(ctx, config),
+        *_collector_verdict(config),
     ]
+
+
+def _collector_verdict(config: AgentConfig) -> list[HealthCheck]:
+    """What the security team sees: the collector's verdict on the last accepted report,
+    with the rules only it can judge (egress address, approval, clock). None before one."""
+    exchange = load_exchange(config.state_dir)
+    state = exchange.collector_state
+    if state is None:
+        return []
+    failing = exchange.collector_failing or []
+    rules = f"; failing {', '.join(failing)}" if failing else ""
+    detail = (
+        f"{state.replace('_', '-')}{rules} "
+        f"(the collector's verdict on the report accepted {exchange.collector_state_at})"
+    )
+    statuses: dict[str, CheckStatus] = {"compliant": "pass", "unknown": "unknown"}
+    status = statuses.get(state, "fail")
+    return [HealthCheck("verdict", status, detail)]
 
 
 def _service_check(ctx: Context, config: AgentConfig) -> HealthCheck:

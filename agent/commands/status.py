@@ -42,6 +42,15 @@ def status(args: argparse.Namespace, config: AgentConfig) -> int:
             # or seen now in the free space when even the record could not be written.
             "write_error": asdict(problem) if problem else None,
         },
+        "collector_verdict": (
+            {
+                "state": exchange.collector_state,
+                "failing_rules": exchange.collector_failing or [],
+                "at": exchange.collector_state_at,
+            }
+            if exchange.collector_state
+            else None
+        ),
         "policy_etag": cached_etag(config),
         "secret_store": enrolment.secret_store.split(":", 1)[0] if enrolment else None,
     }
@@ -70,6 +79,7 @@ def render_text(result: dict[str, Any], policy: str) -> str:
         lines.append(_line("enrolled", "no: run `agent enroll --server URL --token TOKEN`"))
     lines.append(_line("last success", result["last_success_at"] or "never"))
     lines.append(_line("last error", result["last_error"] or "none"))
+    lines.append(_line("collector says", _verdict_text(result["collector_verdict"])))
     if result["retry_not_before"]:
         lines.append(
             _line("next try", f"not before {result['retry_not_before']} (asked by the collector)")
@@ -81,6 +91,15 @@ def render_text(result: dict[str, Any], policy: str) -> str:
     store = result["secret_store"]
     lines.append(_line("secret kept in", stores.get(store, store) if store else "nowhere yet"))
     return "\n".join(lines)
+
+
+def _verdict_text(verdict: dict[str, Any] | None) -> str:
+    """The collector's verdict on the last accepted report, with its own rules."""
+    if verdict is None:
+        return "nothing yet (no report accepted)"
+    failing = verdict["failing_rules"]
+    rules = f"; failing {', '.join(failing)}" if failing else ""
+    return f"{verdict['state'].replace('_', '-')}{rules} (on the report accepted {verdict['at']})"
 
 
 def _spool_lines(spool: dict[str, Any]) -> list[str]:

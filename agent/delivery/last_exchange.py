@@ -26,6 +26,11 @@ class LastExchange:
     last_error_at: str | None = None
     last_error_status: int | None = None
     retry_not_before: str | None = None
+    # The collector's verdict on the last report it accepted (its state for this device, with
+    # its own rules: the egress address, the approval, the clock), and when it was given.
+    collector_state: str | None = None
+    collector_failing: list[str] | None = None
+    collector_state_at: str | None = None
 
 
 def load_exchange(state_dir: Path) -> LastExchange:

@@ -79,6 +79,20 @@ def note_local_error(config: AgentConfig, error: StateWriteError) -> None:
         log.warning("cannot record the error for agent status either: %s", unrecorded)
 
 
+def _verdict(answer: dict[str, Any], now: float) -> dict[str, Any]:
+    """The collector's state for this device from its answer to a report, for the status file
+    (nothing when the answer does not carry one)."""
+    state, failing = answer.get("state"), answer.get("failing_rules")
+    if not isinstance(state, str):
+        return {}
+    rules = [str(r) for r in failing] if isinstance(failing, list) else []
+    return {
+        "collector_state": state,
+        "collector_failing": rules,
+        "collector_state_at": rfc3339(now),
+    }
+
+
 def flush(spool: Spool, collector: Collector, config: AgentConfig, now: float) -> FlushResult:
     """Send spooled reports in sequence; stop at the first fault that is not the report's."""
     exchange = load_exchange(config.state_dir)
@@ -104,7 +118,7 @@ def flush(spool: Spool, collector: Collector, config: AgentConfig, now: float) -
                 stop = exc  # unreachable, busy, or this device's secret refused: keep and stop
                 break
             sent.append(str(item.report["report_id"]))
-            exchange = replace(exchange, last_success_at=rfc3339(now))
+            exchange = replace(exchange, last_success_at=rfc3339(now), **_verdict(answer, now))
             spool.done(item)
     except StateWriteError as exc:  # a rename or counter in the spool failed: stop here
         local = exc

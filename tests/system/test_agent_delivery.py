@@ -187,3 +187,26 @@ def test_a_report_refused_for_good_is_counted_by_the_agent_and_on_the_dashboard(
     assert detail["reports_refused"] == 1 and detail["reports_received"] == 1
     assert detail["last_refusal"].startswith("schema: report does not match schema version 1")
     assert "$.host.hostname" in detail["last_refusal"]
+
+
+def test_the_collectors_verdict_reaches_agent_status_and_the_self_check(
+    start_collector: StartCollector, tmp_path: Path
+) -> None:
+    """The answer to a report carries the collector's state for the device (with its own rules:
+    the egress address, the approval, the clock); the laptop shows what the team sees."""
+    collector = start_collector("sqlite")
+    state = tmp_path / "state"
+    device = collector.enrol(state)
+    assert run_agent(state, "status").stdout.count("nothing yet (no report accepted)") == 1
+    code, _, stderr = send(state)
+    assert code == 0, stderr
+    shown = status(state)["collector_verdict"]
+    detail = collector.device(device.device_id)
+    assert shown["state"] == detail["state"]
+    assert shown["failing_rules"] == detail["failing_rules"] and shown["at"]
+    text = run_agent(state, "status").stdout
+    assert f"collector says   {detail['state'].replace('_', '-')}" in text
+    checked = run_agent(state, "--self-check", "--json")
+    verdict = [c for c in json.loads(checked.stdout)["checks"] if c["name"] == "verdict"]
+    assert len(verdict) == 1 and "the collector's verdict" in verdict[0]["detail"]
+    assert verdict[0]["status"] == ("pass" if detail["state"] == "compliant" else "fail")
