@@ -29,7 +29,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
@@ -43,7 +42,7 @@ from typing import Any
 import requests
 from ingest import report_templates
 from ingest_load import HOST, MARKERS, hostname, progress
-from ingest_servers import BIN, REPO, Database, free_port, prepare, stop, tail, temporary_database
+from ingest_servers import BIN, Database, free_port, prepare, start_server, stop, temporary_database
 
 
 class Receiver:
@@ -142,22 +141,8 @@ def measure(database: Database, devices: int, poll_s: float, scratch: Path) -> R
     command += ["--port", str(port), "--alert-webhook", receiver.url]
     env = {k: v for k, v in os.environ.items() if not k.startswith("OUTPOST_")}
     env["OUTPOST_ALERT_POLL_S"] = str(poll_s)
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            cwd=REPO, env=env, start_new_session=True,
-        )  # fmt: skip
+    process = start_server(command, env, log, port)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"http://{HOST}:{port}/healthz", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"collector did not start:\n{tail(log)}")
-            time.sleep(0.2)
         enrolled = enrol_all(port, registered)
         [template, *_] = report_templates()
         latency, floor = [], []

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import tempfile
 import threading
 import time
@@ -32,9 +31,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import requests
 from ingest_load import HOST, progress
-from ingest_servers import BIN, REPO, Database, free_port, stop, tail, temporary_database
+from ingest_servers import BIN, Database, free_port, start_server, stop, temporary_database
 from sweep import _make_due, populate
 
 
@@ -102,22 +100,8 @@ def measure(kind: str, devices: int, scratch: Path, timeout: float) -> Result:
         if kind == "postgresql":
             command += ["--database-url", database.url]
         command += ["--port", str(port), "--alert-webhook", receiver.url]
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                command, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                cwd=REPO, env=env, start_new_session=True,
-            )  # fmt: skip
+        process = start_server(command, env, log, port)
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if requests.get(f"http://{HOST}:{port}/healthz", timeout=2).ok:
-                        break
-                except requests.RequestException:
-                    pass
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"collector did not start:\n{tail(log)}")
-                time.sleep(0.2)
             began = time.monotonic()
             _make_due(database)
             stale = written = None

@@ -31,7 +31,7 @@ import psutil
 import psycopg
 import requests
 from ingest_load import HOST, progress
-from ingest_servers import BIN, REPO, free_port, stop, temporary_database
+from ingest_servers import BIN, free_port, start_server, stop, temporary_database
 from sweep import populate
 
 PASSWORD = "bench password, long enough"
@@ -86,19 +86,9 @@ def start(url: str, data_dir: Path, scratch: Path) -> tuple[subprocess.Popen[byt
         input=PASSWORD.encode(), check=True, capture_output=True,
     )  # fmt: skip
     port = free_port()
-    log = (scratch / "collector.log").open("wb")
-    process = subprocess.Popen(
-        [str(BIN / "collector"), "serve", "--data-dir", str(data_dir), "--database-url", url,
-         "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True,
-    )  # fmt: skip
-    for _ in range(600):
-        try:
-            if requests.get(f"http://{HOST}:{port}/healthz", timeout=2).ok:
-                return process, port
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise RuntimeError("the collector did not come up")
+    command = [str(BIN / "collector"), "serve", "--data-dir", str(data_dir), "--database-url", url,
+               "--port", str(port)]  # fmt: skip
+    return start_server(command, None, scratch / "collector.log", port), port
 
 
 def log_in(base: str) -> requests.Session:

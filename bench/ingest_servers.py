@@ -196,9 +196,23 @@ def running(
         if baseline is None:
             raise ValueError("collector-baseline needs --baseline DIR")
         env["PYTHONPATH"] = baseline
+    process = start_server(
+        _server_command(target, database, port, workers), env, log, port, workers
+    )
+    try:
+        yield Server(process, port, log)
+    finally:
+        stop(process)
+
+
+def start_server(
+    command: list[str], env: dict[str, str] | None, log: Path, port: int, workers: int = 1
+) -> subprocess.Popen[bytes]:
+    """A server started in the checkout, its output in `log`, once it answers /healthz with
+    every worker up; stopped again if it never does. env None: this process's environment."""
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            _server_command(target, database, port, workers),
+            command,
             stdin=subprocess.DEVNULL,
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -207,13 +221,14 @@ def running(
             start_new_session=True,  # its own process group, so stop() reaches every worker
         )
     try:
-        _wait_until_up(process, port, workers, log)
-        yield Server(process, port, log)
-    finally:
+        wait_until_up(process, port, workers, log)
+    except BaseException:
         stop(process)
+        raise
+    return process
 
 
-def _wait_until_up(process: subprocess.Popen[bytes], port: int, workers: int, log: Path) -> None:
+def wait_until_up(process: subprocess.Popen[bytes], port: int, workers: int, log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import requests
 from ingest_load import HOST, progress
-from ingest_servers import BIN, REPO, Database, free_port, stop, tail, temporary_database
+from ingest_servers import BIN, REPO, Database, free_port, start_server, stop, temporary_database
 from sqlalchemy import Engine
 
 from server_stub.storage.db import make_engine
@@ -166,28 +166,8 @@ def _start(
     command = [str(BIN / "collector"), "serve", "--data-dir", str(database.data_dir)]
     if database.kind == "postgresql":
         command += ["--database-url", database.url]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [*command, "--port", str(port)],
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-            env=env,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"collector exited:\n{tail(log)}")
-        try:
-            if requests.get(f"http://{HOST}:{port}/healthz", timeout=2).status_code == 200:
-                return process, port, log
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    stop(process)
-    raise RuntimeError(f"collector did not come up:\n{tail(log)}")
+    process = start_server([*command, "--port", str(port)], env, log, port)
+    return process, port, log
 
 
 Poller = tuple[threading.Thread, threading.Event]
