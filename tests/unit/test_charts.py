@@ -3,24 +3,18 @@ fleet trend (server_stub/storage/fleet_days.py, on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
 from server_stub.dashboard.charts import COLOURS, Segment, device_segments, fleet_trend
-from server_stub.storage.db import make_engine, upgrade
 from server_stub.storage.fleet_days import days_since, record_day
 from server_stub.storage.tables import Device
-from tests.system.pg import ENV_VAR, PgServer
 
-BACKENDS = ["sqlite", *(["postgresql"] if os.environ.get(ENV_VAR) else [])]
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
@@ -60,18 +54,6 @@ def test_the_fleet_trend_stacks_each_day_and_scales_to_the_busiest() -> None:
     assert heights[COLOURS["stale"]] == pytest.approx(180.0)  # the busiest day, full height
     assert heights[COLOURS["compliant"]] == pytest.approx(135.0)
     assert "2026-11-01: 3 compliant" in svg and "<script" not in svg
-
-
-@pytest.fixture(params=BACKENDS)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    server = PgServer() if request.param == "postgresql" else None
-    url = server.create_database() if server else f"sqlite:///{tmp_path / 'c.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-    if server:
-        server.close()
 
 
 def test_the_day_keeps_its_last_count(engine: Engine) -> None:

@@ -4,11 +4,8 @@ sessions and long-spent enrolment tokens go; the settings reach every worker pro
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, insert, select, update
@@ -17,25 +14,10 @@ from server_stub.cli import build_parser
 from server_stub.commands import _environment_for
 from server_stub.config import SettingsError, settings_from
 from server_stub.storage.clock import utcnow
-from server_stub.storage.db import make_engine, upgrade
 from server_stub.storage.retention import TOKEN_GRACE, purge
 from server_stub.storage.tables import Admin, Device, EnrolmentToken, Report, WebSession
-from tests.system.pg import ENV_VAR, PgServer
 
-BACKENDS = ["sqlite", *(["postgresql"] if os.environ.get(ENV_VAR) else [])]
 NOW = utcnow()
-
-
-@pytest.fixture(params=BACKENDS)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    server = PgServer() if request.param == "postgresql" else None
-    url = server.create_database() if server else f"sqlite:///{tmp_path / 'c.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-    if server:
-        server.close()
 
 
 def add_device(engine: Engine, received_days_ago: list[int]) -> tuple[str, list[str]]:
