@@ -103,14 +103,11 @@ def _collector_verdict(config: AgentConfig) -> list[HealthCheck]:
     """What the security team sees: the collector's verdict on the last accepted report,
     with the rules only it can judge (egress address, approval, clock). None before one."""
     exchange = load_exchange(config.state_dir)
-    state = exchange.collector_state
-    if state is None:
+    state, verdict = exchange.collector_state, exchange.verdict_text()
+    if state is None or verdict is None:
         return []
-    failing = exchange.collector_failing or []
-    rules = f"; failing {', '.join(failing)}" if failing else ""
     detail = (
-        f"{state.replace('_', '-')}{rules} "
-        f"(the collector's verdict on the report accepted {exchange.collector_state_at})"
+        f"{verdict} (the collector's verdict on the report accepted {exchange.collector_state_at})"
     )
     statuses: dict[str, CheckStatus] = {"compliant": "pass", "unknown": "unknown"}
     status = statuses.get(state, "fail")

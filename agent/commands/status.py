@@ -9,7 +9,7 @@ from typing import Any
 
 from agent.config import AgentConfig
 from agent.delivery.enrolment import NotEnrolled, load_enrolment
-from agent.delivery.last_exchange import load_exchange
+from agent.delivery.last_exchange import LastExchange, load_exchange
 from agent.delivery.local_error import write_problem
 from agent.delivery.policy_cache import cached_etag, choose_policy
 from agent.delivery.send import spool_for
@@ -57,7 +57,7 @@ def status(args: argparse.Namespace, config: AgentConfig) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    print(render_text(result, _policy_name(config)))
+    print(render_text(result, _policy_name(config), exchange))
     return 0
 
 
@@ -70,7 +70,7 @@ def _policy_name(config: AgentConfig) -> str:
     return f"{policy.organisation_name} ({policy.source})"
 
 
-def render_text(result: dict[str, Any], policy: str) -> str:
+def render_text(result: dict[str, Any], policy: str, exchange: LastExchange) -> str:
     """The status in words a person reads; `--json` keeps the machine's shape."""
     lines = []
     if result["enrolled"]:
@@ -79,7 +79,9 @@ def render_text(result: dict[str, Any], policy: str) -> str:
         lines.append(_line("enrolled", "no: run `agent enroll --server URL --token TOKEN`"))
     lines.append(_line("last success", result["last_success_at"] or "never"))
     lines.append(_line("last error", result["last_error"] or "none"))
-    lines.append(_line("collector says", _verdict_text(result["collector_verdict"])))
+    verdict = exchange.verdict_text()
+    said = f"{verdict} (on the report accepted {exchange.collector_state_at})" if verdict else None
+    lines.append(_line("collector says", said or "nothing yet (no report accepted)"))
     if result["retry_not_before"]:
         lines.append(
             _line("next try", f"not before {result['retry_not_before']} (asked by the collector)")
@@ -91,15 +93,6 @@ def render_text(result: dict[str, Any], policy: str) -> str:
     store = result["secret_store"]
     lines.append(_line("secret kept in", stores.get(store, store) if store else "nowhere yet"))
     return "\n".join(lines)
-
-
-def _verdict_text(verdict: dict[str, Any] | None) -> str:
-    """The collector's verdict on the last accepted report, with its own rules."""
-    if verdict is None:
-        return "nothing yet (no report accepted)"
-    failing = verdict["failing_rules"]
-    rules = f"; failing {', '.join(failing)}" if failing else ""
-    return f"{verdict['state'].replace('_', '-')}{rules} (on the report accepted {verdict['at']})"
 
 
 def _spool_lines(spool: dict[str, Any]) -> list[str]:

@@ -32,6 +32,15 @@ class LastExchange:
     collector_failing: list[str] | None = None
     collector_state_at: str | None = None
 
+    def verdict_text(self) -> str | None:
+        """The collector's verdict in words ("non-compliant; failing NET-008, SEC-002"), None
+        before it has given one."""
+        if self.collector_state is None:
+            return None
+        failing = self.collector_failing or []
+        rules = f"; failing {', '.join(failing)}" if failing else ""
+        return f"{self.collector_state.replace('_', '-')}{rules}"
+
 
 def load_exchange(state_dir: Path) -> LastExchange:
     try:
