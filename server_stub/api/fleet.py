@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from agent.policy.model import Severity
 from server_stub.api.deps import DB, ERRORS, Admin, State
 from server_stub.api.models import DeviceDetail, DeviceState, DeviceSummary, EventOut, RuleOut
+from server_stub.spreadsheet import safe_cell
 from server_stub.storage import reads
 from server_stub.storage.clock import iso
 from server_stub.storage.tables import Device
@@ -112,13 +113,6 @@ CSV_COLUMNS = [
 ]  # fmt: skip
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A leading =, +, - or @ makes spreadsheets run the cell as a formula.
-    # Also behind a tab or carriage return, which spreadsheets skip (OWASP CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @router.get(
     "/compliance.csv",
     response_class=Response,
@@ -144,7 +138,7 @@ def _csv_lines(engine: Engine) -> Iterator[str]:
             d.state, " ".join(d.failing_rules or []), iso(d.last_seen_at), d.reports_received,
             iso(d.revoked_at), d.reports_refused,
         ]  # fmt: skip
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([safe_cell(v) for v in row])
         if count % 1000 == 0:
             yield out.getvalue()
             out.seek(0)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from server_stub.api.deps import DB
 from server_stub.dashboard.web import MaybeViewer, Viewer, error_page, render, to_login
+from server_stub.spreadsheet import safe_cell
 from server_stub.storage.clock import iso, utcnow
 from server_stub.storage.evidence import audit_entries_between, evidence
 
@@ -50,17 +51,11 @@ def period(first: str | None, last: str | None) -> Period | str:
     return Period(from_day, to_day, start, max(start, end))
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A leading =, +, - or @ (also behind a tab or CR) makes spreadsheets run a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _csv(name: str, header: list[str], rows: Iterable[list[object]]) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
-    writer.writerows([_cell(v) for v in row] for row in rows)
+    writer.writerows([safe_cell(v) for v in row] for row in rows)
     disposition = f'attachment; filename="{name}"'
     return Response(
         out.getvalue(), media_type="text/csv", headers={"Content-Disposition": disposition}

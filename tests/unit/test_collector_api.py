@@ -24,11 +24,12 @@ from schemathesis.checks import positive_data_acceptance
 
 from server_stub.api import fast_path
 from server_stub.api.fast_path import ReportsFastPath
-from server_stub.api.fleet import CSV_COLUMNS, _cell
+from server_stub.api.fleet import CSV_COLUMNS
 from server_stub.app import create_app
 from server_stub.cli import build_parser
 from server_stub.commands import _environment_for
 from server_stub.config import Settings, settings_from
+from server_stub.spreadsheet import safe_cell
 from server_stub.state import CollectorState
 from server_stub.storage.admins import create_api_token
 from server_stub.storage.devices import RegisterError, register_device
@@ -270,7 +271,7 @@ def test_csv_export_defuses_formulas(api: Api) -> None:
 @pytest.mark.parametrize("lead", ["\t", "\r"], ids=["tab", "cr"])
 def test_csv_export_defuses_formulas_behind_whitespace(api: Api, lead: str) -> None:
     # Registration refuses control characters, so the guard is defence in depth: test it alone.
-    assert _cell(f"{lead}=cmd") == f"'{lead}=cmd"
+    assert safe_cell(f"{lead}=cmd") == f"'{lead}=cmd"
     with pytest.raises(RegisterError, match="printable"):
         api.register(owner=f"{lead}=cmd")
 
