@@ -1,0 +1,96 @@
+"""Pure parsers for remote-desktop managers: mRemoteNG, RDCMan (.rdg) and .rdp files."""
+
+from __future__ import annotations
+
+import re
+
+from agent.facts.context import ParseError
+from agent.facts.probes.credentials.settings import Organisation
+from agent.facts.probes.credentials.stores.appdata_parse import Hit
+from agent.facts.probes.credentials.stores.formats import child_text, local, login_hit, xml_root
+
+
+def mremoteng_hits(text: str, org: Organisation) -> list[Hit] | None:
+    """Organisation connections in mRemoteNG's confCons.xml; None when the whole file is
+    encrypted (FullFileEncryption="true"), so it could not be inspected.
+
+    Sample: <mrng:Connections xmlns:mrng="http://mremoteng.org" Name="Connections"
+    EncryptionEngine="AES" FullFileEncryption="false" ConfVersion="2.6"><Node Name="Uni RDP"
+    Type="Connection" Username="ab1234" Domain="AD.EXAMPLE.AC.UK" Password="c2VjcmV0..."
+    Hostname="rdp.example.ac.uk" Protocol="RDP" Port="3389" /></mrng:Connections>
+    """
+    root = xml_root(text, "confCons.xml")
+    if local(root.tag) != "Connections":
+        raise ParseError("confCons.xml: root element is not <Connections>")
+    if root.get("FullFileEncryption", "").lower() == "true":
+        return None
+    hits: list[Hit] = []
+    for node in root.iter():
+        if local(node.tag) != "Node" or node.get("Type") != "Connection":
+            continue
+        kind = "saved_login" if node.get("Password") else "saved_session"
+        hit = login_hit(
+            kind, node.get("Hostname", ""), node.get("Username", ""), org, node.get("Domain", "")
+        )
+        if hit and hit not in hits:
+            hits.append(hit)
+    return hits
+
+
+def rdg_hits(text: str, org: Organisation) -> list[Hit]:
+    """Organisation servers and logon credentials in a Remote Desktop Connection Manager file.
+
+    Sample: <RDCMan programVersion="2.90" schemaVersion="3"><file><credentialsProfiles/>
+    <properties><name>Uni</name></properties><server><properties><name>rdp.example.ac.uk</name>
+    </properties><logonCredentials inherit="None"><profileName scope="Local">Custom
+    </profileName><userName>ab1234</userName><password>AQAAANCMnd8B...</password>
+    <domain>AD</domain></logonCredentials></server></file></RDCMan>
+    """
+    root = xml_root(text, "RDCMan file")
+    if local(root.tag) != "RDCMan":
+        raise ParseError("RDCMan file: root element is not <RDCMan>")
+    hits: list[Hit] = []
+    for element in root.iter():
+        name = local(element.tag)
+        hit: Hit | None = None
+        if name == "server":
+            props = next((c for c in element if local(c.tag) == "properties"), element)
+            creds = next((c for c in element if local(c.tag) == "logonCredentials"), None)
+            user = child_text(creds, "userName") if creds is not None else ""
+            domain = child_text(creds, "domain") if creds is not None else ""
+            saved = creds is not None and bool(child_text(creds, "password"))
+            kind = "saved_login" if saved else "saved_session"
+            hit = login_hit(kind, child_text(props, "name"), user, org, domain)
+        elif name == "credentialsProfile":
+            user, domain = child_text(element, "userName"), child_text(element, "domain")
+            hit = login_hit("saved_login", "", user, org, domain)
+        if hit and hit not in hits:
+            hits.append(hit)
+    return hits
+
+
+_RDP_SETTING = re.compile(r"^([a-z0-9 ]+):([sib]):(.*)$", re.IGNORECASE)
+
+
+def rdp_hits(text: str, org: Organisation) -> list[Hit]:
+    """An organisation host or account in a Remote Desktop Connection file (.rdp).
+
+    Sample (UTF-16 text): screen mode id:i:2\\r\\nfull address:s:rdp.example.ac.uk\\r\\n
+    username:s:AD\\ab1234\\r\\ngatewayhostname:s:rdg.example.ac.uk\\r\\n
+    password 51:b:01000000D08C9DDF...   <- a DPAPI-sealed password: only its presence counts
+    """
+    settings: dict[str, str] = {}
+    for raw in text.splitlines():
+        match = _RDP_SETTING.match(raw.strip())
+        if match:
+            settings[match[1].lower()] = (
+                match[3].strip() if match[1].lower() != "password 51" else "1"
+            )
+    kind = "saved_login" if settings.get("password 51") else "saved_session"
+    user = settings.get("username", "")
+    for host_key in ("full address", "alternate full address", "gatewayhostname"):
+        host = settings.get(host_key, "").split(":", 1)[0]
+        if host and (hit := login_hit(kind, host, user, org)):
+            return [hit]
+    hit = login_hit(kind, "", user, org) if user else None
+    return [hit] if hit else []
