@@ -44,14 +44,14 @@ def child_text(element: ET.Element, name: str) -> str:
 
 def login_hit(kind: str, host: str, user: str, org: Organisation, domain: str = "") -> Hit | None:
     """A hit when the host, the user (an e-mail/UPN or DOMAIN\\user) or the logon domain is
-    the organisation's; identity as 'user@host', 'e-mail (host)' or the host alone.
+    the organisation's; identity as 'user@host', 'e-mail (host)', 'DOMAIN\\user (host)'.
 
     Samples: ('sftp.example.ac.uk', 'ab1234') -> 'ab1234@sftp.example.ac.uk';
     ('files.other.test', 'alice@example.ac.uk') -> 'alice@example.ac.uk (files.other.test)';
+    ('', 'ab1234', domain='AD.EXAMPLE.AC.UK') -> 'AD.EXAMPLE.AC.UK\\ab1234';
     ('host.example.ac.uk.evil.test', 'x') -> None.
     """
-    host = host.strip()
-    user = user.strip()
+    host, user, domain = host.strip(), user.strip(), domain.strip()
     if "\\" in user and not domain:
         domain, user = user.split("\\", 1)
     by_user = match_host(user, org) if "@" in user else None
@@ -62,10 +62,10 @@ def login_hit(kind: str, host: str, user: str, org: Organisation, domain: str = 
     )
     if matched is None:
         return None
-    shown_host = host_of(host) if host else ""
-    account = f"{domain}\\{user}" if domain and user and "@" not in user else user
-    if by_user or not shown_host:
-        identity = f"{account} ({shown_host})" if shown_host and account else account or domain
+    shown = host_of(host) if host else ""
+    account = f"{domain}\\{user}" if domain and user and not by_user else user or domain
+    if account and shown:
+        identity = f"{account} ({shown})" if by_user or domain else f"{account}@{shown}"
     else:
-        identity = f"{account}@{shown_host}" if account else shown_host
+        identity = account or shown
     return kind, identity, matched

@@ -21,7 +21,8 @@ _TOOL_PATTERNS: dict[str, re.Pattern[str]] = {
     "ldap": re.compile(r"(?:^|\s)-w\s+(\S+)"),
     "curl": re.compile(r"(?:^|\s)(?:-u\s*|--user[=\s]+)[^\s:]+:(\S+)"),
     "smbclient": re.compile(r"(?:^|\s)(?:-U\s*|--user[=\s]+)[^\s%]+%(\S+)"),
-    "net": re.compile(r"(?i)\buse\s+\S+\s+(?!/)(\S+)"),  # net use \\host PASSWORD /user:...
+    # net use [Z:] \\host\share PASSWORD /user:... ("*" asks)
+    "net": re.compile(r"(?i)\buse\s+(?:[a-z]:\s+|\*\s+)?\\\\\S+\s+(?!/)(\S+)"),
     "xfreerdp": re.compile(r"(?:^|\s)/p:(\S+)"),
     "rdesktop": re.compile(r"(?:^|\s)-p\s*(\S+)"),
 }

@@ -57,6 +57,7 @@ def unattend_hits(text: str, org: Organisation) -> list[Hit]:
     if local(root.tag) != "unattend":
         raise ParseError("unattend.xml: root element is not <unattend>")
     hits: list[Hit] = []
+    joins: list[Hit] = []
     for element in root.iter():
         name = local(element.tag)
         hit: Hit | None = None
@@ -72,10 +73,12 @@ def unattend_hits(text: str, org: Organisation) -> list[Hit]:
                     if found and found not in hits:
                         hits.append(found)
         elif name == "JoinDomain":
-            hit = login_hit("unattend_account", "", "", org, domain=(element.text or "").strip())
+            joined = login_hit("unattend_account", "", "", org, (element.text or "").strip())
+            joins.extend([joined] if joined else [])
         if hit and hit not in hits:
             hits.append(hit)
-    return hits
+    # A domain join says less than the account that joins it: reported only on its own.
+    return hits or joins[:1]
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,10 @@ KWALLET_DIRS = (
     ".kde4/share/apps/kwallet",
     ".kde/share/apps/kwallet",
 )
-KWALLET_LOCKED = "KWallet wallet: encrypted, its entries cannot be read without unlocking it"
+KWALLET_LOCKED = (
+    "KDE wallet: encrypted on disk; its entries are readable only while it is open, through "
+    "the Secret Service when KWallet provides it"
+)
 
 
 def find_keepass(ctx: Context, scan: ScanState) -> None:
