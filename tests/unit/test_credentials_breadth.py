@@ -42,6 +42,7 @@ from agent.facts.probes.credentials.stores.databases_parse import (
 )
 from agent.facts.probes.credentials.stores.formats import login_hit, xml_root
 from agent.facts.probes.credentials.stores.ftp_parse import (
+    cyberduck_config_hits,
     cyberduck_hits,
     filezilla_hits,
     winscp_ini_hits,
@@ -191,6 +192,19 @@ def test_cyberduck_bookmark() -> None:
     ]
     with pytest.raises(ParseError):
         cyberduck_hits(b"not a plist", ORG)
+
+
+def test_cyberduck_windows_user_config() -> None:
+    text = (
+        '<configuration><settings><setting name="sftp://ab1234@sftp.example.ac.uk" value="C1" />'
+        '<setting name="https://files.example.ac.uk/dav" value="C2" />'
+        '<setting name="sftp://x@example.ac.uk.evil.test" value="C3" />'
+        '<setting name="bookmark.toggle" value="True" /></settings></configuration>'
+    )
+    assert cyberduck_config_hits(text, ORG) == [
+        ("saved_login", "ab1234@sftp.example.ac.uk", "example.ac.uk"),
+        ("saved_login", "files.example.ac.uk", "example.ac.uk"),
+    ]
 
 
 # ------------------------------------------------------------------------------ system settings
@@ -388,6 +402,20 @@ def test_mremoteng_full_file_encryption_is_not_inspected() -> None:
     assert mremoteng_hits(text, ORG) is None
     with pytest.raises(ParseError):
         mremoteng_hits("<Settings/>", ORG)
+
+
+def test_rdcman_settings_profiles_and_defaults() -> None:
+    settings = (
+        "<Settings><CredentialsProfiles><credentialsProfiles><credentialsProfile>"
+        "<userName>ab1234</userName><password>C</password><domain>AD.EXAMPLE.AC.UK</domain>"
+        "</credentialsProfile></credentialsProfiles></CredentialsProfiles><DefaultGroupSettings>"
+        "<defaultSettings><logonCredentials><userName>a@example.ac.uk</userName>"
+        "</logonCredentials></defaultSettings></DefaultGroupSettings></Settings>"
+    )
+    assert rdg_hits(settings, ORG) == [
+        ("saved_login", "AD.EXAMPLE.AC.UK\\ab1234", "AD.EXAMPLE.AC.UK"),
+        ("saved_login", "a@example.ac.uk", "example.ac.uk"),
+    ]
 
 
 def test_rdg_and_rdp() -> None:

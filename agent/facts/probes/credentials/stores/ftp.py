@@ -7,6 +7,7 @@ from agent.facts.probes.credentials.per_os import PerOs, join
 from agent.facts.probes.credentials.scan import ScanState
 from agent.facts.probes.credentials.stores.appdata import record
 from agent.facts.probes.credentials.stores.ftp_parse import (
+    cyberduck_config_hits,
     cyberduck_hits,
     filezilla_hits,
     winscp_ini_hits,
@@ -17,6 +18,7 @@ from agent.facts.probes.credentials.stores.storefiles import (
     MAX_STORE_FILE,
     Finder,
     files_in,
+    list_folder,
     why,
 )
 from agent.facts.probes.powershell import ps_text
@@ -94,8 +96,23 @@ def find_cyberduck(ctx: Context, scan: ScanState) -> None:
                     scan.not_read("cyberduck", path, why(exc))
 
 
+def find_cyberduck_config(ctx: Context, scan: ScanState) -> None:
+    """Cyberduck for Windows: the servers with saved passwords in each version's user.config
+    (%APPDATA%\\Cyberduck\\Cyberduck.exe_Url_<hash>\\<version>\\user.config)."""
+    for home in scan.homes:
+        root = join(ctx, home.path, "AppData/Roaming/Cyberduck")
+        for app in list_folder(ctx, scan, "cyberduck", root) or []:
+            if app.kind != "dir" or not app.name.lower().startswith("cyberduck"):
+                continue
+            folder = join(ctx, root, app.name)
+            for version in list_folder(ctx, scan, "cyberduck", folder) or []:
+                if version.kind == "dir":
+                    path = join(ctx, folder, version.name, "user.config")
+                    read_parsed(ctx, scan, "cyberduck", path, cyberduck_config_hits)
+
+
 FINDERS: PerOs[tuple[Finder, ...]] = PerOs(
     linux=(find_filezilla,),
     darwin=(find_filezilla, find_cyberduck),
-    windows=(find_filezilla, find_winscp, find_cyberduck),
+    windows=(find_filezilla, find_winscp, find_cyberduck, find_cyberduck_config),
 )

@@ -1,9 +1,11 @@
-"""Pure parsers for FTP/SFTP clients: FileZilla, WinSCP (ini and registry), Cyberduck bookmarks."""
+"""Pure parsers for FTP/SFTP clients: FileZilla, WinSCP (ini, registry), Cyberduck (bookmarks,
+user.config)."""
 
 from __future__ import annotations
 
 import json
 import plistlib
+import re
 from typing import Any
 
 from agent.facts.context import ParseError
@@ -120,3 +122,27 @@ def cyberduck_hits(data: bytes, org: Organisation) -> list[Hit]:
         org,
     )
     return [hit] if hit else []
+
+
+_URL = re.compile(r"^(?:s?ftps?|https?|davs?|dav)://(?:(?P<user>[^@/]*)@)?(?P<host>[^/:]+)", re.I)
+
+
+def cyberduck_config_hits(text: str, org: Organisation) -> list[Hit]:
+    """Organisation servers whose passwords Cyberduck for Windows keeps in its user.config
+    (DPAPI-sealed values of settings named by URL; the values are never read).
+
+    Sample: <configuration><userSettings><Ch.Cyberduck.Core.Properties.Settings><setting
+    name="CdSettings" serializeAs="Xml"><value><settings><setting
+    name="sftp://ab1234@sftp.example.ac.uk" value="AQAAANCMnd8BFdERjHoAwE..." /></settings>
+    </value></setting></Ch.Cyberduck.Core.Properties.Settings></userSettings></configuration>
+    """
+    root = xml_root(text, "Cyberduck user.config")
+    hits: list[Hit] = []
+    for element in root.iter():
+        match = _URL.match(element.get("name", ""))
+        if match is None or not element.get("value"):
+            continue
+        hit = login_hit("saved_login", match["host"], match["user"] or "", org)
+        if hit and hit not in hits:
+            hits.append(hit)
+    return hits

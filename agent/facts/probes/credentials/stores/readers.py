@@ -21,8 +21,18 @@ def read_parsed(
 ) -> None:
     """Read a store file, parse its organisation hits and record them; a bad file is noted."""
     text = read_store_file(ctx, scan, store, path)
-    if text is None:
-        return
+    if text is not None:
+        record_parsed(scan, store, path, text, hits)
+
+
+def record_parsed(
+    scan: ScanState,
+    store: str,
+    path: str,
+    text: str,
+    hits: Callable[[str, Organisation], list[Hit]],
+) -> None:
+    """Parse a store file's text and record its organisation hits; a bad file is noted."""
     try:
         record(scan, store, path, hits(text, scan.org))
     except ParseError as exc:

@@ -8,15 +8,20 @@ from agent.facts.context import Context, ParseError
 from agent.facts.probes.credentials.per_os import PerOs, join
 from agent.facts.probes.credentials.scan import ScanState
 from agent.facts.probes.credentials.stores.appdata import record
-from agent.facts.probes.credentials.stores.readers import read_parsed
+from agent.facts.probes.credentials.stores.readers import read_parsed, record_parsed
 from agent.facts.probes.credentials.stores.remote_desktop_parse import (
     mremoteng_hits,
     rdg_hits,
     rdp_hits,
 )
-from agent.facts.probes.credentials.stores.storefiles import Finder, files_in, read_store_file
+from agent.facts.probes.credentials.stores.storefiles import (
+    Finder,
+    files_in,
+    list_folder,
+    read_store_file,
+)
 
-MREMOTENG = "AppData/Roaming/mRemoteNG/confCons.xml"
+MREMOTENG = "AppData/Roaming/mRemoteNG"  # confCons.xml and its dated backups
 RDCMAN_SETTINGS = (
     "AppData/Local/Microsoft/Remote Desktop Connection Manager/RDCMan.settings",
     "AppData/Local/Microsoft Corporation/Remote Desktop Connection Manager/RDCMan.settings",
@@ -31,19 +36,25 @@ _RDG_ITEM = re.compile(r"<item>\s*([^<]+?\.rdg)\s*</item>", re.IGNORECASE)
 def find_mremoteng(ctx: Context, scan: ScanState) -> None:
     """mRemoteNG's confCons.xml: organisation hosts, users and domains of its connections."""
     for home in scan.homes:
-        path = join(ctx, home.path, MREMOTENG)
-        text = read_store_file(ctx, scan, "mremoteng", path)
-        if text is None:
-            continue
-        try:
-            hits = mremoteng_hits(text, scan.org)
-        except ParseError as exc:
-            scan.not_read("mremoteng", path, str(exc))
-            continue
-        if hits is None:
-            scan.not_read("mremoteng", path, ENCRYPTED)
-        else:
-            record(scan, "mremoteng", path, hits)
+        folder = join(ctx, home.path, MREMOTENG)
+        for entry in list_folder(ctx, scan, "mremoteng", folder) or []:
+            if entry.kind == "file" and entry.name.lower().startswith("confcons.xml"):
+                _mremoteng_file(ctx, scan, join(ctx, folder, entry.name))
+
+
+def _mremoteng_file(ctx: Context, scan: ScanState, path: str) -> None:
+    text = read_store_file(ctx, scan, "mremoteng", path)
+    if text is None:
+        return
+    try:
+        hits = mremoteng_hits(text, scan.org)
+    except ParseError as exc:
+        scan.not_read("mremoteng", path, str(exc))
+        return
+    if hits is None:
+        scan.not_read("mremoteng", path, ENCRYPTED)
+    else:
+        record(scan, "mremoteng", path, hits)
 
 
 def find_rdp_files(ctx: Context, scan: ScanState) -> None:
@@ -52,8 +63,11 @@ def find_rdp_files(ctx: Context, scan: ScanState) -> None:
     for home in scan.homes:
         rdg: list[str] = []
         for relative in RDCMAN_SETTINGS:
-            settings = read_store_file(ctx, scan, "rdcman", join(ctx, home.path, relative))
-            rdg += _RDG_ITEM.findall(settings or "")
+            path = join(ctx, home.path, relative)
+            settings = read_store_file(ctx, scan, "rdcman", path)
+            if settings is not None:
+                record_parsed(scan, "rdcman", path, settings, rdg_hits)
+                rdg += _RDG_ITEM.findall(settings)
         for folder in CONNECTION_FOLDERS:
             for path in files_in(ctx, scan, "rdp", join(ctx, home.path, folder), (".rdp", ".rdg")):
                 if path.lower().endswith(".rdp"):

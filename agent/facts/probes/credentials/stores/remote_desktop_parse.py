@@ -38,30 +38,40 @@ def mremoteng_hits(text: str, org: Organisation) -> list[Hit] | None:
 
 
 def rdg_hits(text: str, org: Organisation) -> list[Hit]:
-    """Organisation servers and logon credentials in a Remote Desktop Connection Manager file.
+    """Organisation servers and logon credentials in a Remote Desktop Connection Manager file
+    (.rdg) or in RDCMan.settings, which keeps credential profiles and default credentials too.
 
     Sample: <RDCMan programVersion="2.90" schemaVersion="3"><file><credentialsProfiles/>
     <properties><name>Uni</name></properties><server><properties><name>rdp.example.ac.uk</name>
     </properties><logonCredentials inherit="None"><profileName scope="Local">Custom
     </profileName><userName>ab1234</userName><password>AQAAANCMnd8B...</password>
     <domain>AD</domain></logonCredentials></server></file></RDCMan>
+    RDCMan.settings: <Settings><CredentialsProfiles><credentialsProfiles><credentialsProfile>
+    <profileName scope="Local">uni</profileName><userName>ab1234</userName><password>...
+    </password><domain>AD.EXAMPLE.AC.UK</domain></credentialsProfile>...<DefaultGroupSettings>
+    <defaultSettings><logonCredentials>...</logonCredentials></defaultSettings>...</Settings>
     """
     root = xml_root(text, "RDCMan file")
-    if local(root.tag) != "RDCMan":
-        raise ParseError("RDCMan file: root element is not <RDCMan>")
+    if local(root.tag) not in ("RDCMan", "Settings"):
+        raise ParseError("RDCMan file: root element is neither <RDCMan> nor <Settings>")
     hits: list[Hit] = []
+    in_servers: set[int] = set()
     for element in root.iter():
         name = local(element.tag)
         hit: Hit | None = None
         if name == "server":
             props = next((c for c in element if local(c.tag) == "properties"), element)
             creds = next((c for c in element if local(c.tag) == "logonCredentials"), None)
-            user = child_text(creds, "userName") if creds is not None else ""
-            domain = child_text(creds, "domain") if creds is not None else ""
+            user = domain = ""
+            if creds is not None:
+                in_servers.add(id(creds))
+                user, domain = child_text(creds, "userName"), child_text(creds, "domain")
             saved = creds is not None and bool(child_text(creds, "password"))
             kind = "saved_login" if saved else "saved_session"
             hit = login_hit(kind, child_text(props, "name"), user, org, domain)
-        elif name == "credentialsProfile":
+        elif name == "credentialsProfile" or (
+            name == "logonCredentials" and id(element) not in in_servers
+        ):
             user, domain = child_text(element, "userName"), child_text(element, "domain")
             hit = login_hit("saved_login", "", user, org, domain)
         if hit and hit not in hits:
