@@ -6,28 +6,29 @@ from pathlib import Path
 
 import pytest
 
-from agent.facts.probes.credentials.stores.catalogue import CATALOGUE, STATUSES, finders, render
+from agent.facts.probes.credentials.stores.catalogue import SECTIONS, STATUSES, finders, render
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "credential-stores.md"
 # Module counts of LaZagne @858ff6f: manage_modules.py plus the three list modules.
-LAZAGNE_MODULES = {"windows": 56, "linux": 29, "darwin": 6}
+LAZAGNE_MODULES = {"Windows": 56, "Linux": 29, "macOS": 6}
+BY_TITLE = {section.title: section for section in SECTIONS}
 
 
-@pytest.mark.parametrize("os_name", sorted(CATALOGUE))
-def test_every_lazagne_module_once(os_name: str) -> None:
-    modules = [entry.module for entry in CATALOGUE[os_name]]
-    assert len(modules) == LAZAGNE_MODULES[os_name]
+@pytest.mark.parametrize("title", sorted(BY_TITLE))
+def test_every_lazagne_module_once(title: str) -> None:
+    modules = [entry.module for entry in BY_TITLE[title].entries]
+    assert len(modules) == LAZAGNE_MODULES[title]
     assert len(set(modules)) == len(modules)
 
 
-@pytest.mark.parametrize("os_name", sorted(CATALOGUE))
-def test_statuses_name_real_finders_of_that_os(os_name: str) -> None:
+@pytest.mark.parametrize("title", sorted(BY_TITLE))
+def test_statuses_name_real_finders_of_that_os(title: str) -> None:
     """A covered store names finders the agent runs on that OS; a gap says why."""
-    known = finders(os_name)
-    for entry in CATALOGUE[os_name]:
+    known = finders(BY_TITLE[title])
+    for entry in BY_TITLE[title].entries:
         assert entry.status in STATUSES, entry
         missing = [f for f in entry.finders if f not in known]
-        assert not missing, f"{entry.module}: no finder {missing} on {os_name}"
+        assert not missing, f"{entry.module}: no finder {missing} on {title}"
         if entry.status in ("covered", "partly", "scan"):
             assert entry.finders, f"{entry.module}: {entry.status} without a finder"
         else:
@@ -37,32 +38,32 @@ def test_statuses_name_real_finders_of_that_os(os_name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("os_name", "module"),
+    ("title", "module"),
     [
-        ("windows", "sysadmin/filezilla"),
-        ("windows", "sysadmin/winscp"),
-        ("windows", "sysadmin/cyberduck"),
-        ("windows", "windows/autologon"),
-        ("windows", "sysadmin/unattended"),
-        ("windows", "sysadmin/mRemoteNG"),
-        ("windows", "sysadmin/rdpmanager"),
-        ("windows", "svn/tortoise"),
-        ("windows", "databases/postgresql"),
-        ("linux", "sysadmin/filezilla"),
-        ("linux", "sysadmin/fstab"),
-        ("linux", "sysadmin/cli"),
-        ("linux", "mails/clawsmail"),
+        ("Windows", "sysadmin/filezilla"),
+        ("Windows", "sysadmin/winscp"),
+        ("Windows", "sysadmin/cyberduck"),
+        ("Windows", "windows/autologon"),
+        ("Windows", "sysadmin/unattended"),
+        ("Windows", "sysadmin/mRemoteNG"),
+        ("Windows", "sysadmin/rdpmanager"),
+        ("Windows", "svn/tortoise"),
+        ("Windows", "databases/postgresql"),
+        ("Linux", "sysadmin/filezilla"),
+        ("Linux", "sysadmin/fstab"),
+        ("Linux", "sysadmin/cli"),
+        ("Linux", "mails/clawsmail"),
     ],
 )
-def test_high_priority_stores_are_covered(os_name: str, module: str) -> None:
-    entry = next(e for e in CATALOGUE[os_name] if e.module == module)
+def test_high_priority_stores_are_covered(title: str, module: str) -> None:
+    entry = next(e for e in BY_TITLE[title].entries if e.module == module)
     assert entry.status == "covered"
 
 
 def test_every_finder_appears_on_the_page() -> None:
     page = render()
-    for os_name in CATALOGUE:
-        for name in finders(os_name):
+    for section in SECTIONS:
+        for name in finders(section):
             assert f"`{name}`" in page
 
 

@@ -30,6 +30,7 @@ from agent.facts.probes.credentials.stores import (
     system_config,
     vaults,
 )
+from agent.facts.probes.credentials.stores.clients_parse import login_hit, xml_root
 from agent.facts.probes.credentials.stores.collaboration_parse import (
     slack_hits,
     sync_folder_match,
@@ -40,7 +41,6 @@ from agent.facts.probes.credentials.stores.databases_parse import (
     mycnf_hits,
     pgpass_hits,
 )
-from agent.facts.probes.credentials.stores.formats import login_hit, xml_root
 from agent.facts.probes.credentials.stores.ftp_parse import (
     cyberduck_config_hits,
     cyberduck_hits,

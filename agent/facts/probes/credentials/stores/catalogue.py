@@ -8,10 +8,13 @@ every finder named here exists for that OS and that the page is up to date.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from agent.facts.probes.credentials import stores
+from agent.facts.probes.credentials.per_os import PerOs
+from agent.facts.probes.credentials.stores.storefiles import Finder
 
 LAZAGNE = "AlessandroZ/LaZagne @858ff6f (2025-09-18)"
 STATUSES = {
@@ -363,15 +366,29 @@ DARWIN = (
         note="the person's own device password",
     ),
 )
-CATALOGUE: dict[str, tuple[Entry, ...]] = {"windows": WINDOWS, "linux": LINUX, "darwin": DARWIN}
-TITLES = {"windows": "Windows", "linux": "Linux", "darwin": "macOS"}
 
 
-def finders(os_name: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class Section:
+    """One OS: its title, LaZagne's modules for it, and how to pick its finders from a PerOs."""
+
+    title: str
+    entries: tuple[Entry, ...]
+    pick: Callable[[PerOs[tuple[Finder, ...]]], tuple[Finder, ...]]
+
+
+SECTIONS = (
+    Section("Windows", WINDOWS, lambda table: table.windows),
+    Section("Linux", LINUX, lambda table: table.linux),
+    Section("macOS", DARWIN, lambda table: table.darwin),
+)
+
+
+def finders(section: Section) -> dict[str, str]:
     """Every finder the agent runs on this OS ("module.function") with its one-line summary."""
     found: dict[str, str] = {}
     for module in stores.STORE_MODULES:
-        for finder in getattr(module.FINDERS, os_name):
+        for finder in section.pick(module.FINDERS):
             name = f"{module.__name__.rsplit('.', 1)[-1]}.{finder.__name__}"
             found[name] = " ".join((finder.__doc__ or "").strip().split("\n\n")[0].split())
     return found
@@ -400,11 +417,12 @@ def render() -> str:
         *(f"| {status} | {meaning} |" for status, meaning in STATUSES.items()),
         "",
     ]
-    for os_name, entries in CATALOGUE.items():
+    for section in SECTIONS:
+        entries = section.entries
         counts = {s: sum(e.status == s for e in entries) for s in STATUSES}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         lines += [
-            f"## {TITLES[os_name]}: {len(entries)} LaZagne modules ({summary})",
+            f"## {section.title}: {len(entries)} LaZagne modules ({summary})",
             "",
             "| LaZagne module | store | status | agent finders | note |",
             "|---|---|---|---|---|",
@@ -415,10 +433,10 @@ def render() -> str:
                 f"| {e.module} | `{_cell(e.store)}` | {e.status} | {shown} | {_cell(e.note)} |"
             )
         named = {f for e in entries for f in e.finders}
-        beyond = {n: s for n, s in finders(os_name).items() if n not in named}
+        beyond = {n: s for n, s in finders(section).items() if n not in named}
         lines += [
             "",
-            f"Stores the agent reads on {TITLES[os_name]} that LaZagne does not:",
+            f"Stores the agent reads on {section.title} that LaZagne does not:",
             "",
             "| agent finder | what it reads |",
             "|---|---|",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agent.facts.probes.credentials.settings import Organisation
 from agent.facts.probes.credentials.stores.appdata_parse import Hit
-from agent.facts.probes.credentials.stores.formats import login_hit
+from agent.facts.probes.credentials.stores.clients_parse import login_hit
 
 _SERVERS = ("receive_server", "smtp_server", "nntp_server")
 

@@ -9,7 +9,7 @@ from typing import Any
 from agent.facts.context import ParseError
 from agent.facts.probes.credentials.settings import Organisation
 from agent.facts.probes.credentials.stores.appdata_parse import Hit
-from agent.facts.probes.credentials.stores.formats import login_hit
+from agent.facts.probes.credentials.stores.clients_parse import login_hit
 
 _PGPASS_FIELD = re.compile(r"((?:[^:\\]|\\.)*)(?::|$)")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from agent.facts.probes.credentials.files_rules import is_placeholder
 from agent.facts.probes.credentials.scan import match_realm
 from agent.facts.probes.credentials.settings import Organisation
 
@@ -32,6 +31,10 @@ _ANY_TOOL = (
     re.compile(r"(?i)(?:^|\s)--[\w-]*?pass(?:word|wd)?(?:=|\s+)(?!-)(\S+)"),
     re.compile(r"(?i)(?:^|[\s,;])\w*pass(?:word|wd)?=(\S+)"),
     re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/@]+:([^\s/@]+)@"),
+)
+# Values that stand for a password rather than being one: a variable, a prompt, a mask.
+_PLACEHOLDER = re.compile(
+    r"[$%<{\[]|\*+$|(?:password|passwd|pass|secret|changeme|xxx+|\.\.\.)$", re.IGNORECASE
 )
 _SPLIT = re.compile(r"[\s=,;'\"()<>|/\\:]+")
 
@@ -69,8 +72,8 @@ def _has_password(command: str, tool: str) -> bool:
         patterns.insert(0, family)
     for pattern in patterns:
         for match in pattern.finditer(command):
-            value = match.group(1).strip("\"'").encode()
-            if value and not is_placeholder(value, quoted=True, shortest=1):
+            value = match.group(1).strip("\"'")
+            if value and not _PLACEHOLDER.match(value):
                 return True
     return False
 

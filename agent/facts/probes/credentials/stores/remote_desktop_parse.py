@@ -7,7 +7,12 @@ import re
 from agent.facts.context import ParseError
 from agent.facts.probes.credentials.settings import Organisation
 from agent.facts.probes.credentials.stores.appdata_parse import Hit
-from agent.facts.probes.credentials.stores.formats import child_text, local, login_hit, xml_root
+from agent.facts.probes.credentials.stores.clients_parse import (
+    child_text,
+    local,
+    login_hit,
+    xml_root,
+)
 
 
 def mremoteng_hits(text: str, org: Organisation) -> list[Hit] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from agent.facts.context import ParseError
 from agent.facts.probes.credentials.settings import Organisation
 from agent.facts.probes.credentials.stores.appdata_parse import Hit
-from agent.facts.probes.credentials.stores.formats import login_hit
+from agent.facts.probes.credentials.stores.clients_parse import login_hit
 from agent.matching import host_of
 
 

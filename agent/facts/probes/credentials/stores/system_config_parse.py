@@ -9,7 +9,12 @@ from typing import Any
 from agent.facts.context import ParseError
 from agent.facts.probes.credentials.settings import Organisation
 from agent.facts.probes.credentials.stores.appdata_parse import Hit
-from agent.facts.probes.credentials.stores.formats import child_text, local, login_hit, xml_root
+from agent.facts.probes.credentials.stores.clients_parse import (
+    child_text,
+    local,
+    login_hit,
+    xml_root,
+)
 
 CIFS_TYPES = frozenset({"cifs", "smb3", "smbfs"})
 _USER_KEYS = ("username", "user")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import re
 
 from agent.facts.context import ParseError
@@ -57,7 +56,7 @@ def export_hits(text: str, org: Organisation) -> list[Hit] | None:
     Sample (Chrome/Edge "Passwords.csv"): name,url,username,password,note
     idp.example.ac.uk,https://idp.example.ac.uk/idp/profile/SAML2/Redirect/SSO,ab1234,CANARY..,
     """
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(text.splitlines(keepends=True))
     try:
         header = [cell.strip().lower() for cell in next(reader, [])]
     except csv.Error:
