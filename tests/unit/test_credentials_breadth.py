@@ -40,6 +40,7 @@ from agent.facts.probes.credentials.stores.databases_parse import (
     dbeaver_hits,
     mycnf_hits,
     pgpass_hits,
+    sqldeveloper_hits,
 )
 from agent.facts.probes.credentials.stores.ftp_parse import (
     cyberduck_config_hits,
@@ -53,6 +54,7 @@ from agent.facts.probes.credentials.stores.remote_desktop_parse import (
     mremoteng_hits,
     rdg_hits,
     rdp_hits,
+    remmina_hits,
 )
 from agent.facts.probes.credentials.stores.subversion_parse import parse_svn_hash, svn_hit
 from agent.facts.probes.credentials.stores.system_config_parse import (
@@ -276,6 +278,22 @@ def test_mycnf_sections() -> None:
     ]  # a bare `password` asks for it
 
 
+def test_sqldeveloper_json_and_xml() -> None:
+    doc = {"connections": [{"info": {"customUrl": "jdbc:oracle:thin:@//ora.example.ac.uk:1521/X"}}]}
+    assert sqldeveloper_hits(json.dumps(doc), ORG) == [
+        ("saved_session", "ora.example.ac.uk", "example.ac.uk")
+    ]
+    xml = (
+        '<References><Reference name="x"><RefAddresses><StringRefAddr addrType="hostname">'
+        "<Contents>db.example.ac.uk</Contents></StringRefAddr><StringRefAddr addrType="
+        '"password"><Contents>CANARY</Contents></StringRefAddr></RefAddresses></Reference>'
+        "</References>"
+    )
+    assert sqldeveloper_hits(xml, ORG) == [("saved_login", "db.example.ac.uk", "example.ac.uk")]
+    with pytest.raises(ParseError):
+        sqldeveloper_hits('{"connections": {}}', ORG)
+
+
 def test_dbeaver_requires_connections() -> None:
     with pytest.raises(ParseError):
         dbeaver_hits('{"folders": {}}', ORG)
@@ -416,6 +434,16 @@ def test_rdcman_settings_profiles_and_defaults() -> None:
         ("saved_login", "AD.EXAMPLE.AC.UK\\ab1234", "AD.EXAMPLE.AC.UK"),
         ("saved_login", "a@example.ac.uk", "example.ac.uk"),
     ]
+
+
+def test_remmina_profiles() -> None:
+    profile = "[remmina]\nserver=pc.home.test\nusername=alice@example.ac.uk\npassword=.\n"
+    assert remmina_hits(profile, ORG) == [
+        ("saved_login", "alice@example.ac.uk (pc.home.test)", "example.ac.uk")
+    ]  # "." : the password is in the keyring
+    gateway = "[remmina]\nserver=10.1.2.3\ngateway_server=rdg.example.ac.uk:443\npassword=\n"
+    assert remmina_hits(gateway, ORG) == [("saved_session", "rdg.example.ac.uk", "example.ac.uk")]
+    assert remmina_hits("[other]\nserver=rds.example.ac.uk\n", ORG) == []
 
 
 def test_rdg_and_rdp() -> None:

@@ -61,6 +61,9 @@ STORE_REMEDIES: dict[str, str] = {
     "cyberduck": "Delete the organisation's bookmark in Cyberduck and its saved password.",
     "pgpass": "Delete the organisation server's line from the PostgreSQL password file.",
     "mysql": "Remove the organisation server's section (and password) from the MySQL option file.",
+    "sqldeveloper": "Delete the organisation's connection in SQL Developer (Connections > "
+    "Delete Connection).",
+    "remmina": "Delete the organisation's connection profile in Remmina.",
     "dbeaver": "Delete the organisation's connection in DBeaver (Database Navigator > Delete).",
     "subversion": "Delete the saved Subversion credential for the organisation's repository "
     "(the file under auth/svn.simple).",

@@ -80,7 +80,12 @@ WINDOWS = (
         "databases.find_database_clients",
     ),
     _e("databases/robomongo", "robomongo.json, robo3t.json", "scan"),
-    _e("databases/sqldeveloper", "SQL Developer connections.xml/json", "scan"),
+    _e(
+        "databases/sqldeveloper",
+        "SQL Developer connections.xml/json",
+        "covered",
+        "databases.find_sqldeveloper",
+    ),
     _e("databases/squirrel", "SQLAliases23.xml", "scan"),
     _e("games/galconfusion", "galcon.cfg", "out of scope", note=_NO_ORG),
     _e("games/kalypsomedia", "launcher.ini", "out of scope", note=_NO_ORG),
@@ -284,7 +289,12 @@ LINUX = (
     _e("chats/pidgin", "~/.purple/accounts.xml", "scan"),
     _e("chats/psi", "psi profiles accounts.xml", "scan"),
     _e("databases/dbvis", "~/.dbvis/config70/dbvis.xml", "scan"),
-    _e("databases/sqldeveloper", "~/.sqldeveloper connections.xml/json", "scan"),
+    _e(
+        "databases/sqldeveloper",
+        "~/.sqldeveloper connections.xml/json",
+        "covered",
+        "databases.find_sqldeveloper",
+    ),
     _e("databases/squirrel", "~/.squirrel-sql/SQLAliases23.xml", "scan"),
     _e(
         "git/gitforlinux",

@@ -1,4 +1,4 @@
-"""Pure parsers for database clients: ~/.pgpass, ~/.my.cnf, DBeaver's data-sources.json."""
+"""Pure parsers for database clients: ~/.pgpass, ~/.my.cnf, DBeaver, SQL Developer."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ from typing import Any
 from agent.facts.context import ParseError
 from agent.facts.probes.credentials.settings import Organisation
 from agent.facts.probes.credentials.stores.appdata_parse import Hit
-from agent.facts.probes.credentials.stores.clients_parse import login_hit
+from agent.facts.probes.credentials.stores.clients_parse import (
+    child_text,
+    local,
+    login_hit,
+    xml_root,
+)
 
 _PGPASS_FIELD = re.compile(r"((?:[^:\\]|\\.)*)(?::|$)")
 
@@ -91,6 +96,52 @@ def dbeaver_hits(text: str, org: Organisation) -> list[Hit]:
         user = config.get("user") if isinstance(config.get("user"), str) else ""
         kind = "saved_login" if connection.get("save-password") is True else "saved_session"
         hit = login_hit(kind, str(host), str(user), org)
+        if hit and hit not in hits:
+            hits.append(hit)
+    return hits
+
+
+def sqldeveloper_hits(text: str, org: Organisation) -> list[Hit]:
+    """Organisation servers among Oracle SQL Developer's connections (connections.json of
+    19.x and later, connections.xml before).
+
+    Samples: {"connections": [{"name": "fin", "type": "jdbc", "info": {"hostname":
+    "ora.example.ac.uk", "port": "1521", "serviceName": "FIN", "user": "ab1234",
+    "SavePassword": "true", "password": "...", "customUrl": "jdbc:oracle:thin:@//ora..."}}]}
+    <References><Reference name="fin"><RefAddresses><StringRefAddr addrType="hostname">
+    <Contents>ora.example.ac.uk</Contents></StringRefAddr><StringRefAddr addrType="user">
+    <Contents>ab1234</Contents></StringRefAddr>...</RefAddresses></Reference></References>
+    """
+    infos: list[dict[str, str]] = []
+    if text.lstrip().startswith("<"):
+        for reference in xml_root(text, "connections.xml").iter():
+            if local(reference.tag) != "Reference":
+                continue
+            info: dict[str, str] = {}
+            for address in reference.iter():
+                if local(address.tag) == "StringRefAddr":
+                    info[address.get("addrType", "")] = child_text(address, "Contents")
+            infos.append(info)
+    else:
+        try:
+            doc: Any = json.loads(text)
+        except ValueError as exc:
+            raise ParseError(f"connections.json is not JSON: {exc}") from exc
+        rows = doc.get("connections") if isinstance(doc, dict) else None
+        if not isinstance(rows, list):
+            raise ParseError("connections.json has no 'connections' list")
+        for row in rows:
+            info_raw = row.get("info") if isinstance(row, dict) else None
+            if isinstance(info_raw, dict):
+                infos.append({str(k): str(v) for k, v in info_raw.items()})
+    hits: list[Hit] = []
+    for info in infos:
+        host = info.get("hostname", "")
+        if not host and info.get("customUrl"):
+            host = re.sub(r"^jdbc:[a-z0-9]+:(?:thin:)?@(?://)?", "", info["customUrl"])
+        saved = info.get("SavePassword", "").lower() == "true" or bool(info.get("password"))
+        kind = "saved_login" if saved else "saved_session"
+        hit = login_hit(kind, host, info.get("user", ""), org)
         if hit and hit not in hits:
             hits.append(hit)
     return hits

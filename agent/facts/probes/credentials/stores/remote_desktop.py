@@ -1,4 +1,4 @@
-"""Remote-desktop managers: mRemoteNG connections, RDCMan files and saved .rdp connections."""
+"""Remote-desktop managers: mRemoteNG, RDCMan, saved .rdp connections and Remmina profiles."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from agent.facts.probes.credentials.stores.remote_desktop_parse import (
     mremoteng_hits,
     rdg_hits,
     rdp_hits,
+    remmina_hits,
 )
 from agent.facts.probes.credentials.stores.storefiles import (
     Finder,
@@ -28,6 +29,8 @@ RDCMAN_SETTINGS = (
 )
 # Where .rdp and .rdg files are saved: Documents holds the hidden Default.rdp of mstsc.
 CONNECTION_FOLDERS = ("Documents", "Desktop", "Downloads")
+# Remmina 1.4+ keeps profiles in XDG data; older ones in ~/.remmina; flatpak in its sandbox.
+REMMINA_DIRS = (".local/share/remmina", ".remmina", ".var/app/org.remmina.Remmina/data/remmina")
 ENCRYPTED = "mRemoteNG file is fully encrypted: its connections cannot be read"
 # RDCMan.settings: <FilesToOpen><item>C:\Users\alice\Documents\uni.rdg</item></FilesToOpen>
 _RDG_ITEM = re.compile(r"<item>\s*([^<]+?\.rdg)\s*</item>", re.IGNORECASE)
@@ -78,8 +81,17 @@ def find_rdp_files(ctx: Context, scan: ScanState) -> None:
             read_parsed(ctx, scan, "rdcman", path, rdg_hits)
 
 
+def find_remmina(ctx: Context, scan: ScanState) -> None:
+    """Remmina's connection profiles (.remmina) naming an organisation server or account."""
+    for home in scan.homes:
+        for relative in REMMINA_DIRS:
+            folder = join(ctx, home.path, relative)
+            for path in files_in(ctx, scan, "remmina", folder, (".remmina",)):
+                read_parsed(ctx, scan, "remmina", path, remmina_hits)
+
+
 FINDERS: PerOs[tuple[Finder, ...]] = PerOs(
-    linux=(),
+    linux=(find_remmina,),
     darwin=(),
     windows=(find_mremoteng, find_rdp_files),
 )

@@ -109,3 +109,35 @@ def rdp_hits(text: str, org: Organisation) -> list[Hit]:
             return [hit]
     hit = login_hit(kind, "", user, org) if user else None
     return [hit] if hit else []
+
+
+def remmina_hits(text: str, org: Organisation) -> list[Hit]:
+    """An organisation server or account in a Remmina connection profile (.remmina, INI).
+
+    Sample:
+        [remmina]
+        name=Uni RDP
+        protocol=RDP
+        server=rds.example.ac.uk:3389
+        username=ab1234
+        domain=AD.EXAMPLE.AC.UK
+        password=CANARY...          <- encrypted with remmina.pref's secret; "." = in the keyring
+        gateway_server=rdg.example.ac.uk
+    """
+    values: dict[str, str] = {}
+    section = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+        elif section == "remmina" and "=" in line:
+            key, _, value = line.partition("=")
+            values[key.strip()] = "1" if key.strip() == "password" and value.strip() else value
+    kind = "saved_login" if values.get("password") else "saved_session"
+    user, domain = values.get("username", "").strip(), values.get("domain", "").strip()
+    for host_key in ("server", "gateway_server", "ssh_tunnel_server"):
+        host = values.get(host_key, "").strip().rsplit(":", 1)[0] if values.get(host_key) else ""
+        if host and (hit := login_hit(kind, host, user, org, domain)):
+            return [hit]
+    hit = login_hit(kind, "", user, org, domain) if user or domain else None
+    return [hit] if hit else []
