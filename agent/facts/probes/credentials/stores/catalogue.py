@@ -171,7 +171,8 @@ WINDOWS = (
         "KeePass.ini / KeePass.config.xml",
         "partly",
         "vaults.find_keepass",
-        note="KeePassXC's remembered databases; KeePass 2's list not read",
+        note="databases named for the organisation among those KeePassXC and KeePass 2 "
+        "remember; key files not reported",
     ),
     _e(
         "sysadmin/mRemoteNG",

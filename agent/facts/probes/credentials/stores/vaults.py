@@ -20,12 +20,18 @@ from agent.facts.probes.credentials.stores.vaults_parse import export_hits, kdbx
 
 # Where people keep (and browsers save) vaults and exports: the home and its usual folders.
 PERSONAL_FOLDERS = ("", "Documents", "Desktop", "Downloads")
-KEEPASSXC_SETTINGS: PerOs[tuple[str, ...]] = PerOs(
-    linux=(".config/keepassxc/keepassxc.ini", ".cache/keepassxc/keepassxc.ini"),
+# KeePassXC's settings and KeePass 2's configuration: the databases they opened last.
+KEEPASS_SETTINGS: PerOs[tuple[str, ...]] = PerOs(
+    linux=(
+        ".config/keepassxc/keepassxc.ini",
+        ".cache/keepassxc/keepassxc.ini",
+        ".config/KeePass/KeePass.config.xml",
+    ),
     darwin=("Library/Application Support/KeePassXC/keepassxc.ini",),
     windows=(
         "AppData/Roaming/KeePassXC/keepassxc.ini",
         "AppData/Local/KeePassXC/keepassxc.ini",
+        "AppData/Roaming/KeePass/KeePass.config.xml",
     ),
 )
 KWALLET_DIRS = (
@@ -41,13 +47,13 @@ KWALLET_LOCKED = (
 
 def find_keepass(ctx: Context, scan: ScanState) -> None:
     """KeePass databases (.kdbx) named for the organisation, in the home's usual folders or
-    remembered by KeePassXC as recently opened. The database itself is never opened."""
+    remembered by KeePassXC or KeePass 2 as recently opened. The database itself is never opened."""
     for home in scan.homes:
         paths: list[str] = []
         for folder in PERSONAL_FOLDERS:
             root = join(ctx, home.path, folder) if folder else home.path
             paths += files_in(ctx, scan, "keepass", root, (".kdbx", ".kdb"))
-        for relative in KEEPASSXC_SETTINGS.pick(ctx):
+        for relative in KEEPASS_SETTINGS.pick(ctx):
             text = read_store_file(ctx, scan, "keepass", join(ctx, home.path, relative))
             paths += kdbx_paths(text or "")
         for path in dict.fromkeys(paths):

@@ -85,9 +85,11 @@ def export_hits(text: str, org: Organisation) -> list[Hit] | None:
 
 
 def kdbx_paths(text: str) -> list[str]:
-    """The KeePass database paths a KeePassXC settings file remembers (recent and last opened).
+    """The KeePass database paths a KeePassXC settings file or KeePass 2's KeePass.config.xml
+    remembers (recent, last opened); names may hold spaces.
 
-    Sample: [General]\\nLastOpenedDatabases=/home/alice/Documents/Uni.kdbx, /home/alice/me.kdbx
-    LastDatabases=@Invalid()
+    Samples: [General]\nLastOpenedDatabases=/home/alice/Documents/Uni.kdbx, /home/alice/me.kdbx
+    <LastUsedFile><Path>..\\..\\Documents\\Example Uni.kdbx</Path></LastUsedFile>
     """
-    return re.findall(r"[^\s,=\"']+\.kdbx\b", text, flags=re.IGNORECASE)
+    found = re.findall(r"[^\n\r,=\"'<>]+?\.kdbx\b", text, flags=re.IGNORECASE)
+    return list(dict.fromkeys(path.strip() for path in found if path.strip()))
