@@ -346,6 +346,19 @@ def test_history_lines(line: str, tool: str | None) -> None:
     assert "CANARY" not in repr(hits)
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="reads a real Linux home")
+def test_a_history_past_the_file_limit_is_noted(tmp_path: Path) -> None:
+    home = tmp_path / "alice"
+    home.mkdir()
+    line = "sshpass -p CANARY-big ssh ab1234@login.example.ac.uk\n"
+    (home / ".bash_history").write_text(line + "ls\n" * 400)
+    settings = scan_settings({"homes": [str(home)], "max_file_bytes": 1000})
+    data = run_finders(Context(), settings, (histories.find_histories,))
+    assert [f["location"] for f in data["findings"]] == ["~/.bash_history line 1"]
+    assert [n["location"] for n in data["not_inspected"]] == ["~/.bash_history"]
+    assert "CANARY" not in json.dumps(data)
+
+
 # ------------------------------------------------------------------------------ vaults, exports
 @pytest.mark.parametrize(
     ("name", "matched"),
