@@ -322,6 +322,10 @@ def test_slack_by_name_or_host() -> None:
     assert slack_hits(json.dumps(doc), ORG) == [
         ("chat_account", "https://research.example.ac.uk/", "example.ac.uk")
     ]
+    by_domain = {"workspaces": {"T2": {"name": "UoE", "domain": "university-of-example"}}}
+    assert slack_hits(json.dumps(by_domain), ORG) == [
+        ("chat_account", "UoE", "University of Example")
+    ]
     with pytest.raises(ParseError):
         slack_hits('{"teams": []}', ORG)
 

@@ -55,7 +55,8 @@ def slack_hits(text: str, org: Organisation) -> list[Hit]:
     Sample (storage/root-state.json): {"workspaces": {"T01ABCD2EF": {"id": "T01ABCD2EF",
     "name": "University of Example", "domain": "uni-example", "url":
     "https://uni-example.slack.com/"}}}
-    Workspaces are matched by name (as words) or by an organisation host in any of their values.
+    Workspaces are matched by name or Slack domain (as words: "university-of-example") or by an
+    organisation host in any of their values.
     """
     doc = _json(text, "Slack root-state.json")
     spaces = doc.get("workspaces") if isinstance(doc, dict) else None
@@ -66,11 +67,13 @@ def slack_hits(text: str, org: Organisation) -> list[Hit]:
     for space in spaces.values():
         if not isinstance(space, dict):
             continue
-        name = space.get("name") if isinstance(space.get("name"), str) else ""
-        url = space.get("url") if isinstance(space.get("url"), str) else ""
+        name = str(space.get("name") or "")
+        url = str(space.get("url") or "")
+        # By its name ("University of Example") or its Slack domain ("university-of-example").
+        named = words(name) if words(name) in names else words(str(space.get("domain") or ""))
         hit: Hit | None = None
-        if words(str(name)) in names:
-            hit = ("chat_account", f"{name} ({url})" if url else str(name), names[words(str(name))])
+        if named in names:
+            hit = ("chat_account", f"{name} ({url})" if url else name, names[named])
         else:
             for value in space.values():
                 if isinstance(value, str) and " " not in value and (m := match_host(value, org)):
