@@ -10,6 +10,7 @@ import pytest
 from agent.facts.context import ParseError
 from agent.facts.probes.credentials.stores.clients_parse import login_hit, xml_root
 from agent.facts.probes.credentials.stores.collaboration_parse import (
+    pidgin_hits,
     slack_hits,
     sync_folder_match,
     teams_hits,
@@ -328,6 +329,19 @@ def test_slack_by_name_or_host() -> None:
     ]
     with pytest.raises(ParseError):
         slack_hits('{"teams": []}', ORG)
+
+
+def test_pidgin_accounts() -> None:
+    text = (
+        "<account version='1.0'><account><protocol>prpl-jabber</protocol>"
+        "<name>ab1234@example.ac.uk/pc</name></account><account><protocol>prpl-irc</protocol>"
+        "<name>me@irc.test</name><settings><setting name='connect_server'>"
+        "irc.example.ac.uk</setting></settings><password>CANARY</password></account></account>"
+    )
+    assert pidgin_hits(text, ORG) == [
+        ("chat_account", "ab1234@example.ac.uk", "example.ac.uk"),
+        ("saved_login", "me@irc.test (irc.example.ac.uk)", "example.ac.uk"),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -63,6 +63,7 @@ STORE_REMEDIES: dict[str, str] = {
     "mysql": "Remove the organisation server's section (and password) from the MySQL option file.",
     "sqldeveloper": "Delete the organisation's connection in SQL Developer (Connections > "
     "Delete Connection).",
+    "pidgin": "Remove the organisation's chat account from Pidgin (Accounts > Manage Accounts).",
     "remmina": "Delete the organisation's connection profile in Remmina.",
     "dbeaver": "Delete the organisation's connection in DBeaver (Database Navigator > Delete).",
     "subversion": "Delete the saved Subversion credential for the organisation's repository "

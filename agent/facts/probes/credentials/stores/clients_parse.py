@@ -65,7 +65,9 @@ def login_hit(kind: str, host: str, user: str, org: Organisation, domain: str = 
     shown = host_of(host) if host else ""
     account = f"{domain}\\{user}" if domain and user and not by_user else user or domain
     if account and shown:
-        identity = f"{account} ({shown})" if by_user or domain else f"{account}@{shown}"
+        # An e-mail-like account never gets a second @: 'me@irc.test (irc.example.ac.uk)'.
+        plain = not (by_user or domain or "@" in account)
+        identity = f"{account}@{shown}" if plain else f"{account} ({shown})"
     else:
         identity = account or shown
     return kind, identity, matched

@@ -1,4 +1,4 @@
-"""Collaboration apps and synced folders signed in to the organisation: Teams, Slack, OneDrive."""
+"""Chat apps and synced folders signed in to the organisation: Teams, Slack, Pidgin, OneDrive."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from agent.facts.context import Context
 from agent.facts.probes.credentials.per_os import PerOs, join
 from agent.facts.probes.credentials.scan import ScanState
 from agent.facts.probes.credentials.stores.collaboration_parse import (
+    pidgin_hits,
     slack_hits,
     sync_folder_match,
     teams_hits,
@@ -17,6 +18,11 @@ TEAMS_CONFIG: PerOs[tuple[str, ...]] = PerOs(
     linux=(".config/Microsoft/Microsoft Teams/desktop-config.json",),
     darwin=("Library/Application Support/Microsoft/Teams/desktop-config.json",),
     windows=("AppData/Roaming/Microsoft/Teams/desktop-config.json",),
+)
+PIDGIN_ACCOUNTS: PerOs[tuple[str, ...]] = PerOs(
+    linux=(".purple/accounts.xml",),
+    darwin=(".purple/accounts.xml",),
+    windows=("AppData/Roaming/.purple/accounts.xml",),
 )
 SLACK_STATE: PerOs[tuple[str, ...]] = PerOs(
     linux=(
@@ -38,12 +44,14 @@ SYNC_ROOTS: PerOs[tuple[str, ...]] = PerOs(
 
 
 def find_chat_apps(ctx: Context, scan: ScanState) -> None:
-    """Teams and Slack signed in to the organisation (accounts, tenants, workspaces)."""
+    """Teams, Slack and Pidgin signed in to the organisation (accounts, tenants, workspaces)."""
     for home in scan.homes:
         for relative in TEAMS_CONFIG.pick(ctx):
             read_parsed(ctx, scan, "teams", join(ctx, home.path, relative), teams_hits)
         for relative in SLACK_STATE.pick(ctx):
             read_parsed(ctx, scan, "slack", join(ctx, home.path, relative), slack_hits)
+        for relative in PIDGIN_ACCOUNTS.pick(ctx):
+            read_parsed(ctx, scan, "pidgin", join(ctx, home.path, relative), pidgin_hits)
 
 
 def find_sync_folders(ctx: Context, scan: ScanState) -> None:

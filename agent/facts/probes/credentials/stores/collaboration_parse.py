@@ -9,6 +9,12 @@ from agent.facts.context import ParseError
 from agent.facts.probes.credentials.scan import match_host, match_tenant
 from agent.facts.probes.credentials.settings import Organisation
 from agent.facts.probes.credentials.stores.appdata_parse import Hit
+from agent.facts.probes.credentials.stores.clients_parse import (
+    child_text,
+    local,
+    login_hit,
+    xml_root,
+)
 from agent.facts.probes.credentials.stores.vaults_parse import words
 
 # Teams (classic) desktop-config.json: the signed-in user and tenants.
@@ -97,3 +103,31 @@ def sync_folder_match(name: str, org: Organisation) -> str | None:
         if rest and rest == "".join(words(org_name).split()):
             return org_name
     return None
+
+
+def pidgin_hits(text: str, org: Organisation) -> list[Hit]:
+    """Organisation chat accounts in Pidgin's (libpurple's) accounts.xml: XMPP and other
+    accounts whose name or connect server is the organisation's.
+
+    Sample: <account version='1.0'><account><protocol>prpl-jabber</protocol>
+    <name>ab1234@example.ac.uk/Laptop</name><password>...</password><settings><setting
+    name='connect_server' type='string'>xmpp.example.ac.uk</setting></settings></account>
+    </account>
+    A saved <password> makes it a saved login; without one, a signed-in chat account.
+    """
+    root = xml_root(text, "Pidgin accounts.xml")
+    hits: list[Hit] = []
+    for account in root:
+        if local(account.tag) != "account":
+            continue
+        name = child_text(account, "name").split("/", 1)[0]  # drop the XMPP resource
+        kind = "saved_login" if child_text(account, "password") else "chat_account"
+        server = ""
+        for setting in account.iter():
+            if local(setting.tag) == "setting" and setting.get("name") == "connect_server":
+                server = (setting.text or "").strip()
+        hit = login_hit(kind, server, name, org) if "@" in name else None
+        hit = hit or login_hit(kind, server, "", org)
+        if hit and hit not in hits:
+            hits.append(hit)
+    return hits

@@ -57,7 +57,12 @@ WINDOWS = (
         note="Windows 7 and older only; newer Windows keeps these in the vault",
     ),
     _e("browsers/ucbrowser", "UCBrowser wow_logins", "not yet", note="rare browser"),
-    _e("chats/pidgin", "%APPDATA%\\.purple\\accounts.xml", "scan"),
+    _e(
+        "chats/pidgin",
+        "%APPDATA%\\.purple\\accounts.xml",
+        "covered",
+        "collaboration.find_chat_apps",
+    ),
     _e("chats/psi", "psi profiles accounts.xml", "scan"),
     _e("chats/skype", "classic Skype config", "out of scope", note="classic Skype is gone"),
     _e("databases/dbvis", "~\\.dbvis\\config70\\dbvis.xml", "scan"),
@@ -275,7 +280,7 @@ LINUX = (
         note="Firefox (snap, flatpak too); not IceCat and Waterfox",
     ),
     _e("browsers/opera", "~/.opera/wand.dat", "out of scope", note="Presto Opera, gone since 2013"),
-    _e("chats/pidgin", "~/.purple/accounts.xml", "scan"),
+    _e("chats/pidgin", "~/.purple/accounts.xml", "covered", "collaboration.find_chat_apps"),
     _e("chats/psi", "psi profiles accounts.xml", "scan"),
     _e("databases/dbvis", "~/.dbvis/config70/dbvis.xml", "scan"),
     _e(
