@@ -264,6 +264,8 @@ def test_svn_hash_skips_the_password_and_handles_multiline_values() -> None:
         ("ldapsearch -H ldaps://ldap.example.ac.uk -w CANARY-h7 -D cn=x", "ldapsearch"),
         ("git clone https://ab1234:CANARY-h8@git.example.ac.uk/x.git", "git"),
         ("net use \\\\fs.example.ac.uk\\a CANARY-h9 /user:AD\\ab1234", "net"),
+        ("cmdkey /add:fs.example.ac.uk /user:AD\\ab1234 /pass:CANARY-h12", "cmdkey"),
+        ("cmdkey /add:fs.example.ac.uk /user:AD\\ab1234 /pass", None),
         ("mysql -h db.example.ac.uk -p", None),
         ("ssh -p 2222 login.example.ac.uk", None),
         ("docker login --password-stdin registry.example.ac.uk", None),

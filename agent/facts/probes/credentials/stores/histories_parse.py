@@ -23,6 +23,7 @@ _TOOL_PATTERNS: dict[str, re.Pattern[str]] = {
     # net use [Z:] \\host\share PASSWORD /user:... ("*" asks)
     "net": re.compile(r"(?i)\buse\s+(?:[a-z]:\s+|\*\s+)?\\\\\S+\s+(?!/)(\S+)"),
     "xfreerdp": re.compile(r"(?:^|\s)/p:(\S+)"),
+    "cmdkey": re.compile(r"(?i)(?:^|\s)/pass:(\S+)"),  # cmdkey /add:host /user:u /pass:PASSWORD
     "rdesktop": re.compile(r"(?:^|\s)-p\s*(\S+)"),
 }
 # Any tool: --password=X / --db-passwd X, password=X in -o options or PGPASSWORD=X in the
