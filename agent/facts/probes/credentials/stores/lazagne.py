@@ -340,8 +340,7 @@ LINUX = (
         "KWallet over D-Bus",
         "partly",
         "os_stores.find_secret_service",
-        "vaults.find_kwallet",
-        note="entries through the Secret Service; wallet files noted as not inspected",
+        note="entries through the Secret Service; wallet files not inspected when it is unreadable",
     ),
     _e("wallet/libsecret", "Secret Service", "covered", "os_stores.find_secret_service"),
     _e(

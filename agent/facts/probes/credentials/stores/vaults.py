@@ -1,4 +1,4 @@
-"""Password vaults: KeePass databases named for the organisation, password exports, KWallet."""
+"""Password vaults: KeePass databases named for the organisation, password exports."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from agent.facts.probes.credentials.stores.readers import read_parsed
 from agent.facts.probes.credentials.stores.storefiles import (
     Finder,
     files_in,
-    list_folder,
     read_store_file,
 )
 from agent.facts.probes.credentials.stores.vaults_parse import export_hits, kdbx_paths, named_for
@@ -33,15 +32,6 @@ KEEPASS_SETTINGS: PerOs[tuple[str, ...]] = PerOs(
         "AppData/Local/KeePassXC/keepassxc.ini",
         "AppData/Roaming/KeePass/KeePass.config.xml",
     ),
-)
-KWALLET_DIRS = (
-    ".local/share/kwalletd",
-    ".kde4/share/apps/kwallet",
-    ".kde/share/apps/kwallet",
-)
-KWALLET_LOCKED = (
-    "KDE wallet: encrypted on disk; its entries are readable only while it is open, through "
-    "the Secret Service when KWallet provides it"
 )
 
 
@@ -75,18 +65,8 @@ def find_password_exports(ctx: Context, scan: ScanState) -> None:
                 read_parsed(ctx, scan, "password_export", path, _export_hits)
 
 
-def find_kwallet(ctx: Context, scan: ScanState) -> None:
-    """KDE wallets (.kwl): noted as not inspected, since only an unlocked wallet can be read."""
-    for home in scan.homes:
-        for relative in KWALLET_DIRS:
-            folder = join(ctx, home.path, relative)
-            for entry in list_folder(ctx, scan, "kwallet", folder) or []:
-                if entry.kind == "file" and entry.name.endswith(".kwl"):
-                    scan.not_read("kwallet", join(ctx, folder, entry.name), KWALLET_LOCKED)
-
-
 FINDERS: PerOs[tuple[Finder, ...]] = PerOs(
-    linux=(find_keepass, find_password_exports, find_kwallet),
+    linux=(find_keepass, find_password_exports),
     darwin=(find_keepass, find_password_exports),
     windows=(find_keepass, find_password_exports),
 )
