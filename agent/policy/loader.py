@@ -70,6 +70,17 @@ def _versions(value: Any) -> dict[str, str]:
     return {str(k).lower(): v for k, v in value.items()}
 
 
+# The applications PATCH-005 knows (the applications probe's names).
+BROWSERS = ("chrome", "edge", "firefox", "safari", "chromium", "brave")
+
+
+def _browser_versions(value: Any) -> dict[str, str]:
+    versions = _versions(value)
+    for name in versions.keys() - set(BROWSERS):
+        raise ValueError(f"unknown browser {name!r} (known: {', '.join(BROWSERS)})")
+    return versions
+
+
 def _identities(value: Any) -> list[str]:
     """E-mail addresses, lower-cased; anything with a space or without one @ is refused (an
     identity is exempted only by an exact match, so a typo here would silently exempt none)."""
@@ -110,6 +121,7 @@ FIELDS: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
         "max_days_since_update": (_count, 30),
         "max_pending_security": (_count, 0),
         "min_os_versions": (_versions, {}),
+        "min_browser_versions": (_browser_versions, {}),
     },
     "reporting": {
         "interval_minutes": (_positive, 15),
