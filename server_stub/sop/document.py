@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from agent.policy import Policy, Rule
+from agent.policy.guidance import Requirement, load_guidance
 from agent.policy.model import OS_FAMILIES
 from server_stub.alerting.destinations import Destinations
 
@@ -127,6 +128,7 @@ def _setup(policy: Policy, rules: list[Rule]) -> Section:
         "Install the operating system fresh, with full-disk encryption chosen at installation.",
         f"Create only the accounts the policy allows: {allowed}.",
         "Connect through the 4G/5G connection only; never join the organisation's networks.",
+        "Put only data classified PUBLIC on the device; remove anything classified higher.",
         "Sign in to no organisation account"
         + (f" other than the permitted mailbox {permitted}." if permitted else "."),
         "Install the Outpost agent and enrol it with the device's one-time token "
@@ -231,6 +233,26 @@ def _review(policy: Policy, register: list[RegisterEntry]) -> Section:
     )
 
 
+def _coverage(requirements: Iterable[Requirement], rules: list[Rule]) -> Section:
+    present = {r.id for r in rules}
+    rows = tuple(
+        (
+            f"“{r.text}”",
+            ", ".join(i for i in r.rules if i in present) or "—",
+            r.procedure or "—",
+        )
+        for r in requirements
+    )
+    return Section(
+        "8. Guidance coverage",
+        (
+            "Each requirement of the guidance, and the rules that check it or the procedure "
+            "that handles it.",
+            Table(("Guidance", "Rules", "Procedure"), rows),
+        ),
+    )
+
+
 def build_sop(
     policy: Policy,
     catalogue: Iterable[Rule],
@@ -253,5 +275,6 @@ def build_sop(
             _monitoring(policy, destinations),
             _exceptions(),
             _review(policy, register),
+            _coverage(load_guidance(), rules),
         ),
     )
