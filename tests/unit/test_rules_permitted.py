@@ -6,10 +6,12 @@ from typing import Any
 
 import pytest
 
-from agent.policy import PolicyError, load_catalogue, parse_policy
+from agent.commands.self_check import SelfCheck, render_text, to_json
+from agent.policy import Evaluator, PolicyError, load_catalogue, parse_policy, verdict
 from agent.policy.engine import exempted
 from agent.policy.loader import default_policy_text
-from tests.unit.test_rules import POLICY, clean_facts, evaluate_rule
+from agent.report import AgentInfo, HostInfo, ProbeResult, Report
+from tests.unit.test_rules import NOW, POLICY, clean_facts, evaluate_rule
 
 PERMITTED = "tiktok-comms@example.ac.uk"
 TENANT = "11111111-2222-4333-8444-555555555555"
@@ -112,3 +114,45 @@ def test_a_permitted_identity_must_be_an_address(value: str) -> None:
 def test_policy_addresses_are_lower_cased() -> None:
     text = default_policy_text().replace(PERMITTED, "TikTok-Comms@Example.ac.uk")
     assert parse_policy(text).values["accounts"]["permitted_org_identities"] == [PERMITTED]
+
+
+def test_the_self_check_shows_the_permitted_mailbox_as_permitted_not_to_fix() -> None:
+    facts = with_credentials(PERMITTED, "bob@example.ac.uk")
+    data = facts["probes"]["credentials"]["data"]
+    report = Report(
+        schema_version=1,
+        report_id="00000000-0000-4000-8000-000000000000",
+        device_id=None,
+        agent=AgentInfo(version="0", dropped_reports=0),
+        collected_at="2026-11-21T12:00:00Z",
+        host=HostInfo(
+            hostname="tt-01",
+            os="debian",
+            os_version=None,
+            os_build=None,
+            kernel=None,
+            arch=None,
+            boot_time=None,
+            hardware_id_hash=None,
+        ),
+        probes={"credentials": ProbeResult(status="ok", duration_ms=1, data=data, error=None)},
+    )
+    rules = Evaluator(POLICY, [r for r in load_catalogue() if r.id == "CRED-001"]).evaluate(
+        report.to_dict(), NOW
+    )
+    result = SelfCheck(
+        verdict=verdict(rules),
+        rules=rules,
+        checks=[],
+        report=report,
+        policy_source="test",
+        organisation="Example",
+        permitted=tuple(exempted(POLICY, load_catalogue(), report.to_dict())),
+    )
+    text = render_text(result, colour=False)
+    permitted_at = text.index(f"[{PERMITTED}]")
+    assert text[permitted_at:].split("\n")[1].strip().startswith("Permitted:")
+    bob_at = text.index("[bob@example.ac.uk]")
+    assert text[bob_at:].split("\n")[1].strip().startswith("Fix:")
+    flags = [(f["identity"], f["permitted"]) for f in to_json(result)["credential_findings"]]
+    assert flags == [(PERMITTED, True), ("bob@example.ac.uk", False)]
