@@ -19,7 +19,7 @@ MAX_PAGE_NUMBER = 100_000
 MAX_SEARCH = 100
 STATUS_ORDER = {"fail": 0, "unknown": 1, "pass": 2, "not_applicable": 3}
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-PROBES = ("patch_level", "network", "accounts", "device_security", "credentials")
+PROBES = ("patch_level", "applications", "network", "accounts", "device_security", "credentials")
 # The catalogue's rules by id: titles and severities beside the ids the fleet table shows.
 RULES = {rule.id: rule for rule in load_catalogue()}
 

@@ -9,7 +9,16 @@ from typing import Any
 
 import pytest
 
-from tests.unit.test_dashboard import Env, add_report, hostile_report, log_in, make_env, register
+from tests.unit.test_dashboard import (
+    ESCAPED,
+    XSS,
+    Env,
+    add_report,
+    hostile_report,
+    log_in,
+    make_env,
+    register,
+)
 
 PERMITTED = "tiktok-comms@example.ac.uk"
 
@@ -50,3 +59,40 @@ def test_a_look_alike_is_not_named_permitted(env: Env) -> None:
     log_in(env.client)
     page = env.client.get(f"/devices/{device_id}").text
     assert "none in use" in permitted_cell(page)
+
+
+def test_the_device_page_lists_browsers_and_the_tiktok_app_escaped(env: Env) -> None:
+    report = report_with()
+    report["probes"]["applications"] = {
+        "status": "ok",
+        "duration_ms": 4,
+        "error": None,
+        "data": {
+            "browsers": [
+                {"name": "chrome", "version": "149.0.1", "source": XSS, "version_unknown": None},
+                {
+                    "name": "firefox",
+                    "version": None,
+                    "source": "dpkg firefox",
+                    "version_unknown": "snap.yaml does not exist",
+                },
+            ],
+            "tiktok": [
+                {
+                    "name": "tiktok",
+                    "version": "37.5.0",
+                    "source": "/Applications/TikTok.app",
+                    "version_unknown": None,
+                }
+            ],
+            "gaps": {},
+        },
+    }
+    device_id = register(env, "kiosk-1")
+    add_report(env, device_id, report)
+    log_in(env.client)
+    page = env.client.get(f"/devices/{device_id}").text
+    section = page.split("Browsers and the TikTok app")[1].split("</table>")[0]
+    assert "149.0.1" in section and ESCAPED in section and "<script" not in section
+    assert "unknown: snap.yaml does not exist" in section and "37.5.0" in section
+    assert "chrome 149.0.1 (minimum 150)" in page  # PATCH-005's evidence
