@@ -9,8 +9,8 @@ from agent.facts.probes.base import Reading
 from agent.facts.probes.powershell import PS_PART, ps_text
 from agent.facts.probes.powershell_parse import parse_json
 
-# App Paths is where installers register a browser for "start chrome"; machine-wide first, then
-# the user running the agent (per-user installs of another user are not seen: the limit).
+# App Paths is where installers register a browser for "start chrome": machine-wide first, then
+# the users' hives (a hive not loaded, a user not logged in, is not seen: the limit).
 # TikTok's Store package is asked for every user when the agent runs as SYSTEM.
 APPLICATIONS_SCRIPT = (
     PS_PART
@@ -19,9 +19,14 @@ $out = @{}
 $out.browsers = Part {
   $exes = [ordered]@{ chrome = 'chrome.exe'; edge = 'msedge.exe'; firefox = 'firefox.exe'
                       brave = 'brave.exe'; chromium = 'chromium.exe' }
+  # Machine-wide, then this user, then every other loaded user hive (a per-user Chrome of the
+  # person at the laptop, seen by the agent running as SYSTEM).
+  $roots = @('HKLM:\SOFTWARE', 'HKCU:\SOFTWARE') + @(Get-ChildItem Registry::HKEY_USERS -EA 0 |
+    Where-Object { $_.PSChildName -match '^S-1-5-21-[\d-]+$' } |
+    ForEach-Object { "Registry::HKEY_USERS\$($_.PSChildName)\SOFTWARE" })
   @(foreach ($name in $exes.Keys) {
-    foreach ($root in 'HKLM:', 'HKCU:') {
-      $key = "$root\SOFTWARE\Microsoft\Windows\CurrentVersion\App Paths\$($exes[$name])"
+    foreach ($root in $roots) {
+      $key = "$root\Microsoft\Windows\CurrentVersion\App Paths\$($exes[$name])"
       $path = (Get-ItemProperty -LiteralPath $key -EA SilentlyContinue).'(default)'
       if ($path) {
         $path = $path.Trim('"')
