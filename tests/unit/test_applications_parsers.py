@@ -12,6 +12,7 @@ from agent.facts.probes.applications.linux_parse import (
     is_snap_transitional,
     parse_desktop_entry,
     parse_dpkg_versions,
+    parse_flatpak_versions,
     parse_rpm_versions,
     parse_snap_version,
     tiktok_web_app_browser,
@@ -58,6 +59,16 @@ def test_rpm_skips_packages_not_installed() -> None:
     assert parse_rpm_versions(text) == {"firefox": "133.0.3"}
     with pytest.raises(ParseError):
         parse_rpm_versions("error: rpmdb open failed\n")
+
+
+def test_flatpak_versions_by_application_id() -> None:
+    text = "com.brave.Browser\t1.73.97\norg.chromium.Chromium\t\n"
+    assert parse_flatpak_versions(text) == {
+        "com.brave.Browser": "1.73.97",
+        "org.chromium.Chromium": "",
+    }
+    with pytest.raises(ParseError):
+        parse_flatpak_versions("error: No installations\n")
 
 
 @pytest.mark.parametrize(

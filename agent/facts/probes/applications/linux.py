@@ -1,16 +1,18 @@
-"""applications on Linux: browsers from dpkg or rpm (snaps behind Ubuntu's debs), TikTok web-app
-shortcuts in each home (TikTok has no Linux desktop app)."""
+"""applications on Linux: browsers from dpkg or rpm (snaps behind Ubuntu's debs) and Flatpak,
+TikTok web-app shortcuts in each home (TikTok has no Linux desktop app)."""
 
 from __future__ import annotations
 
 from agent.facts.context import Context, FactUnavailable, FileMissing
 from agent.facts.probes.applications.linux_parse import (
+    BROWSER_FLATPAKS,
     BROWSER_PACKAGES,
     SNAP_OF,
     WEB_APP_PREFIXES,
     is_snap_transitional,
     parse_desktop_entry,
     parse_dpkg_versions,
+    parse_flatpak_versions,
     parse_rpm_versions,
     parse_snap_version,
     tiktok_web_app_browser,
@@ -18,7 +20,7 @@ from agent.facts.probes.applications.linux_parse import (
 )
 from agent.facts.probes.applications.model import Application
 from agent.facts.probes.applications.readers import WEB_APP_VERSION
-from agent.facts.probes.base import CommandFailed, Reading
+from agent.facts.probes.base import CommandFailed, Reading, run_checked
 from agent.facts.probes.credentials.homes import list_homes
 
 PACKAGES = tuple(BROWSER_PACKAGES)
@@ -27,18 +29,24 @@ SHORTCUTS = ".local/share/applications"
 
 
 def read_browsers(reading: Reading) -> list[Application]:
+    """The package database's browsers, then Flatpak's (system-wide and root's own)."""
     ctx = reading.ctx
+    flatpak = ctx.which("flatpak") is not None
     if ctx.which("dpkg-query"):
-        return [_from_deb(ctx, p, v) for p, v in _dpkg(ctx).items()]
-    if ctx.which("rpm"):
-        return [
+        found = [_from_deb(ctx, p, v) for p, v in _dpkg(ctx).items()]
+    elif ctx.which("rpm"):
+        found = [
             Application(
                 name=BROWSER_PACKAGES[p], version=v, source=f"rpm {p}", version_unknown=None
             )
             for p, v in _rpm(ctx).items()
             if p in BROWSER_PACKAGES
         ]
-    raise FactUnavailable("no package database (dpkg or rpm) to ask")
+    elif flatpak:
+        found = []
+    else:
+        raise FactUnavailable("no package database (dpkg, rpm or flatpak) to ask")
+    return found + (_flatpaks(ctx) if flatpak else [])
 
 
 def read_tiktok(reading: Reading) -> list[Application]:
@@ -85,6 +93,20 @@ def _rpm(ctx: Context) -> dict[str, str]:
     if result.returncode != 0 and result.stderr.strip():
         raise CommandFailed("rpm", result.returncode, result.stdout, result.stderr)
     return parse_rpm_versions(result.stdout)
+
+
+def _flatpaks(ctx: Context) -> list[Application]:
+    text = run_checked(ctx, ["flatpak", "list", "--app", "--columns=application,version"])
+    return [
+        Application(
+            name=BROWSER_FLATPAKS[app_id],
+            version=version or None,
+            source=f"flatpak {app_id}",
+            version_unknown=None if version else "the flatpak declares no version",
+        )
+        for app_id, version in parse_flatpak_versions(text).items()
+        if app_id in BROWSER_FLATPAKS
+    ]
 
 
 def _from_deb(ctx: Context, package: str, version: str) -> Application:

@@ -16,6 +16,14 @@ BROWSER_PACKAGES = {
     "chromium-browser": "chromium",
     "brave-browser": "brave",
 }
+# Flatpak application id -> browser (Flathub's ids).
+BROWSER_FLATPAKS = {
+    "com.google.Chrome": "chrome",
+    "com.microsoft.Edge": "edge",
+    "org.mozilla.firefox": "firefox",
+    "org.chromium.Chromium": "chromium",
+    "com.brave.Browser": "brave",
+}
 # Ubuntu's deb of a browser that is really a snap: its version names the snap, not the browser.
 SNAP_OF = {"firefox": "firefox", "chromium-browser": "chromium"}
 # Browsers whose web-app shortcuts (~/.local/share/applications/<prefix>-<app id>-<profile>
@@ -57,6 +65,23 @@ def parse_rpm_versions(text: str) -> dict[str, str]:
         if not tab or not version.strip():
             raise ParseError(f"rpm printed an unexpected line: {line[:80]!r}")
         versions[name.strip()] = version.strip()
+    return versions
+
+
+def parse_flatpak_versions(text: str) -> dict[str, str]:
+    """`flatpak list --app --columns=application,version`: application id -> version (empty
+    when the app declares none). Sample (Fedora 41):
+        org.mozilla.firefox\t133.0.3
+        com.brave.Browser\t1.73.97
+    """
+    versions = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        app_id, tab, version = line.partition("\t")
+        if not tab or not re.fullmatch(r"[A-Za-z0-9_.-]+", app_id):
+            raise ParseError(f"flatpak printed an unexpected line: {line[:80]!r}")
+        versions[app_id] = version.strip()
     return versions
 
 
