@@ -18,6 +18,7 @@ from agent.facts.probes.applications.linux_parse import (
     tiktok_web_app_browser,
     upstream_version,
 )
+from agent.facts.probes.applications.versions import own_version
 from agent.facts.probes.applications.windows_parse import parse_browsers
 from agent.policy import PolicyError, parse_policy
 from agent.policy.loader import default_policy_text
@@ -114,6 +115,18 @@ def test_bundle_version_from_xml_and_binary_plists() -> None:
     for broken in (plistlib.dumps(record)[:60], plistlib.dumps({"CFBundleName": "x"}), b""):
         with pytest.raises(ParseError):
             parse_bundle_version(broken)
+
+
+@pytest.mark.parametrize(
+    ("name", "reported", "own"),
+    [
+        ("brave", "131.1.73.97", "1.73.97"),  # bundle and exe: Chromium major in front
+        ("brave", "1.73.97", "1.73.97"),  # the deb
+        ("chrome", "131.0.6778.86", "131.0.6778.86"),
+    ],
+)
+def test_each_browser_keeps_one_version_scheme(name: str, reported: str, own: str) -> None:
+    assert own_version(name, reported) == own
 
 
 def test_windows_browser_records_need_a_name_and_path() -> None:

@@ -1,5 +1,6 @@
-"""applications on macOS: browsers' and TikTok's app bundles under /Applications, TikTok web
-apps under each home's ~/Applications (Chrome, Edge and Brave put their app shims there)."""
+"""applications on macOS: browsers' app bundles under /Applications and each ~/Applications,
+TikTok's under /Applications, TikTok web apps under each home's ~/Applications (Chrome, Edge
+and Brave put their app shims there)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,18 @@ from agent.facts.context import Context, FactUnavailable, FileMissing
 from agent.facts.probes.applications.darwin_parse import parse_bundle_version
 from agent.facts.probes.applications.model import Application
 from agent.facts.probes.applications.readers import WEB_APP_VERSION
+from agent.facts.probes.applications.versions import own_version
 from agent.facts.probes.base import Reading
 from agent.facts.probes.credentials.homes import list_homes
 
 MAX_PLIST = 1 << 20
 BROWSERS = {
-    "chrome": "/Applications/Google Chrome.app",
-    "edge": "/Applications/Microsoft Edge.app",
-    "firefox": "/Applications/Firefox.app",
-    "safari": "/Applications/Safari.app",
-    "chromium": "/Applications/Chromium.app",
-    "brave": "/Applications/Brave Browser.app",
+    "chrome": "Google Chrome.app",
+    "edge": "Microsoft Edge.app",
+    "firefox": "Firefox.app",
+    "safari": "Safari.app",
+    "chromium": "Chromium.app",
+    "brave": "Brave Browser.app",
 }
 # TikTok for Mac is the iPad app: its Info.plist sits in the wrapped bundle, not in Contents.
 TIKTOK = "/Applications/TikTok.app"
@@ -31,11 +33,16 @@ WEB_APP_FOLDERS = {
 
 
 def read_browsers(reading: Reading) -> list[Application]:
+    """/Applications, then each home's ~/Applications (where a browser installed without an
+    administrator's password goes)."""
+    ctx = reading.ctx
+    folders = ["/Applications", *(f"{home.path}/Applications" for home in list_homes(ctx, ()))]
     found = []
-    for name, bundle in BROWSERS.items():
-        app = _bundle(reading.ctx, name, bundle, ("Contents/Info.plist",))
-        if app is not None:
-            found.append(app)
+    for folder in folders:
+        for name, bundle in BROWSERS.items():
+            app = _bundle(ctx, name, f"{folder}/{bundle}", ("Contents/Info.plist",))
+            if app is not None:
+                found.append(app)
     return found
 
 
@@ -76,5 +83,7 @@ def _bundle(ctx: Context, name: str, bundle: str, plists: tuple[str, ...]) -> Ap
         except FactUnavailable as exc:
             why = str(exc)
             continue
-        return Application(name=name, version=version, source=bundle, version_unknown=None)
+        return Application(
+            name=name, version=own_version(name, version), source=bundle, version_unknown=None
+        )
     return Application(name=name, version=None, source=bundle, version_unknown=why)

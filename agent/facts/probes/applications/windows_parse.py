@@ -8,6 +8,7 @@ from typing import Any
 from agent.facts.context import ParseError
 from agent.facts.probes.applications.model import Application
 from agent.facts.probes.applications.readers import WEB_APP_VERSION
+from agent.facts.probes.applications.versions import own_version
 from agent.facts.probes.powershell_parse import obj, parse_json, part, ps_list
 
 # The proxy each Chromium-family browser starts an installed web app through.
@@ -40,7 +41,7 @@ def parse_browsers(text: str) -> list[Application]:
         found.append(
             Application(
                 name=name,
-                version=version,
+                version=own_version(name, version) if version else None,
                 source=path,
                 version_unknown=None if version else "the program has no readable version",
             )
