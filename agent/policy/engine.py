@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -42,19 +43,41 @@ def _scalar(facts: dict[str, Any], path: str | None) -> Any:
     return [i.value for i in items] if len(items) > 1 or "[*]" in path else items[0].value
 
 
-def _run(
-    check: Check, operation: Operation, param: Any, facts: dict[str, Any], now: datetime
-) -> Outcome:
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A check with what does not change between reports worked out once: its operation,
+    its policy value and the words for its fact."""
+
+    fact: str
+    operation: Operation
+    param: Any
+    key: str | None
+    detail: str | None
+    name: str
+
+
+def _compile(check: Check, policy: Policy) -> _Compiled:
+    return _Compiled(
+        check.fact,
+        OPERATIONS[check.op],
+        _param(policy, check),
+        check.key,
+        check.detail,
+        fact_name(check.fact),
+    )
+
+
+def _run(check: _Compiled, facts: dict[str, Any], now: datetime) -> Outcome:
     """One check: select the fact, run the operation, fold in what could not be read."""
     selection = select(facts, check.fact)
     inputs = Inputs(
-        param=param,
+        param=check.param,
         now=now,
         key=_scalar(facts, check.key),
         detail=_scalar(facts, check.detail),
-        name=fact_name(check.fact),
+        name=check.name,
     )
-    outcome = operation(selection.items, inputs)
+    outcome = check.operation(selection.items, inputs)
     # A failure stands whatever else is unknown; so does "the policy gives nothing to compare
     # with" (a rule that cannot fail is not unknown because its facts are missing, e.g. NET-009
     # on a report from an agent older than the isolation probe).
@@ -65,6 +88,8 @@ def _run(
 
 def _combine(outcomes: list[Outcome]) -> tuple[RuleStatus, list[str]]:
     """A rule takes its checks' worst status, with the evidence of the checks that gave it."""
+    if len(outcomes) == 1:  # most rules have one check
+        return outcomes[0].status, list(dict.fromkeys(outcomes[0].evidence))
     statuses = {o.status for o in outcomes}
     status = next(s for s in _PRECEDENCE if s in statuses)
     evidence = [e for o in outcomes if o.status == status for e in o.evidence]
@@ -103,7 +128,7 @@ class Evaluator:
             (
                 rule,
                 _severity(rule, policy),
-                [(check, OPERATIONS[check.op], _param(policy, check)) for check in rule.checks],
+                [_compile(check, policy) for check in rule.checks],
             )
             for rule in rules
             if rule.scope in scopes
@@ -116,8 +141,6 @@ class Evaluator:
         host = facts.get("host")
         family = os_family(host.get("os") if isinstance(host, dict) else None)
         return [
-            _result(
-                rule, severity, [_run(c, op, param, facts, now) for c, op, param in checks], family
-            )
+            _result(rule, severity, [_run(check, facts, now) for check in checks], family)
             for rule, severity, checks in self._rules
         ]
