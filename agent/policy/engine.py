@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -47,21 +48,23 @@ def _exempt_values(policy: Policy, check: Check) -> frozenset[str]:
     return frozenset(str(v).casefold() for path in check.exempt for v in policy.lookup(path))
 
 
-def _exempt_key(item: Item, check: Check) -> str | None:
+def _exempt_key(item: Item, exempt_on: str | None) -> str | None:
     """What an item is exempted by: its `except_on` field (else its value), when text."""
     value = item.value
-    if check.exempt_on is not None:
-        value = item.element.get(check.exempt_on) if isinstance(item.element, dict) else None
+    if exempt_on is not None:
+        value = item.element.get(exempt_on) if isinstance(item.element, dict) else None
     return value if isinstance(value, str) else None
 
 
-def _split(items: list[Item], check: Check, exempt: frozenset[str]) -> tuple[list[Item], list[str]]:
+def _split(
+    items: list[Item], exempt_on: str | None, exempt: frozenset[str]
+) -> tuple[list[Item], list[str]]:
     """The items the check judges, and the exempted ones as evidence ("permitted: ...")."""
     if not exempt:
         return items, []
     kept, exempted = [], []
     for item in items:
-        key = _exempt_key(item, check)
+        key = _exempt_key(item, exempt_on)
         # Exact after case-folding: "x@example.ac.uk " or "x@example.ac.uk.evil.test" is not x.
         if key is not None and key.casefold() in exempt:
             exempted.append(f"permitted: {key} ({item.label or item.value})")
@@ -78,32 +81,53 @@ def exempted(policy: Policy, rules: Iterable[Rule], facts: dict[str, Any]) -> li
         for check in rule.checks:
             exempt = _exempt_values(policy, check)
             for item in select(facts, check.fact).items if exempt else []:
-                key = _exempt_key(item, check)
+                key = _exempt_key(item, check.exempt_on)
                 if key is not None and key.casefold() in exempt:
                     found[key.casefold()] = None
     return list(found)
 
 
-def _run(
-    check: Check,
-    operation: Operation,
-    param: Any,
-    facts: dict[str, Any],
-    now: datetime,
-    exempt: frozenset[str] = frozenset(),
-) -> Outcome:
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A check with what does not change between reports worked out once: its operation,
+    its policy value, the words for its fact and the values that exempt an item."""
+
+    fact: str
+    operation: Operation
+    param: Any
+    key: str | None
+    detail: str | None
+    name: str
+    exempt_on: str | None
+    exempt: frozenset[str]
+
+
+def _compile(check: Check, policy: Policy) -> _Compiled:
+    return _Compiled(
+        check.fact,
+        OPERATIONS[check.op],
+        _param(policy, check),
+        check.key,
+        check.detail,
+        fact_name(check.fact),
+        check.exempt_on,
+        _exempt_values(policy, check),
+    )
+
+
+def _run(check: _Compiled, facts: dict[str, Any], now: datetime) -> Outcome:
     """One check: select the fact, leave out exempted items, run the operation, fold in what
     could not be read."""
     selection = select(facts, check.fact)
-    items, exempted_evidence = _split(selection.items, check, exempt)
+    items, exempted_evidence = _split(selection.items, check.exempt_on, check.exempt)
     inputs = Inputs(
-        param=param,
+        param=check.param,
         now=now,
         key=_scalar(facts, check.key),
         detail=_scalar(facts, check.detail),
-        name=fact_name(check.fact),
+        name=check.name,
     )
-    outcome = operation(items, inputs)
+    outcome = check.operation(items, inputs)
     outcome.evidence.extend(exempted_evidence)
     # A failure stands whatever else is unknown; so does "the policy gives nothing to compare
     # with" (a rule that cannot fail is not unknown because its facts are missing, e.g. NET-009
@@ -115,6 +139,8 @@ def _run(
 
 def _combine(outcomes: list[Outcome]) -> tuple[RuleStatus, list[str]]:
     """A rule takes its checks' worst status, with the evidence of the checks that gave it."""
+    if len(outcomes) == 1:  # most rules have one check
+        return outcomes[0].status, list(dict.fromkeys(outcomes[0].evidence))
     statuses = {o.status for o in outcomes}
     status = next(s for s in _PRECEDENCE if s in statuses)
     evidence = [e for o in outcomes if o.status == status for e in o.evidence]
@@ -153,15 +179,7 @@ class Evaluator:
             (
                 rule,
                 _severity(rule, policy),
-                [
-                    (
-                        check,
-                        OPERATIONS[check.op],
-                        _param(policy, check),
-                        _exempt_values(policy, check),
-                    )
-                    for check in rule.checks
-                ],
+                [_compile(check, policy) for check in rule.checks],
             )
             for rule in rules
             if rule.scope in scopes
@@ -174,11 +192,6 @@ class Evaluator:
         host = facts.get("host")
         family = os_family(host.get("os") if isinstance(host, dict) else None)
         return [
-            _result(
-                rule,
-                severity,
-                [_run(c, op, param, facts, now, exempt) for c, op, param, exempt in checks],
-                family,
-            )
+            _result(rule, severity, [_run(check, facts, now) for check in checks], family)
             for rule, severity, checks in self._rules
         ]
