@@ -13,7 +13,7 @@ from agent.policy import RuleResult
 from server_stub.ingest.alerts import AlertDrafts, rule_entry
 from server_stub.ingest.evaluation import state_of_rows
 from server_stub.ingest.grace import Grace, judge_rule, raw_status
-from server_stub.storage.alerts import AlertDraft, insert_alerts
+from server_stub.storage.alerts import AlertDraft
 from server_stub.storage.device_writes import locking
 from server_stub.storage.exceptions import covered_devices, end, expired, holding
 from server_stub.storage.rule_changes import RuleChanges, stored_rules
@@ -50,13 +50,20 @@ def _result(row: dict[str, Any]) -> RuleResult:
     )  # fmt: skip
 
 
-def rejudge(connection: Connection, locked: list[Any], grace: Grace, now: datetime) -> int:
-    """Judge the locked devices' stored rows again; returns the devices whose state changed."""
+def rejudge(
+    connection: Connection,
+    locked: list[Any],
+    grace: Grace,
+    now: datetime,
+    alerts: AlertDrafts | None = None,
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Judge the locked devices' stored rows again, writing the changes; returns the rows as
+    they are now. The state alerts go into `alerts` (written by the caller), else are written."""
     live = [d for d in locked if d.revoked_at is None]
     ids = {d.id for d in live}
     stored = stored_rules(connection, ids)
     holds = holding(connection, ids, now)
-    changes, alerts, changed = RuleChanges(stored), AlertDrafts(), 0
+    changes, drafts = RuleChanges(stored), AlertDrafts() if alerts is None else alerts
     by_device: dict[str, list[dict[str, Any]]] = {}
     for (device_id, rule_id), row in stored.items():
         verdict = judge_rule(
@@ -68,26 +75,28 @@ def rejudge(connection: Connection, locked: list[Any], grace: Grace, now: dateti
         )
     for device in live:
         rows = by_device.get(device.id, [])
+        if not rows:  # never reported: nothing to judge
+            continue
         changes.apply(rows, None, now)
         state = state_of_rows(((r["rule_id"], r["status"]) for r in rows), revoked=False)
         failing = sorted(r["rule_id"] for r in rows if r["status"] == "fail")
         if state != device.state:
-            changed += 1
             changes.record(device.id, None, "state", None, device.state, state, now)
-            alerts.state_changed(
+            drafts.state_changed(
                 device.id, f"rejudged-{now:%Y%m%dT%H%M%S}", device.state, state,
                 [_result(r) for r in rows], device.approval_expires, now,
             )  # fmt: skip
         connection.execute(_SET_STATE, {"k_id": device.id, "state": state, "failing": failing})
     changes.write(connection)
-    alerts.write(connection)
-    return changed
+    if alerts is None:
+        drafts.write(connection)
+    return changes.current
 
 
 def sweep_rules(connection: Connection, grace: Grace, now: datetime) -> int:
     """The sweeper's pass over time-limited allowances, in one transaction: exceptions that
     expired are ended (an alert each, once: the first writer ends it) and devices whose grace
-    ran out or whose exception ended are judged again; returns devices whose state changed."""
+    ran out or whose exception ended are judged again; returns the alerts written."""
     ending = expired(connection, now)
     covered = {e.id: covered_devices(connection, e.device_id, e.department) for e in ending}
     due = {str(i) for i in connection.scalars(_DUE, {"now": now})}
@@ -95,10 +104,9 @@ def sweep_rules(connection: Connection, grace: Grace, now: datetime) -> int:
     if not ids and not ending:
         return 0
     locked = lock_devices(connection, ids)
-    drafts = []
+    drafts, alerts = [], AlertDrafts()
     ended = [e for e in ending if end(connection, e.id, now)]
-    changed = rejudge(connection, locked, grace, now)
-    after = stored_rules(connection, ids)
+    after = rejudge(connection, locked, grace, now, alerts)
     for exception in ended:
         until = exception.expires_at.strftime("%Y-%m-%dT%H:%MZ")
         for device_id in covered[exception.id]:
@@ -113,5 +121,6 @@ def sweep_rules(connection: Connection, grace: Grace, now: datetime) -> int:
                     f"{status}", [rule_entry(row)] if row else [], {},
                 )
             )  # fmt: skip
-    insert_alerts(connection, drafts)
-    return changed
+    alerts.drafts[:0] = drafts  # the expiry first, then what it did to the device
+    alerts.write(connection)
+    return len(alerts.drafts)

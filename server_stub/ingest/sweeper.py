@@ -64,7 +64,7 @@ def sweep(
         after = upto
     if stop is None or not stop.is_set():
         with engine.begin() as connection:  # grace periods and exceptions that ran out
-            changed += sweep_rules(connection, grace or {}, now)
+            sweep_rules(connection, grace or {}, now)
     return changed
 
 

@@ -94,7 +94,7 @@ def grant(
     target = f"device {device_id}" if device_id else f"department {department}"
     until = expires_at.strftime("%Y-%m-%dT%H:%MZ")
     record(
-        session, actor, "grant exception", f"{rule_id} on {target}",
+        session, actor, "exception.grant", f"{rule_id} on {target}",
         f"#{granted.id} until {until}; reason: {reason}; mitigation: {mitigation}",
     )  # fmt: skip
     return granted
@@ -107,7 +107,7 @@ def revoke(session: Session, exception_id: int, actor: str, now: datetime) -> Ru
         return None
     found.revoked_at, found.revoked_by = now, actor
     target = f"device {found.device_id}" if found.device_id else f"department {found.department}"
-    record(session, actor, "revoke exception", f"{found.rule_id} on {target}", f"#{found.id}")
+    record(session, actor, "exception.revoke", f"{found.rule_id} on {target}", f"#{found.id}")
     return found
 
 
