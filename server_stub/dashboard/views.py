@@ -16,7 +16,7 @@ from server_stub.storage.tables import EnrolmentToken, Event, RuleState
 PAGE_SIZE = 50
 MAX_PAGE_NUMBER = 100_000
 MAX_SEARCH = 100
-STATUS_ORDER = {"fail": 0, "unknown": 1, "pass": 2, "not_applicable": 3}
+STATUS_ORDER = {"fail": 0, "due": 1, "unknown": 2, "excepted": 3, "pass": 4, "not_applicable": 5}
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 PROBES = ("patch_level", "network", "accounts", "device_security", "credentials")
 # The catalogue's rules by id: titles and severities beside the ids the fleet table shows.
