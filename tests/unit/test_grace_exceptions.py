@@ -7,6 +7,7 @@ when OUTPOST_TEST_PG_URL is set."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -251,3 +252,28 @@ def test_a_bad_grace_period_is_refused_with_its_line(value: str) -> None:
     text = default_policy_text() + f"\n[rules.PATCH-001]\ngrace_hours = {value}\n"
     with pytest.raises(PolicyError, match="grace_hours: must be a whole number of hours"):
         parse_policy(text, source="policy.toml")
+
+
+def test_two_sweepers_at_once_end_a_grace_and_an_exception_once(state: CollectorState) -> None:
+    """Two collectors' sweepers on one database (PostgreSQL: row locks; SQLite: the write
+    lock), in the same minute: each change, and each alert, happens once."""
+    due, excepted = Run(state, "PATCH-001"), Run(state, "PATCH-002")
+    due.do(Step(0, "fail", "", ""))
+    excepted.do(Step(0, "fail", "", ""))
+    excepted.do(Step(1, "grant 10", "", ""))
+    go = threading.Barrier(2)
+
+    def one_sweep() -> None:
+        go.wait()
+        sweep(state.engine, timedelta(days=30), at(80), grace=state.served_policy.grace)
+
+    threads = [threading.Thread(target=one_sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert due.alert_kinds() == ["non_compliant"]
+    assert excepted.alert_kinds() == ["non_compliant", "compliant", "exception_expired",
+                                      "non_compliant"]  # fmt: skip
+    for run in (due, excepted):
+        assert device(state, run.dev)["state"] == "non_compliant"
