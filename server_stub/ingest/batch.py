@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -146,7 +147,14 @@ def ingest_batch(
     fresh = [c for c in candidates if c.report_id in new_ids]
     grace = grace or {}
     holds = holding(connection, {c.device.id for c in fresh}, now)  # one read: exceptions
-    later = {c.report_id for c in fresh if needs_stored(c.results, grace)}
+    # Judged in the loop below, after the stored rows are read: a grace rule's failure (since
+    # when?), and every report of a device that sent several (each follows the one before).
+    reports_of = Counter(c.device.id for c in fresh)
+    later = {
+        c.report_id
+        for c in fresh
+        if reports_of[c.device.id] > 1 or needs_stored(c.results, grace, c.device.failing_rules)
+    }
     for candidate in fresh:
         if candidate.report_id not in later:
             _allow(candidate, lambda _: None, holds, grace, now)
@@ -155,7 +163,7 @@ def ingest_batch(
     changes = RuleChanges(stored_rules(connection, changed))
     for candidate in fresh:  # in arrival order; each answer is the state its report left
         device = candidate.device
-        if candidate.report_id in later:  # a grace period: since when has the rule failed?
+        if candidate.report_id in later:
             _allow(candidate, functools.partial(changes.row, device.id), holds, grace, now)
         _apply(candidate, changes, now, alerts)
         device.last_seen_at, device.touched = now, True
@@ -180,8 +188,9 @@ def _allow(
     now: datetime,
 ) -> None:
     """Grace periods and exceptions on a report's results (nothing to do for most reports)."""
+    device = candidate.device
     judged = judge_results(
-        candidate.results, stored, holds.get(candidate.device.id, {}), grace, now
+        candidate.results, stored, holds.get(device.id, {}), grace, now, device.failing_rules
     )
     if judged is None:
         return

@@ -5,7 +5,7 @@ the device. Pure: the stored rows and the exceptions holding are handed in."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -60,9 +60,10 @@ def judge_rule(
     return Judged("fail", NOTHING)
 
 
-def needs_stored(results: list[RuleResult], grace: Grace) -> bool:
-    """Whether judging needs the stored rows: a failure with a grace period started when?"""
-    return any(r.status == "fail" and r.id in grace for r in results)
+def needs_stored(results: list[RuleResult], grace: Grace, failing: Collection[str]) -> bool:
+    """Whether judging needs the stored rows: since when has a rule with a grace period failed?
+    Not for the rules the device already fails for good (`failing`: past their grace)."""
+    return any(r.status == "fail" and r.id in grace and r.id not in failing for r in results)
 
 
 def judge_results(
@@ -71,14 +72,20 @@ def judge_results(
     holds: Mapping[str, Holding],
     grace: Grace,
     now: datetime,
+    failing: Collection[str] = (),
 ) -> tuple[list[RuleResult], dict[str, dict[str, Any]]] | None:
     """The results with grace and exceptions applied, and each changed rule's extra columns;
-    None when neither changes anything (most reports: no failure has grace or an exception)."""
-    if not any(r.status == "fail" and (r.id in grace or r.id in holds) for r in results):
+    None when neither changes anything (most reports: no failure has grace or an exception).
+    `failing`: the rules the device already fails for good, whose grace is over."""
+
+    def allowed(rule_id: str) -> bool:
+        return rule_id in holds or (rule_id in grace and rule_id not in failing)
+
+    if not any(r.status == "fail" and allowed(r.id) for r in results):
         return None
     judged, extra = [], {}
     for result in results:
-        if result.status != "fail" or (result.id not in grace and result.id not in holds):
+        if result.status != "fail" or not allowed(result.id):
             judged.append(result)
             continue
         verdict = judge_rule(result.id, "fail", stored(result.id), holds.get(result.id), grace, now)

@@ -131,6 +131,7 @@ TABLE: dict[str, tuple[str, list[Step], list[str]]] = {
             Step(70, "fail", "compliant", "due"),
             Step(80, "fail", "non_compliant", "fail"),
             Step(81, "sweep", "non_compliant", "fail"),
+            Step(85, "fail", "non_compliant", "fail"),  # failing for good: no rows read
         ],
         ["non_compliant"],
     ),
@@ -277,3 +278,23 @@ def test_two_sweepers_at_once_end_a_grace_and_an_exception_once(state: Collector
                                       "non_compliant"]  # fmt: skip
     for run in (due, excepted):
         assert device(state, run.dev)["state"] == "non_compliant"
+
+
+def test_fixed_and_failing_again_in_one_batch_starts_a_new_grace(state: CollectorState) -> None:
+    """A device past its grace sends two reports that land in one batch: fixed, then failing
+    again; the second starts a new grace (its failing_since is this batch's)."""
+    run = Run(state, "PATCH-001")
+    run.do(Step(0, "fail", "", ""))
+    run.do(Step(80, "fail", "", ""))
+    assert device(state, run.dev)["failing_rules"] == ["PATCH-001"]
+    now = at(90)
+    both = [sub(run.dev, body(state, run.dev, "PATCH-001", failing, now)) for failing in (0, 1)]
+    with state.engine.begin() as connection:
+        fixed, again = ingest_batch(
+            connection, both, state.served_policy.evaluator, now, state.served_policy.grace
+        )
+    assert isinstance(fixed, Accepted) and isinstance(again, Accepted)
+    assert (fixed.state, again.state) == ("compliant", "compliant")
+    assert again.notes == {"PATCH-001": {"status": "due", "until": stamp(now + 72 * H)}}
+    row = rule_states(state, run.dev)["PATCH-001"]
+    assert (row["status"], as_utc(row["failing_since"])) == ("due", now)
