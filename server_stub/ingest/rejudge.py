@@ -20,7 +20,9 @@ from server_stub.storage.rule_changes import RuleChanges, stored_rules
 from server_stub.storage.tables import Device, RuleState
 
 _LOCK = (
-    select(Device.id, Device.state, Device.revoked_at, Device.approval_expires)
+    select(
+        Device.id, Device.state, Device.revoked_at, Device.approval_expires, Device.failing_rules
+    )
     .where(Device.id.in_(bindparam("ids", expanding=True)))
     .order_by(Device.id)
 )
@@ -77,9 +79,13 @@ def rejudge(
         rows = by_device.get(device.id, [])
         if not rows:  # never reported: nothing to judge
             continue
+        dirty = len(changes.dirty)
         changes.apply(rows, None, now)
         state = state_of_rows(((r["rule_id"], r["status"]) for r in rows), revoked=False)
         failing = sorted(r["rule_id"] for r in rows if r["status"] == "fail")
+        same = state == device.state and failing == sorted(device.failing_rules or [])
+        if same and len(changes.dirty) == dirty:
+            continue  # nothing changed: the row (and its rules digest) stays as it is
         if state != device.state:
             changes.record(device.id, None, "state", None, device.state, state, now)
             drafts.state_changed(
