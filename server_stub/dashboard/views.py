@@ -226,6 +226,7 @@ class PolicyRule:
     catalogue_severity: str
     enabled: bool
     scope: str
+    grace_hours: int = 0
 
 
 def policy_rules(policy: Policy) -> list[PolicyRule]:
@@ -243,6 +244,7 @@ def policy_rules(policy: Policy) -> list[PolicyRule]:
                 catalogue_severity=rule.severity,
                 enabled=override.enabled if override else True,
                 scope=rule.scope,
+                grace_hours=policy.grace_hours(rule),
             )
         )
     return rules

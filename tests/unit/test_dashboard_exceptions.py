@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from agent.policy.loader import default_policy_text
 from server_stub.storage.tables import AuditEntry, RuleState
 from tests.unit.test_dashboard import (
     Env,
@@ -94,3 +95,21 @@ def test_a_grant_with_problems_is_refused_naming_each(env: Env) -> None:
         "/devices/no-such-device/exceptions", data=grant_form(csrf(env.client, page), "SEC-001")
     )
     assert missing.status_code == 404
+
+
+def test_the_policy_page_shows_each_rules_grace_period(tmp_path: Path) -> None:
+    text = default_policy_text() + "\n[rules.PATCH-001]\ngrace_hours = 120\n"
+    (tmp_path / "policy.toml").write_text(text, encoding="utf-8")
+    for policy_env in make_env(tmp_path, policy_file=str(tmp_path / "policy.toml")):
+        log_in(policy_env.client)
+        page = policy_env.client.get("/policy").text
+
+        assert "<td>120 h</td>" in row(page, "PATCH-001")
+        assert "<td>24 h</td>" in row(page, "PATCH-003")
+        assert "<td>none</td>" in row(page, "NET-001")
+
+
+def row(page: str, rule_id: str) -> str:
+    """The policy page's table row of one rule."""
+    start = page.index(f'id="{rule_id}"')
+    return page[start : page.index("</tr>", start)]
