@@ -6,14 +6,14 @@ import argparse
 import json
 import os
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
 from agent.commands.machine import probes_for
 from agent.config import AgentConfig
 from agent.delivery.enrolment import NotEnrolled, load_enrolment
-from agent.delivery.last_exchange import load_exchange
+from agent.delivery.last_exchange import load_exchange, note_text
 from agent.delivery.policy_cache import choose_policy
 from agent.delivery.secret_store import SecretMissing
 from agent.delivery.send import collector_for
@@ -51,6 +51,10 @@ class SelfCheck:
     organisation: str
     # The permitted organisation identities (the TikTok mailbox) the report shows in use.
     permitted: tuple[str, ...] = ()
+    # The collector's word on failing rules it does not count (yet): due or excepted
+    # (LastExchange.collector_notes), and the policy's grace periods in hours.
+    notes: dict[str, dict[str, str]] = field(default_factory=dict)
+    grace_hours: dict[str, int] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -137,6 +141,10 @@ def run_self_check(ctx: Context, config: AgentConfig, policy: Policy) -> SelfChe
         report=report,
         policy_source=policy.source,
         organisation=policy.organisation_name,
+        notes=load_exchange(config.state_dir).notes(),
+        grace_hours={
+            rule.id: hours for rule in load_catalogue() if (hours := policy.grace_hours(rule))
+        },
     )
 
 
@@ -170,6 +178,8 @@ def to_json(result: SelfCheck) -> dict[str, Any]:
             for name, p in result.report.probes.items()
         },
         "checks": [asdict(c) for c in result.checks],
+        "collector_notes": result.notes,
+        "grace_hours": result.grace_hours,
         "credential_findings": credential_findings(result.report, result.permitted),
         "report": result.report.to_dict(),
     }
@@ -195,6 +205,8 @@ def render_text(result: SelfCheck, colour: bool) -> str:
         evidence = "; ".join(rule.evidence)
         if rule.status in ("fail", "unknown"):
             lines.append(f"{'':16} {evidence}")
+            if rule.status == "fail" and (allowance := _allowance(result, rule.id)):
+                lines.append(f"{'':16} {allowance}")
             lines.append(f"{'':16} Fix: {rule.remediation}")
         elif evidence:
             lines.append(f"{'':16} {evidence}")
@@ -227,6 +239,18 @@ def render_text(result: SelfCheck, colour: bool) -> str:
     status = {"compliant": "pass", "non_compliant": "fail", "unknown": "unknown"}[result.verdict]
     lines += ["", _paint(summary, status, colour)]
     return "\n".join(lines) + "\n"
+
+
+def _allowance(result: SelfCheck, rule_id: str) -> str | None:
+    """What the collector allows a failing rule: its exception, or until when its grace
+    period lasts (as the collector said), or how long a grace the policy gives."""
+    note = result.notes.get(rule_id)
+    if note is not None:
+        return f"The collector: {note_text(note)}."
+    hours = result.grace_hours.get(rule_id)
+    if hours:
+        return f"Grace period: {hours} h from the collector's first report of it failing."
+    return None
 
 
 def _rules(count: int) -> str:

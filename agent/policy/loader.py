@@ -145,16 +145,26 @@ def _overrides(raw: Any, source: str, text: str, known: set[str]) -> dict[str, R
             raise _fail(source, text, table, None, f"unknown rule id {rule_id!r}")
         if not isinstance(settings, dict):
             raise _fail(source, text, table, None, "must be a table")
-        for key in settings.keys() - {"enabled", "severity"}:
-            raise _fail(source, text, table, key, "unknown key (use enabled or severity)")
+        for key in settings.keys() - {"enabled", "severity", "grace_hours"}:
+            raise _fail(
+                source, text, table, key, "unknown key (use enabled, severity or grace_hours)"
+            )
         enabled = settings.get("enabled", True)
         if not isinstance(enabled, bool):
             raise _fail(source, text, table, "enabled", "must be true or false")
         severity = settings.get("severity")
         if severity is not None and severity not in SEVERITIES:
             raise _fail(source, text, table, "severity", f"must be one of {SEVERITIES}")
-        overrides[rule_id] = RuleOverride(enabled=enabled, severity=severity)
+        grace = settings.get("grace_hours")
+        if grace is not None and not _is_grace(grace):
+            raise _fail(source, text, table, "grace_hours", "must be a whole number of hours >= 0")
+        overrides[rule_id] = RuleOverride(enabled=enabled, severity=severity, grace_hours=grace)
     return overrides
+
+
+def _is_grace(value: object) -> bool:
+    """A grace period: whole hours, 0 up to a year (bool is an int in Python, and no grace)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 8784
 
 
 def parse_policy(text: str, source: str = "policy") -> Policy:
@@ -235,6 +245,9 @@ def parse_catalogue(text: str) -> tuple[Rule, ...]:
     for entry in raw["rule"]:
         severity: Severity = entry["severity"]
         remediation, by_os = _remediation(entry["id"], entry["remediation"])
+        grace = entry.get("grace_hours", 0)
+        if not _is_grace(grace):
+            raise ValueError(f"{entry['id']}: grace_hours must be a whole number of hours >= 0")
         rules.append(
             Rule(
                 id=entry["id"],
@@ -246,6 +259,7 @@ def parse_catalogue(text: str) -> tuple[Rule, ...]:
                 checks=tuple(_check(c) for c in entry["checks"]),
                 scope=entry.get("scope", "agent"),
                 device_state=entry.get("device_state"),
+                grace_hours=grace,
             )
         )
     return tuple(rules)

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from server_stub.dashboard import (
     alerts,
     evidence,
+    exceptions,
     manage,
     pages,
     session,
@@ -26,5 +27,6 @@ router.include_router(tokens.router)
 router.include_router(alerts.router)
 router.include_router(evidence.router)
 router.include_router(sop_page.router)
+router.include_router(exceptions.router)
 router.include_router(users.router)
 router.include_router(pages.router)

@@ -17,7 +17,7 @@ from server_stub.storage.tables import EnrolmentToken, Event, RuleState
 PAGE_SIZE = 50
 MAX_PAGE_NUMBER = 100_000
 MAX_SEARCH = 100
-STATUS_ORDER = {"fail": 0, "unknown": 1, "pass": 2, "not_applicable": 3}
+STATUS_ORDER = {"fail": 0, "due": 1, "unknown": 2, "excepted": 3, "pass": 4, "not_applicable": 5}
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 PROBES = ("patch_level", "applications", "network", "accounts", "device_security", "credentials")
 # The catalogue's rules by id: titles and severities beside the ids the fleet table shows.
@@ -233,6 +233,7 @@ class PolicyRule:
     catalogue_severity: str
     enabled: bool
     scope: str
+    grace_hours: int = 0
 
 
 def policy_rules(policy: Policy) -> list[PolicyRule]:
@@ -250,6 +251,7 @@ def policy_rules(policy: Policy) -> list[PolicyRule]:
                 catalogue_severity=rule.severity,
                 enabled=override.enabled if override else True,
                 scope=rule.scope,
+                grace_hours=policy.grace_hours(rule),
             )
         )
     return rules

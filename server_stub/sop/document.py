@@ -203,12 +203,16 @@ def _exceptions() -> Section:
         (
             (
                 "The owner asks the security team in writing, naming the rule, the device, the "
-                "reason and the end date.",
+                "reason, the mitigation and the end date.",
                 "The head of department who approved the device agrees in writing.",
-                "The security team records the exception and its end date; a rule switched off "
-                "for every device is a change to the policy file (`[rules.ID] enabled = false`), "
-                "reviewed like any other policy change and logged in the audit log.",
-                "At the end date the exception lapses and the rule applies again.",
+                "An admin grants it on the device's page of the dashboard (one rule, on the "
+                "device or on its whole department) with the reason, the mitigation and the end "
+                "date; the grant and any revocation are in the audit log and the audit evidence. "
+                "While it holds, the rule shows as excepted on the dashboard and on the laptop.",
+                "A rule switched off for every device is a change to the policy file "
+                "(`[rules.ID] enabled = false`), reviewed like any other policy change.",
+                "At the end date the exception lapses by itself, an alert is sent, and the rule "
+                "applies again.",
             ),
         ),
     )
