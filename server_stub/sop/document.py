@@ -86,7 +86,12 @@ def _purpose(policy: Policy, register: list[RegisterEntry]) -> Section:
     )
 
 
-def _approval(register: list[RegisterEntry], issued: date) -> Section:
+def _rule_for_state(rules: Iterable[Rule], state: str) -> str:
+    """The catalogue rule whose failure puts a device in this state (its `device_state`)."""
+    return next((rule.id for rule in rules if rule.device_state == state), f"the {state} rule")
+
+
+def _approval(register: list[RegisterEntry], issued: date, unapproved_rule: str) -> Section:
     rows = tuple(
         (d.name, d.owner, d.department, d.approved_by, d.approval_expires.isoformat(), d.state)
         for d in sorted(register, key=lambda d: (d.approval_expires, d.name))
@@ -101,7 +106,8 @@ def _approval(register: list[RegisterEntry], issued: date) -> Section:
             "--owner ... --department ... --approved-by ... --justification ... --expires "
             "YYYY-MM-DD`, or the dashboard's Register a device page) and hands over the "
             "one-time enrolment token.",
-            "A device whose approval has expired fails ADM-001 and shows as unapproved until "
+            f"A device whose approval has expired fails {unapproved_rule} and shows as "
+            "unapproved until "
             "the head of department renews it; a device no longer needed is revoked "
             "(`collector device revoke NAME`).",
         ),
@@ -167,7 +173,7 @@ def _rules(policy: Policy, rules: list[Rule]) -> Section:
     )
 
 
-def _monitoring(policy: Policy, destinations: Destinations) -> Section:
+def _monitoring(policy: Policy, destinations: Destinations, stale_rule: str) -> Section:
     reporting = policy.values["reporting"]
     routes = [
         f"{d.label}: "
@@ -184,7 +190,7 @@ def _monitoring(policy: Policy, destinations: Destinations) -> Section:
         (
             f"Each device reports every {reporting['interval_minutes']} minutes and at once "
             "when its network changes; a device silent for more than "
-            f"{reporting['stale_after_hours']} hours fails ADM-002 (stale).",
+            f"{reporting['stale_after_hours']} hours fails {stale_rule} (stale).",
             "The security team watches the dashboard's fleet page daily: every device that is "
             "non-compliant, unknown, stale or unapproved is followed up with its owner.",
             "A device that starts failing a rule raises an alert to these destinations:",
@@ -265,6 +271,7 @@ def build_sop(
     issued: date,
 ) -> Sop:
     """The SOP for this organisation as its policy, register and alert routing stand today."""
+    catalogue = tuple(catalogue)
     rules = enabled_rules(policy, catalogue)
     return Sop(
         title="Standard operating procedure: TikTok on dedicated devices",
@@ -273,10 +280,10 @@ def build_sop(
         source=policy.source,
         sections=(
             _purpose(policy, register),
-            _approval(register, issued),
+            _approval(register, issued, _rule_for_state(catalogue, "unapproved")),
             _setup(policy, rules),
             _rules(policy, rules),
-            _monitoring(policy, destinations),
+            _monitoring(policy, destinations, _rule_for_state(catalogue, "stale")),
             _exceptions(),
             _review(policy, register),
             _coverage(load_guidance(), rules),
