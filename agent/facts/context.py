@@ -8,8 +8,6 @@ import os
 import platform
 import shutil
 import socket
-import sqlite3
-import ssl
 import subprocess
 import sys
 import time
@@ -229,6 +227,8 @@ class Context:
         self, path: str, sql: str, params: tuple[object, ...] = ()
     ) -> list[tuple[object, ...]]:
         """Rows from a SQLite file opened read-only (a browser may hold it open)."""
+        import sqlite3  # only where a browser or store keeps one: 1 MB of every process
+
         if not Path(path).exists():
             raise FileMissing(f"{path} does not exist")
         uri = f"{Path(path).resolve().as_uri()}?mode=ro&immutable=1"
@@ -403,6 +403,8 @@ class Context:
 def _tls_handshake(raw: socket.socket, server_name: str, timeout: float) -> Connection:
     """A TLS handshake on a connected socket, accepting any certificate: an internal server's
     certificate is signed by the organisation's own CA, which this device must not trust."""
+    import ssl  # only when a probe asks for TLS: 4 MB of every process that imports the Context
+
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     tls.check_hostname = False
     tls.verify_mode = ssl.CERT_NONE
