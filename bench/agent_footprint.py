@@ -8,7 +8,9 @@ same run:
   - python -c pass                  the interpreter starting and stopping
   - import the agent's libraries    every module a self-check loads (found by running one
                                     first: the agent's own, psutil, netifaces, the standard
-                                    library's), doing nothing
+                                    library's), doing nothing; an unenrolled self-check does
+                                    not load requests, so neither does this floor (the header
+                                    says which HTTP modules the list holds)
   - apt list --upgradable           the package manager's own answer, the slowest OS command
                                     the Linux self-check needs
   - both                            the two above in one process: what a self-check cannot
@@ -114,7 +116,8 @@ def main() -> None:
         f"`.venv/bin/python bench/agent_footprint.py --runs {args.runs}` on "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {args.runs} rounds after one warm-up; "
         f"the import floor loads the {len(modules)} modules a self-check loads; "
-        f"load average at the end {os.getloadavg()[0]:.1f}\n"
+        f"load average at the end {os.getloadavg()[0]:.1f}; HTTP modules among them: "
+        f"{', '.join(m for m in ('requests', 'urllib3', 'ssl') if m in modules) or 'none'}\n"
     )
     print(
         "| what | wall median (s) | wall max (s) | own CPU median (s) | own peak RSS (MB) "
