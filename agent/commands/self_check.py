@@ -68,8 +68,8 @@ def _collector_checks(config: AgentConfig) -> list[HealthCheck]:
             f"secret in {enrolment.secret_store.split(':', 1)[0]}",
         )
     ]
-    # Only now, with a collector to ask: requests and the transport are 13.9 MB of a peak
-    # that is otherwise about 22 MB (docs/benchmarks.md), and an unenrolled check needs neither.
+    # Only now, with a collector to ask: requests and the transport add about 16 MB to a peak
+    # that is otherwise 27 MB (docs/benchmarks.md), and an unenrolled check needs neither.
     from agent.delivery.send import collector_for
     from agent.delivery.transport import TransportError
 
