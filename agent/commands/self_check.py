@@ -20,6 +20,7 @@ from agent.facts.collect import collect_report
 from agent.facts.context import Context
 from agent.facts.probes.credentials.remedies import remedy_for
 from agent.policy import Evaluator, Policy, RuleResult, load_catalogue, verdict
+from agent.policy.engine import exempted
 from agent.report import SCHEMA_VERSION, Report
 from agent.service.installed import service_state
 
@@ -46,6 +47,8 @@ class SelfCheck:
     report: Report
     policy_source: str
     organisation: str
+    # The permitted organisation identities (the TikTok mailbox) the report shows in use.
+    permitted: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -127,8 +130,10 @@ def _service_check(ctx: Context, config: AgentConfig) -> HealthCheck:
 def run_self_check(ctx: Context, config: AgentConfig, policy: Policy) -> SelfCheck:
     report = collect_report(ctx, probes_for(config, policy))
     now = datetime.fromtimestamp(ctx.now(), UTC)
-    rules = Evaluator(policy, load_catalogue()).evaluate(report.to_dict(), now)
+    facts = report.to_dict()
+    rules = Evaluator(policy, load_catalogue()).evaluate(facts, now)
     return SelfCheck(
+        permitted=tuple(exempted(policy, load_catalogue(), facts)),
         verdict=verdict(rules),
         rules=rules,
         checks=agent_health(ctx, config, policy),
@@ -138,13 +143,18 @@ def run_self_check(ctx: Context, config: AgentConfig, policy: Policy) -> SelfChe
     )
 
 
-def credential_findings(report: Report) -> list[dict[str, Any]]:
-    """The credentials probe's findings, each with what to do about it."""
+def credential_findings(report: Report, permitted: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The credentials probe's findings, each with what to do about it; one for a permitted
+    identity (exactly, letter case aside) says so instead."""
     result = report.probes.get("credentials")
     if result is None or result.data is None:
         return []
     return [
-        {**finding, "remedy": remedy_for(str(finding["kind"]), str(finding["store"]))}
+        {
+            **finding,
+            "permitted": str(finding.get("identity")).casefold() in permitted,
+            "remedy": remedy_for(str(finding["kind"]), str(finding["store"])),
+        }
         for finding in result.data.get("findings", [])
     ]
 
@@ -163,7 +173,7 @@ def to_json(result: SelfCheck) -> dict[str, Any]:
             for name, p in result.report.probes.items()
         },
         "checks": [asdict(c) for c in result.checks],
-        "credential_findings": credential_findings(result.report),
+        "credential_findings": credential_findings(result.report, result.permitted),
         "report": result.report.to_dict(),
     }
 
@@ -191,7 +201,7 @@ def render_text(result: SelfCheck, colour: bool) -> str:
             lines.append(f"{'':16} Fix: {rule.remediation}")
         elif evidence:
             lines.append(f"{'':16} {evidence}")
-    findings = credential_findings(result.report)
+    findings = credential_findings(result.report, result.permitted)
     if findings:
         lines += ["", f"Organisation credentials on this device ({len(findings)})"]
         for finding in findings:
@@ -199,7 +209,10 @@ def render_text(result: SelfCheck, colour: bool) -> str:
             lines.append(
                 f"  {finding['kind']} in {finding['store']}: {finding['location']}{identity}"
             )
-            lines.append(f"{'':16} Fix: {finding['remedy']}")
+            if finding["permitted"]:
+                lines.append(f"{'':16} Permitted: the policy's TikTok mailbox; keep it.")
+            else:
+                lines.append(f"{'':16} Fix: {finding['remedy']}")
     lines += ["", "Agent"]
     for check in result.checks:
         label = _paint(f"{_LABELS[check.status]:<7}", check.status, colour)

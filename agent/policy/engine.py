@@ -17,7 +17,7 @@ from agent.policy.model import (
     os_family,
 )
 from agent.policy.operations import OPERATIONS, Inputs, Operation, Outcome, fact_name
-from agent.policy.selector import select
+from agent.policy.selector import Item, select
 
 _PRECEDENCE: tuple[RuleStatus, ...] = ("fail", "unknown", "pass", "not_applicable")
 
@@ -42,11 +42,60 @@ def _scalar(facts: dict[str, Any], path: str | None) -> Any:
     return [i.value for i in items] if len(items) > 1 or "[*]" in path else items[0].value
 
 
+def _exempt_values(policy: Policy, check: Check) -> frozenset[str]:
+    """The check's `except` values, case-folded for an exact match."""
+    return frozenset(str(v).casefold() for path in check.exempt for v in policy.lookup(path))
+
+
+def _exempt_key(item: Item, check: Check) -> str | None:
+    """What an item is exempted by: its `except_on` field (else its value), when text."""
+    value = item.value
+    if check.exempt_on is not None:
+        value = item.element.get(check.exempt_on) if isinstance(item.element, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _split(items: list[Item], check: Check, exempt: frozenset[str]) -> tuple[list[Item], list[str]]:
+    """The items the check judges, and the exempted ones as evidence ("permitted: ...")."""
+    if not exempt:
+        return items, []
+    kept, exempted = [], []
+    for item in items:
+        key = _exempt_key(item, check)
+        # Exact after case-folding: "x@example.ac.uk " or "x@example.ac.uk.evil.test" is not x.
+        if key is not None and key.casefold() in exempt:
+            exempted.append(f"permitted: {key} ({item.label or item.value})")
+        else:
+            kept.append(item)
+    return kept, exempted
+
+
+def exempted(policy: Policy, rules: Iterable[Rule], facts: dict[str, Any]) -> list[str]:
+    """The exempted values (the permitted organisation identities) a report shows in use, by
+    the rules' `except` checks and this policy: what the dashboard names per device."""
+    found: dict[str, None] = {}
+    for rule in rules:
+        for check in rule.checks:
+            exempt = _exempt_values(policy, check)
+            for item in select(facts, check.fact).items if exempt else []:
+                key = _exempt_key(item, check)
+                if key is not None and key.casefold() in exempt:
+                    found[key.casefold()] = None
+    return list(found)
+
+
 def _run(
-    check: Check, operation: Operation, param: Any, facts: dict[str, Any], now: datetime
+    check: Check,
+    operation: Operation,
+    param: Any,
+    facts: dict[str, Any],
+    now: datetime,
+    exempt: frozenset[str] = frozenset(),
 ) -> Outcome:
-    """One check: select the fact, run the operation, fold in what could not be read."""
+    """One check: select the fact, leave out exempted items, run the operation, fold in what
+    could not be read."""
     selection = select(facts, check.fact)
+    items, exempted_evidence = _split(selection.items, check, exempt)
     inputs = Inputs(
         param=param,
         now=now,
@@ -54,7 +103,8 @@ def _run(
         detail=_scalar(facts, check.detail),
         name=fact_name(check.fact),
     )
-    outcome = operation(selection.items, inputs)
+    outcome = operation(items, inputs)
+    outcome.evidence.extend(exempted_evidence)
     # A failure stands whatever else is unknown; so does "the policy gives nothing to compare
     # with" (a rule that cannot fail is not unknown because its facts are missing, e.g. NET-009
     # on a report from an agent older than the isolation probe).
@@ -103,7 +153,15 @@ class Evaluator:
             (
                 rule,
                 _severity(rule, policy),
-                [(check, OPERATIONS[check.op], _param(policy, check)) for check in rule.checks],
+                [
+                    (
+                        check,
+                        OPERATIONS[check.op],
+                        _param(policy, check),
+                        _exempt_values(policy, check),
+                    )
+                    for check in rule.checks
+                ],
             )
             for rule in rules
             if rule.scope in scopes
@@ -117,7 +175,10 @@ class Evaluator:
         family = os_family(host.get("os") if isinstance(host, dict) else None)
         return [
             _result(
-                rule, severity, [_run(c, op, param, facts, now) for c, op, param in checks], family
+                rule,
+                severity,
+                [_run(c, op, param, facts, now, exempt) for c, op, param, exempt in checks],
+                family,
             )
             for rule, severity, checks in self._rules
         ]

@@ -70,6 +70,27 @@ def _versions(value: Any) -> dict[str, str]:
     return {str(k).lower(): v for k, v in value.items()}
 
 
+# The applications PATCH-005 knows (the applications probe's names).
+BROWSERS = ("chrome", "edge", "firefox", "safari", "chromium", "brave")
+
+
+def _browser_versions(value: Any) -> dict[str, str]:
+    versions = _versions(value)
+    for name in versions.keys() - set(BROWSERS):
+        raise ValueError(f"unknown browser {name!r} (known: {', '.join(BROWSERS)})")
+    return versions
+
+
+def _identities(value: Any) -> list[str]:
+    """E-mail addresses, lower-cased; anything with a space or without one @ is refused (an
+    identity is exempted only by an exact match, so a typo here would silently exempt none)."""
+    identities = [v.lower() for v in _list_of_str(value)]
+    bad = [v for v in identities if not re.fullmatch(r"[^@\s]+@[a-z0-9_-]+(\.[a-z0-9_-]+)+", v)]
+    if bad:
+        raise ValueError(f"{bad[0]!r} is not an e-mail address")
+    return identities
+
+
 def _name(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must be a non-empty string")
@@ -92,11 +113,15 @@ FIELDS: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
         "vpn_hosts": (_domains, []),
         "internal_probes": (internal_probes, []),
     },
-    "accounts": {"allowed": (_list_of_str, [])},
+    "accounts": {
+        "allowed": (_list_of_str, []),
+        "permitted_org_identities": (_identities, []),
+    },
     "patches": {
         "max_days_since_update": (_count, 30),
         "max_pending_security": (_count, 0),
         "min_os_versions": (_versions, {}),
+        "min_browser_versions": (_browser_versions, {}),
     },
     "reporting": {
         "interval_minutes": (_positive, 15),
@@ -175,14 +200,19 @@ def default_policy() -> Policy:
     return parse_policy(default_policy_text(), source="default policy pack")
 
 
+def _paths(value: str | list[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 def _check(raw: dict[str, Any]) -> Check:
-    param = raw.get("param", ())
     return Check(
         op=raw["op"],
         fact=raw["fact"],
-        param=(param,) if isinstance(param, str) else tuple(param),
+        param=_paths(raw.get("param", ())),
         key=raw.get("key"),
         detail=raw.get("detail"),
+        exempt=_paths(raw.get("except", ())),
+        exempt_on=raw.get("except_on"),
     )
 
 

@@ -32,6 +32,11 @@ class Check:
     param: tuple[str, ...] = ()
     key: str | None = None
     detail: str | None = None
+    # `except`: policy values (e.g. accounts.permitted_org_identities) that exempt an item from
+    # the check when `except_on` (a field of the list element walked to reach it; None: the
+    # value itself) equals one of them, letter case aside and nothing else (no trimming).
+    exempt: tuple[str, ...] = ()
+    exempt_on: str | None = None
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,9 @@ def rules_page(request: Request, session: DB, state: State, who: MaybeViewer) ->
 
 
 @router.get("/devices/{device_id}")
-def device_page(device_id: str, request: Request, session: DB, who: MaybeViewer) -> Response:
+def device_page(
+    device_id: str, request: Request, session: DB, state: State, who: MaybeViewer
+) -> Response:
     """Approval, rule results (failing first), the latest facts and the compliance timeline."""
     if who is None:
         return to_login(request)
@@ -100,6 +102,7 @@ def device_page(device_id: str, request: Request, session: DB, who: MaybeViewer)
         report=report,
         probes=probes,
         credentials=views.credentials_by_location(probes["credentials"].data),
+        permitted=views.permitted_identities(state.served_policy.policy, report),
         events=views.timeline(history),
         history_truncated=len(history) >= HISTORY_LIMIT,
         state_chart=charts.device_timeline(segments, since, now),

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from agent.policy import Policy, load_catalogue
+from agent.policy.engine import exempted
 from server_stub.storage import reads
 from server_stub.storage.clock import as_utc, iso
 from server_stub.storage.tables import EnrolmentToken, Event, RuleState
@@ -18,7 +19,7 @@ MAX_PAGE_NUMBER = 100_000
 MAX_SEARCH = 100
 STATUS_ORDER = {"fail": 0, "unknown": 1, "pass": 2, "not_applicable": 3}
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-PROBES = ("patch_level", "network", "accounts", "device_security", "credentials")
+PROBES = ("patch_level", "applications", "network", "accounts", "device_security", "credentials")
 # The catalogue's rules by id: titles and severities beside the ids the fleet table shows.
 RULES = {rule.id: rule for rule in load_catalogue()}
 
@@ -211,6 +212,12 @@ def credentials_by_location(data: dict[str, Any]) -> list[tuple[str, list[dict[s
         if isinstance(finding, dict):
             groups.setdefault(str(finding.get("location", "?")), []).append(finding)
     return sorted(groups.items())
+
+
+def permitted_identities(policy: Policy, report: dict[str, Any] | None) -> list[str]:
+    """The permitted organisation identities the device's latest report shows in use, judged by
+    this collector's policy (not by anything the agent says)."""
+    return exempted(policy, load_catalogue(), report) if report else []
 
 
 @dataclass(frozen=True)

@@ -82,24 +82,51 @@ def test_rows_without_a_password_or_with_a_placeholder_are_not_findings() -> Non
     assert find_in_text(text, INDEX) == []
 
 
+def plant_all(folder: Path) -> list[str]:
+    """Every fixture in `folder`, with fresh canaries; returns the planted values."""
+    folder.mkdir(parents=True)
+    values: list[str] = []
+    for name in EXPECTED:
+        data, planted_values = planted(name)
+        (folder / name).write_bytes(data)
+        values += planted_values
+    return values
+
+
 def test_a_home_with_exports_reports_place_and_identity_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(stores, "finders_for", lambda ctx: FINDERS.pick(ctx))
     home = tmp_path / "alice"
-    (home / "Downloads").mkdir(parents=True)
-    values: list[str] = []
-    for name in EXPECTED:
-        data, planted_values = planted(name)
-        (home / "Downloads" / name).write_bytes(data)
-        values += planted_values
+    values = plant_all(home / "backup" / "old-laptop")
     result = run_probe(Context(), credentials.probe(scan_settings({"homes": [str(home)]})))
     assert result.status == "ok" and result.data is not None
     found = {(f["location"], f["kind"], f["identity"]) for f in result.data["findings"]}
     assert found == {
-        (f"~/Downloads/{name}", *expected)
+        (f"~/backup/old-laptop/{name}", *expected)
         for name, expected in EXPECTED.items()
         if expected is not None
+    }
+    reported = json.dumps(result.data)
+    assert not any(value in reported for value in values)
+
+
+def test_an_export_where_the_export_finder_looks_is_reported_once(tmp_path: Path) -> None:
+    """~/Downloads/*.csv is the password-export finder's (stores/vaults.py): the content scan
+    leaves those rows to it, and still reads the folder's other files."""
+    home = tmp_path / "alice"
+    values = plant_all(home / "Downloads")
+    result = run_probe(Context(), credentials.probe(scan_settings({"homes": [str(home)]})))
+    assert result.data is not None
+    found = {
+        (f["location"], f["kind"])
+        for f in result.data["findings"]
+        if f["location"].startswith("~/Downloads/")
+    }
+    csvs = sorted(name for name in EXPECTED if name.endswith(".csv"))
+    assert found == {(f"~/Downloads/{name}", "password_export") for name in csvs} | {
+        ("~/Downloads/azure-storage.ini", "token_in_file"),
+        ("~/Downloads/appsettings.json", "token_in_file"),
     }
     reported = json.dumps(result.data)
     assert not any(value in reported for value in values)

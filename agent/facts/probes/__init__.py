@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agent.facts.probes import (
     accounts,
+    applications,
     credentials,
     device_security,
     isolation,
@@ -22,6 +23,7 @@ def all_probes(
     isolation probe tries the internal-only targets `isolation_settings` names."""
     return (
         patch_level.PROBE,
+        applications.PROBE,
         network.PROBE,
         isolation.probe(isolation_settings),
         accounts.PROBE,

@@ -260,7 +260,7 @@ def _in_export(data: bytes, low: bytes, index: OrgIndex) -> Iterator[FileFinding
             yield FileFinding("password_in_file", *identity)
 
 
-def find_in_text(data: bytes, index: OrgIndex) -> list[FileFinding]:
+def find_in_text(data: bytes, index: OrgIndex, *, exports: bool = True) -> list[FileFinding]:
     """Organisation credentials in one text file: never the secret, only kind and host.
 
     A credential pattern counts when an organisation identifier is within WINDOW_BYTES of it,
@@ -268,12 +268,13 @@ def find_in_text(data: bytes, index: OrgIndex) -> list[FileFinding]:
     b"[db]\\nhost = db.example.ac.uk\\npassword = CANARY-1" ->
     [FileFinding("password_in_file", "db.example.ac.uk", "example.ac.uk")];
     b"https://bob:CANARY-2@git.other.edu # see example.ac.uk" -> [].
+    `exports=False` leaves a password manager's CSV export to its own store finder.
     """
     low = data.lower()
     mentions = index.mentions(low)
     if not mentions:
         return []
-    found: set[FileFinding] = set(_in_export(data, low, index))
+    found: set[FileFinding] = set(_in_export(data, low, index) if exports else ())
     for start, end in _windows(low, mentions):
         free = start  # a trigger inside the last match (a password holding "token") is not one
         for trigger in _TRIGGERS.finditer(low, start, end):
