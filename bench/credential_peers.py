@@ -14,7 +14,8 @@ finding for a general scanner, reported separately: the agent is meant to report
 organisation's); findings in files without any secret; wall time, MB/s, peak RSS (each engine
 in a fresh child process, page cache warm). Engines:
 
-  - agent            the credential file scan (agent/facts/probes/credentials), one process;
+  - agent            the credential file scan (agent/facts/probes/credentials), with the
+                     password-export finder (stores/vaults.py), one process;
   - detect-secrets   all default plugins, SecretsCollection.scan_files with one process per core;
   - credsweeper      its CLI with --jobs = cores (its ML validation included);
   - ripgrep -j1      `rg -j1 -c -i -F` for the organisation's domain and tenant id over the same
@@ -255,6 +256,7 @@ def child_agent(root: str, manifest: dict[str, Any]) -> dict[str, Any]:
     from agent.facts.probes.credentials.files import FINDERS
     from agent.facts.probes.credentials.scan import Home, ScanState
     from agent.facts.probes.credentials.settings import Organisation, ScanSettings
+    from agent.facts.probes.credentials.stores.vaults import FINDERS as VAULT_FINDERS
 
     org = Organisation(
         domains=("example.ac.uk",),
@@ -269,7 +271,9 @@ def child_agent(root: str, manifest: dict[str, Any]) -> dict[str, Any]:
     ctx = Context()
     state = ScanState(settings=settings, homes=[Home(user="bench", path=root)])
     watch = Stopwatch()
-    for finder in FINDERS.pick(ctx):
+    # The content scan, and the finder of password exports in ~/Downloads and the like (the
+    # content scan leaves those files' rows to it).
+    for finder in (*FINDERS.pick(ctx), *VAULT_FINDERS.pick(ctx)):
         finder(ctx, state)
     timing = watch.read()
     reported = json.dumps([vars(f) for f in state.findings], default=str)
