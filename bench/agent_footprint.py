@@ -8,11 +8,15 @@ same run:
   - python -c pass                  the interpreter starting and stopping
   - import the agent's libraries    every module a self-check loads (found by running one
                                     first: the agent's own, psutil, netifaces, the standard
-                                    library's), doing nothing
+                                    library's), doing nothing; an unenrolled self-check does
+                                    not load requests, so neither does this floor (the header
+                                    says which HTTP modules the list holds)
   - apt list --upgradable           the package manager's own answer, the slowest OS command
                                     the Linux self-check needs
   - both                            the two above in one process: what a self-check cannot
-                                    beat; the last column is each row's wall against it
+                                    beat; the last columns are each row's wall, and its CPU
+                                    time with its commands', against it (CPU time is the
+                                    steadier on a machine busy with other work)
 
 Usage: .venv/bin/python bench/agent_footprint.py [--runs N]
 """
@@ -114,14 +118,16 @@ def main() -> None:
         f"`.venv/bin/python bench/agent_footprint.py --runs {args.runs}` on "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {args.runs} rounds after one warm-up; "
         f"the import floor loads the {len(modules)} modules a self-check loads; "
-        f"load average at the end {os.getloadavg()[0]:.1f}\n"
+        f"load average at the end {os.getloadavg()[0]:.1f}; HTTP modules among them: "
+        f"{', '.join(m for m in ('requests', 'urllib3', 'ssl') if m in modules) or 'none'}\n"
     )
     print(
         "| what | wall median (s) | wall max (s) | own CPU median (s) | own peak RSS (MB) "
-        "| commands' CPU median (s) | commands' peak RSS (MB) | wall vs floor |"
+        "| commands' CPU median (s) | commands' peak RSS (MB) | wall vs floor | CPU vs floor |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     floor = statistics.median(s["process_wall"] for s in samples[FLOOR])
+    floor_cpu = statistics.median(s["cpu"] + s["kid_cpu"] for s in samples[FLOOR])
     for name, runs in samples.items():
 
         def median(key: str, runs: list[dict[str, float]] = runs) -> float:
@@ -131,7 +137,8 @@ def main() -> None:
             f"| {name} | {median('process_wall'):.3f} "
             f"| {max(s['process_wall'] for s in runs):.3f} | {median('cpu'):.3f} "
             f"| {max(s['rss'] for s in runs):.1f} | {median('kid_cpu'):.3f} "
-            f"| {max(s['kid_rss'] for s in runs):.1f} | {median('process_wall') / floor:.2f}x |"
+            f"| {max(s['kid_rss'] for s in runs):.1f} | {median('process_wall') / floor:.2f}x "
+            f"| {statistics.median(s['cpu'] + s['kid_cpu'] for s in runs) / floor_cpu:.2f}x |"
         )
 
 

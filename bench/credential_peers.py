@@ -14,17 +14,22 @@ finding for a general scanner, reported separately: the agent is meant to report
 organisation's); findings in files without any secret; wall time, MB/s, peak RSS (each engine
 in a fresh child process, page cache warm). Engines:
 
-  - agent            the credential file scan (agent/facts/probes/credentials), one process;
+  - agent            the credential file scan (agent/facts/probes/credentials), with the
+                     password-export finder (stores/vaults.py), one process;
   - detect-secrets   all default plugins, SecretsCollection.scan_files with one process per core;
   - credsweeper      its CLI with --jobs = cores (its ML validation included);
   - ripgrep -j1      `rg -j1 -c -i -F` for the organisation's domain and tenant id over the same
                      tree: the near-limit anchor for the agent's first stage (find the
-                     organisation's name), one thread as the agent has one.
+                     organisation's name), one thread as the agent has one;
+  - python-floor     the least a Python scanner does for that first stage: walk, read each file
+                     whole, lower-case it, find the two names (no skip rules, no second stage).
+The quick engines (agent, the floor, ripgrep) take turns, --repeat rounds; medians of wall and
+of CPU time (steadier on a machine shared with other work) are both reported.
 
 Bench-only tools: `.venv/bin/pip install detect-secrets credsweeper`, `apt-get install ripgrep`.
 
 Usage: .venv/bin/python bench/credential_peers.py [--mb 40] [--org-share 0.1] [--repeat 3]
-           [--engines agent,detect-secrets,credsweeper,ripgrep]
+           [--engines agent,python-floor,detect-secrets,credsweeper,ripgrep]
 """
 
 from __future__ import annotations
@@ -114,6 +119,16 @@ def password(rng: random.Random) -> str:
     return "".join(rng.choice(ALNUM + "!#%*") for _ in range(16))
 
 
+def export_rows(rng: random.Random, count: int) -> str:
+    """A browser's password export (Chrome's header) with personal sites before the secret."""
+    sites = ("www.amazon.co.uk", "www.netflix.com", "github.com", "www.bbc.co.uk", "x.com")
+    rows = [
+        f"{site},https://{site}/login,alice{rng.randrange(99)}@gmail.com,{password(rng)},"
+        for site in (rng.choice(sites) for _ in range(count))
+    ]
+    return "name,url,username,password,note\n" + "\n".join(rows) + "\n"
+
+
 # (format, file name, template). {host} is a host of the owner; {tenant} a tenant id.
 SECRETS: list[tuple[str, str, str]] = [
     ("github", "dotfiles/.bashrc-{n}",
@@ -138,7 +153,7 @@ SECRETS: list[tuple[str, str, str]] = [
     ("pem", "notes/server-access-{n}.md",
      "Deploy key for gitlab.{host} (from the wiki, do not share):\n\n```\n{pem}```\n"),
     ("password-export", "Downloads/passwords-export-{n}.csv",
-     "name,url,username,password,note\nWebmail,https://mail.{host}/owa,alice,{password},\n"),
+     "Webmail,https://mail.{host}/owa,alice,{password},\n"),  # after the header and other rows
 ]  # fmt: skip
 OWNERS = {  # who a secret belongs to: (host, GitHub host, tenant id)
     "organisation": ("example.ac.uk", "github.example.ac.uk", TENANT),
@@ -178,7 +193,11 @@ def build(
                 }  # fmt: skip
                 used = [k for k in secret if "{" + k + "}" in template]
                 values += [secret[k] for k in used if k != "aws_id"]
-                filler = text_block(rng, "md", rng.randrange(500, 4_000), 0)
+                filler = (
+                    export_rows(rng, rng.randrange(5, 60))  # an export starts with its header
+                    if fmt == "password-export"
+                    else text_block(rng, "md", rng.randrange(500, 4_000), 0)
+                )
                 body = template.format(n=number, host=host, gh=gh, tenant=tenant, **secret)
                 write(name.format(n=number), filler + body, owner)
                 formats[str(root / name.format(n=number))] = fmt
@@ -194,11 +213,50 @@ def build(
     return {"files": files, "formats": formats, "values": values, "bytes": written}
 
 
+class Stopwatch:
+    """Wall time and CPU time (this process's and its commands') since it was made: on a
+    machine shared with other work, CPU time is the steadier of the two."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), self._cpu()
+
+    @staticmethod
+    def _cpu() -> float:
+        me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+    def read(self) -> dict[str, float]:
+        return {"wall": time.perf_counter() - self.wall, "cpu": self._cpu() - self.cpu}
+
+
+def child_floor(root: str) -> dict[str, Any]:
+    """Python's floor for the agent's first stage: walk (no links), read each file whole,
+    lower-case it, find the domain and the tenant id; no skip rules, no second stage."""
+    names = (b"example.ac.uk", TENANT.encode())
+    watch = Stopwatch()
+    matching, folders = 0, [root]
+    while folders:
+        with os.scandir(folders.pop()) as listing:
+            for entry in listing:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    handle = os.open(entry.path, os.O_RDONLY)
+                    try:
+                        low = os.read(handle, entry.stat(follow_symlinks=False).st_size).lower()
+                    finally:
+                        os.close(handle)
+                    matching += any(low.find(name) != -1 for name in names)
+    timing = watch.read()
+    return {**timing, "found": [], "leak": False, "matching_files": matching}
+
+
 def child_agent(root: str, manifest: dict[str, Any]) -> dict[str, Any]:
     from agent.facts.context import Context
     from agent.facts.probes.credentials.files import FINDERS
     from agent.facts.probes.credentials.scan import Home, ScanState
     from agent.facts.probes.credentials.settings import Organisation, ScanSettings
+    from agent.facts.probes.credentials.stores.vaults import FINDERS as VAULT_FINDERS
 
     org = Organisation(
         domains=("example.ac.uk",),
@@ -212,13 +270,15 @@ def child_agent(root: str, manifest: dict[str, Any]) -> dict[str, Any]:
     )  # fmt: skip
     ctx = Context()
     state = ScanState(settings=settings, homes=[Home(user="bench", path=root)])
-    started = time.perf_counter()
-    for finder in FINDERS.pick(ctx):
+    watch = Stopwatch()
+    # The content scan, and the finder of password exports in ~/Downloads and the like (the
+    # content scan leaves those files' rows to it).
+    for finder in (*FINDERS.pick(ctx), *VAULT_FINDERS.pick(ctx)):
         finder(ctx, state)
-    wall = time.perf_counter() - started
+    timing = watch.read()
     reported = json.dumps([vars(f) for f in state.findings], default=str)
     return {
-        "wall": wall,
+        **timing,
         "found": sorted({root + f.location[1:] for f in state.findings}),  # "~/x" -> root/x
         "leak": any(value in reported for value in manifest["values"]),
     }
@@ -228,13 +288,13 @@ def child_detect_secrets(manifest: dict[str, Any]) -> dict[str, Any]:
     from detect_secrets.core.secrets_collection import SecretsCollection
     from detect_secrets.settings import default_settings
 
-    started = time.perf_counter()
+    watch = Stopwatch()
     with default_settings():
         collection = SecretsCollection()
         collection.scan_files(*manifest["files"], num_processors=os.cpu_count())
-    wall = time.perf_counter() - started
+    timing = watch.read()
     found = sorted(str(Path(n).resolve()) for n, secrets in collection.data.items() if secrets)
-    return {"wall": wall, "found": found, "leak": False}
+    return {**timing, "found": found, "leak": False}
 
 
 def child_credsweeper(root: str, scratch: str) -> dict[str, Any]:
@@ -242,32 +302,34 @@ def child_credsweeper(root: str, scratch: str) -> dict[str, Any]:
     command = [str(Path(sys.executable).parent / "credsweeper"), "--path", root,
                "--save-json", str(out), "--jobs", str(os.cpu_count()),
                "--log", "error"]  # fmt: skip
-    started = time.perf_counter()
+    watch = Stopwatch()
     subprocess.run(command, check=True, capture_output=True)
-    wall = time.perf_counter() - started
+    timing = watch.read()
     found = {
         str(Path(line["path"]).resolve())
         for item in json.loads(out.read_text())
         for line in item.get("line_data_list", [])
     }
-    return {"wall": wall, "found": sorted(found), "leak": False}
+    return {**timing, "found": sorted(found), "leak": False}
 
 
 def child_ripgrep(root: str) -> dict[str, Any]:
     command = ["rg", "-j1", "-c", "-i", "-F", "--no-ignore", "--hidden",
                "-e", "example.ac.uk", "-e", TENANT, root]  # fmt: skip
-    started = time.perf_counter()
+    watch = Stopwatch()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - started
+    timing = watch.read()
     if done.returncode not in (0, 1):
         raise RuntimeError(done.stderr)
-    return {"wall": wall, "found": [], "leak": False, "matching_files": len(done.stdout.split())}
+    return {**timing, "found": [], "leak": False, "matching_files": len(done.stdout.split())}
 
 
 def child(engine: str, root: str, manifest_path: str) -> None:
     manifest = json.loads(Path(manifest_path).read_text())
     if engine == "agent":
         result = child_agent(root, manifest)
+    elif engine == "python-floor":
+        result = child_floor(root)
     elif engine == "detect-secrets":
         result = child_detect_secrets(manifest)
     elif engine == "credsweeper":
@@ -275,9 +337,8 @@ def child(engine: str, root: str, manifest_path: str) -> None:
     else:
         result = child_ripgrep(root)
     # In-process engines: this process's peak; command-line ones: the command's.
-    usage = (
-        resource.RUSAGE_SELF if engine in ("agent", "detect-secrets") else resource.RUSAGE_CHILDREN
-    )
+    in_process = ("agent", "python-floor", "detect-secrets")
+    usage = resource.RUSAGE_SELF if engine in in_process else resource.RUSAGE_CHILDREN
     result["rss_mb"] = resource.getrusage(usage).ru_maxrss / 1024
     print(json.dumps(result))
 
@@ -291,20 +352,23 @@ def measure(engine: str, root: Path, manifest: Path) -> dict[str, Any]:
     return result
 
 
-def row(engine: str, result: dict[str, Any], manifest: dict[str, Any], anchor: float) -> str:
+def row(
+    engine: str, result: dict[str, Any], manifest: dict[str, Any], anchor: dict[str, Any]
+) -> str:
     files, found = manifest["files"], set(result["found"])
     count = {owner: sum(1 for o in files.values() if o == owner) for owner in OWNERS}
     hits = {o: sum(1 for p in found if files.get(p) == o) for o in ("organisation", "other")}
     stray = sum(1 for p in found if files.get(p, "none") == "none")
     rate = manifest["bytes"] / 1e6 / result["wall"]
-    if engine == "ripgrep -j1":  # finds names, not secrets
+    if engine in ("ripgrep -j1", "python-floor"):  # find names, not secrets
         org, other, stray_text = "-", "-", "-"
     else:
         org = f"{hits['organisation']}/{count['organisation']}"
         other, stray_text = f"{hits['other']}/{count['other']}", str(stray)
     return (
-        f"| {engine} | {result['wall']:.2f} | {rate:.1f} | {rate / anchor:.2f}x | {org} "
-        f"| {other} | {stray_text} | {result['rss_mb']:.1f} |"
+        f"| {engine} | {result['wall']:.2f} | {result['cpu']:.2f} | {rate:.1f} "
+        f"| {anchor['wall'] / result['wall']:.2f}x | {anchor['cpu'] / result['cpu']:.2f}x "
+        f"| {org} | {other} | {stray_text} | {result['rss_mb']:.1f} |"
     )
 
 
@@ -324,6 +388,9 @@ def by_format(result: dict[str, Any], manifest: dict[str, Any]) -> str:
     return ", ".join(out)
 
 
+QUICK = ("ripgrep -j1", "agent", "python-floor")
+
+
 def run_tree(args: argparse.Namespace, share: float, engines: list[str], base: Path) -> None:
     root = base / f"home-{share}" / "bench"
     manifest = build(root, args.mb, share, args.per_format, args.seed)
@@ -336,26 +403,34 @@ def run_tree(args: argparse.Namespace, share: float, engines: list[str], base: P
         f"each of {len(SECRETS)} formats for the organisation and as many for others.\n"
     )
     print(
-        "| engine | wall (s) | MB/s | vs ripgrep -j1 | organisation's secrets found "
-        "| other organisations' secrets found | findings in files without a secret "
-        "| peak RSS (MB) |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        "| engine | wall (s) | CPU (s) | MB/s | vs ripgrep -j1 (wall) | vs ripgrep -j1 (CPU) "
+        "| organisation's secrets found | other organisations' secrets found "
+        "| findings in files without a secret | peak RSS (MB) |\n"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     )
+    order = ["ripgrep -j1", *[e for e in engines if e != "ripgrep"]]
+    if "ripgrep" not in engines:
+        order.remove("ripgrep -j1")
+    quick = [e for e in order if e in QUICK]
+    runs: dict[str, list[dict[str, Any]]] = {e: [] for e in order}
+    for _ in range(args.repeat):  # the quick engines take turns, so load weighs on each alike
+        for engine in quick:
+            runs[engine].append(measure(engine.split()[0], root, manifest_path))
+    for engine in order:
+        if engine not in quick:  # the peers take minutes: once
+            runs[engine].append(measure(engine, root, manifest_path))
     results: dict[str, dict[str, Any]] = {}
-    for engine in ["ripgrep -j1", *[e for e in engines if e != "ripgrep"]]:
-        if engine == "ripgrep -j1" and "ripgrep" not in engines:
-            continue
-        repeat = args.repeat if engine in ("agent", "ripgrep -j1") else 1
-        name = "ripgrep" if engine == "ripgrep -j1" else engine
-        runs = sorted((measure(name, root, manifest_path) for _ in range(repeat)),
-                      key=lambda r: float(r["wall"]))  # fmt: skip
-        results[engine] = runs[len(runs) // 2]  # the median run
+    for engine, done in runs.items():
+        done.sort(key=lambda r: float(r["wall"]))
+        results[engine] = done[len(done) // 2]  # the median run, with the median CPU time
+        results[engine]["cpu"] = sorted(r["cpu"] for r in done)[len(done) // 2]
         if results[engine]["leak"]:
             print(f"  {engine}: a secret's value appears in what it reports")
-    anchor = manifest["bytes"] / 1e6 / results["ripgrep -j1"]["wall"] if results else 1.0
+    anchor = results.get("ripgrep -j1", {"wall": float("nan"), "cpu": float("nan")})
     for engine, result in results.items():
         print(row(engine, result, manifest, anchor), flush=True)
     for engine, result in results.items():
-        if engine != "ripgrep -j1":
+        if engine not in ("ripgrep -j1", "python-floor"):
             formats = by_format(result, manifest)
             print(f"\n{engine} found, by format (organisation's / others'): {formats}")
 
@@ -384,7 +459,11 @@ def main() -> None:
     try:
         for number, share in enumerate(args.org_share):
             # The peers on the first tree only: the second is there for the agent's rate.
-            chosen = engines if number == 0 else [e for e in engines if e in ("agent", "ripgrep")]
+            chosen = (
+                engines
+                if number == 0
+                else [e for e in engines if e.split()[0] in (*QUICK, "ripgrep")]
+            )
             run_tree(args, share, chosen, base)
     finally:
         shutil.rmtree(base, ignore_errors=True)

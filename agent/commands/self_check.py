@@ -16,8 +16,6 @@ from agent.delivery.enrolment import NotEnrolled, load_enrolment
 from agent.delivery.last_exchange import load_exchange, note_text
 from agent.delivery.policy_cache import choose_policy
 from agent.delivery.secret_store import SecretMissing
-from agent.delivery.send import collector_for
-from agent.delivery.transport import TransportError
 from agent.facts.collect import collect_report
 from agent.facts.context import Context
 from agent.facts.probes.credentials.remedies import remedy_for
@@ -77,6 +75,11 @@ def _collector_checks(config: AgentConfig) -> list[HealthCheck]:
             f"secret in {enrolment.secret_store.split(':', 1)[0]}",
         )
     ]
+    # Only now, with a collector to ask: requests and the transport add about 16 MB to a peak
+    # that is otherwise 27 MB (docs/benchmarks.md), and an unenrolled check needs neither.
+    from agent.delivery.send import collector_for
+    from agent.delivery.transport import TransportError
+
     try:
         collector = collector_for(enrolment)
     except SecretMissing as exc:

@@ -79,6 +79,16 @@ def build_home(home: Path) -> list[str]:
         "notes/deploy.txt",
         f"deploy with https://deployer:{plant('url')}@deploy.{ORG}/hooks\n",
     )
+    write(
+        "backup/old-laptop/passwords.csv",
+        "name,url,username,password,note\n"
+        f"portal,https://portal.{ORG}/login,alice,{plant('oldexport')},\n",
+    )
+    write(
+        "projects/data/storage.ini",
+        f"; research data, served as files.{ORG}\nconnection = DefaultEndpointsProtocol=https;"
+        f"AccountName=uniresearch;AccountKey={plant('storage')}==;EndpointSuffix=core.windows.net\n",
+    )
     profile = home / ".config/google-chrome/Default"
     profile.mkdir(parents=True)
     shutil.copy(SAMPLE_LOGIN_DATA / "chrome_Login_Data.sqlite", profile / "Login Data")
@@ -200,6 +210,9 @@ def test_no_canary_anywhere(world: dict[str, object]) -> None:
     assert {"saved_login", "ssh_key", "password_in_history", "password_export"} <= kinds, kinds
     found_in = {f["store"] for f in findings}
     assert {"filezilla", "pgpass", "mysql", "subversion", "cloud_sync"} <= found_in, found_in
+    places = {(f["kind"], f["location"]) for f in findings}
+    assert ("password_in_file", "~/backup/old-laptop/passwords.csv") in places, places
+    assert ("token_in_file", "~/projects/data/storage.ini") in places, places
     assert len(findings) >= 6, findings
     assert_no_canary("agent facts --json", facts.stdout)
     assert_no_canary("the agent's log (facts)", facts.stderr)

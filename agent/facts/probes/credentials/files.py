@@ -14,8 +14,9 @@ from agent.facts.probes.credentials.files_rules import (
     is_binary,
 )
 from agent.facts.probes.credentials.files_walk import BINARY, LINK, RULES, SkipRules
-from agent.facts.probes.credentials.per_os import PerOs, separator
+from agent.facts.probes.credentials.per_os import PerOs, join, separator
 from agent.facts.probes.credentials.scan import Home, ScanState
+from agent.facts.probes.credentials.stores.vaults import PERSONAL_FOLDERS
 
 Finder = Callable[[Context, ScanState], None]
 
@@ -55,6 +56,11 @@ class _HomeWalk:
         self.sep = separator(ctx)
         self.queue: deque[Folder] = deque([(home.path, ())])
         self.unreadable: list[str] = []
+        # The password-export finder (stores/vaults.py) reads the CSV files of these folders:
+        # their export rows are its findings, not this scan's (one finding per export).
+        self.export_folders = {
+            join(ctx, home.path, f) if f else home.path for f in PERSONAL_FOLDERS
+        }
 
     def run(self) -> str | None:
         """Walk the home; the budget that stopped it, or None when it was walked to the end."""
@@ -87,6 +93,7 @@ class _HomeWalk:
                 self.scan.skipped["unreadable"] += 1
                 self.unreadable.append(folder)
             return None
+        vault_folder = folder.rstrip("/\\") in self.export_folders
         for position, entry in enumerate(entries):
             path = _child(folder, entry.name, self.sep)
             if entry.kind == "dir":
@@ -105,10 +112,10 @@ class _HomeWalk:
                 if stopped is not None:
                     self._left(stopped, entries[position:])
                     return stopped
-                self._file(path, entry)
+                self._file(path, entry, vault_folder)
         return None
 
-    def _file(self, path: str, entry: DirEntry) -> None:
+    def _file(self, path: str, entry: DirEntry, vault_folder: bool) -> None:
         scan = self.scan
         reason = self.rules.file(entry.name)
         if reason is None and entry.size > scan.settings.max_file_bytes:
@@ -135,7 +142,8 @@ class _HomeWalk:
             return
         scan.files_scanned += 1
         scan.bytes_scanned += len(data)
-        for found in find_in_text(as_text(data), self.index):
+        exports = not (vault_folder and entry.name.lower().endswith(".csv"))
+        for found in find_in_text(as_text(data), self.index, exports=exports):
             scan.add(found.kind, STORE, path, found.identity, found.org_match)
 
     def _left(self, stopped: str, rest: Sequence[DirEntry]) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+from agent.facts.probes.credentials.files_exports import export_columns, export_rows
 from agent.facts.probes.credentials.scan import match_host, match_realm, match_tenant
 from agent.facts.probes.credentials.settings import Organisation
 
@@ -128,7 +130,7 @@ class OrgIndex:
 # (factored by first letter, which makes Python's re about a fifth faster).
 _TRIGGERS = re.compile(
     rb"p(?:ass|wd|rivate[ _-]?key|utty-user-key-file-)|secret|token"
-    rb"|a(?:pi[_-]?key|pikey|ccess[_-]?key|uth|kia|sia)"
+    rb"|a(?:pi[_-]?key|pikey|cc(?:ess|ount)[_-]?key|uth|kia|sia)"
     rb"|g(?:h[pousr]_|ithub_pat_|lpat-)|xox[abposr]-|eyj"
     rb"""|://[^\s:/?#@"'<>]{0,128}:[^\s/?#@"'<>]{1,256}@"""  # a URL with a user and password
 )
@@ -149,6 +151,7 @@ _CREDENTIALS = re.compile(
         |(?<=ssh)pass[ \t]+-p[ \t]*)["']?(?P<cval>[^\s"']{1,256}))
     |(?P<kv>(?:(?P<pk>pass(?:word|wd|phrase)|(?<![a-z0-9])pass|pwd)  # dbPassword, not bypass
           |secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key  # clientSecret
+          |account[_-]?key  # an Azure storage connection string's AccountKey=
           |(?<![a-z0-9])auth)  # docker's "auth": "<base64 user:password>", not oauth
         (?:[_.-]?(?:access[_-]?key|key|token|secret|value|string))?
         ["']?[ \t]{0,3}(?::=|=>|==|=|:)[ \t]{0,3}
@@ -241,7 +244,23 @@ def _windows(low: bytes, mentions: list[int]) -> list[tuple[int, int]]:
     return ranges
 
 
-def find_in_text(data: bytes, index: OrgIndex) -> list[FileFinding]:
+def _in_export(data: bytes, low: bytes, index: OrgIndex) -> Iterator[FileFinding]:
+    """The organisation's passwords in a password manager's CSV export (files_exports), each
+    named by the site or login of its row."""
+    columns = export_columns(low)
+    if columns is None:
+        return
+    for cells, password in export_rows(data, columns):
+        named = cells.encode("utf-8")
+        mentioned = index.mentions(named)
+        if not mentioned or is_placeholder(password, True, 1):
+            continue
+        identity = index.identify(named, mentioned[0])
+        if identity is not None:
+            yield FileFinding("password_in_file", *identity)
+
+
+def find_in_text(data: bytes, index: OrgIndex, *, exports: bool = True) -> list[FileFinding]:
     """Organisation credentials in one text file: never the secret, only kind and host.
 
     A credential pattern counts when an organisation identifier is within WINDOW_BYTES of it,
@@ -249,12 +268,13 @@ def find_in_text(data: bytes, index: OrgIndex) -> list[FileFinding]:
     b"[db]\\nhost = db.example.ac.uk\\npassword = CANARY-1" ->
     [FileFinding("password_in_file", "db.example.ac.uk", "example.ac.uk")];
     b"https://bob:CANARY-2@git.other.edu # see example.ac.uk" -> [].
+    `exports=False` leaves a password manager's CSV export to its own store finder.
     """
     low = data.lower()
     mentions = index.mentions(low)
     if not mentions:
         return []
-    found: set[FileFinding] = set()
+    found: set[FileFinding] = set(_in_export(data, low, index) if exports else ())
     for start, end in _windows(low, mentions):
         free = start  # a trigger inside the last match (a password holding "token") is not one
         for trigger in _TRIGGERS.finditer(low, start, end):
