@@ -200,9 +200,11 @@ class Context:
         with _named_failures(path):
             return sorted(os.listdir(path))
 
-    def read_bytes(self, path: str, limit: int) -> bytes:
-        """At most `limit` bytes from the start of a file."""
+    def read_bytes(self, path: str, limit: int, offset: int = 0) -> bytes:
+        """At most `limit` bytes of a file, from its start or from `offset`."""
         with _named_failures(path), open(path, "rb") as handle:
+            if offset:
+                handle.seek(offset)
             return handle.read(limit)
 
     def scandir(self, path: str) -> list[DirEntry]:

@@ -119,11 +119,12 @@ class RecordingContext(Context):
         self._put("mtimes", path, value)
         return value
 
-    def read_bytes(self, path: str, limit: int) -> bytes:
+    def read_bytes(self, path: str, limit: int, offset: int = 0) -> bytes:
+        # From the start: a replay slices any range of it (a later, larger read replaces it).
         with self._record_failures("files", path):
-            data = super().read_bytes(path, limit)
+            data = super().read_bytes(path, offset + limit)
         self._put("binary_files", path, base64.b64encode(data).decode())
-        return data
+        return data[offset:]
 
     def scandir(self, path: str) -> list[DirEntry]:
         with self._record_failures("scandirs", path):
