@@ -68,3 +68,9 @@ class Markings:
             return []
         found = {" ".join(m.group(1).split()).casefold() for m in self._pattern.finditer(text)}
         return [Mark("marking", self._canonical[word], where) for word in sorted(found)]
+
+    def exact(self, value: str, where: str) -> list[Mark]:
+        """A property whose whole value is a marking (a classification tool's "Classification"
+        = "Restricted"), not one that mentions it ("Owner" = "Internal Audit")."""
+        word = " ".join(value.split()).casefold()
+        return [Mark("marking", self._canonical[word], where)] if word in self._canonical else []

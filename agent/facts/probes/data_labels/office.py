@@ -89,7 +89,7 @@ def _property_marks(reading: Reading, markings: Markings) -> list[Mark]:
     if "docProps/custom.xml" in reading.names:
         properties = ooxml.custom_properties(reading.part("docProps/custom.xml"))
         for name, value in ooxml.other_properties(properties):
-            marks += markings.find(value, f"docProps/custom.xml {name}")
+            marks += markings.exact(value, f"docProps/custom.xml {name}")
     return marks
 
 

@@ -29,8 +29,9 @@ _XMP_NAMESPACES = {
 }
 # XMP fields a classification is written into; every pdfx (user-defined) field counts too.
 _XMP_FIELDS = {"dc:title", "dc:subject", "dc:description", "pdf:Keywords"}
-# Info keys that never carry a classification: who made the file, and when.
-_INFO_TOOLS = {"/Author", "/Creator", "/Producer", "/CreationDate", "/ModDate", "/Trapped"}
+# Info keys searched for a marking word; any other key (Office exports its custom properties
+# there) counts when its whole value is a marking, as in docProps/custom.xml.
+_INFO_TEXTS = {"/Title", "/Subject", "/Keywords"}
 # What a malformed PDF makes pypdf raise (it is a parser of untrusted input).
 _PDF_FAILURES = (
     pdf_errors.PyPdfError,
@@ -87,8 +88,8 @@ def _info_marks(info: DictionaryObject, settings: DataSettings, markings: Markin
     properties = [(str(key), _text(value)) for key, value in info.items()]
     marks = judge_labels(ooxml.msip_labels(properties, "PDF Info /MSIP_Label"), settings)
     for key, value in ooxml.other_properties(properties):
-        if key not in _INFO_TOOLS:
-            marks += markings.find(value, f"PDF Info {key}")
+        search = markings.find if key in _INFO_TEXTS else markings.exact
+        marks += search(value, f"PDF Info {key}")
     return marks
 
 
@@ -97,8 +98,10 @@ def _xmp_marks(data: bytes, settings: DataSettings, markings: Markings) -> list[
     named = [(n.split(":", 1)[1], v) for n, v in properties if n.startswith("pdfx:")]
     marks = judge_labels(ooxml.msip_labels(named, "XMP pdfx:MSIP_Label"), settings)
     for name, value in properties:
-        if name in _XMP_FIELDS or (name.startswith("pdfx:") and not name.startswith("pdfx:MSIP")):
+        if name in _XMP_FIELDS:
             marks += markings.find(value, f"XMP {name}")
+        elif name.startswith("pdfx:") and not name.startswith("pdfx:MSIP_Label_"):
+            marks += markings.exact(value, f"XMP {name}")  # the Info dictionary's custom keys
     return marks
 
 
