@@ -52,7 +52,9 @@ class Reading:
                     if unpacked > 64 * self.part_limit:
                         raise ParseError(f"{name} unpacks to more than {64 * self.part_limit}")
                     window = carry + chunk
-                    found = _HEADER_FOOTER.search(window)
+                    # bytes.find first: the regex alone tries every "<" of the cell data.
+                    at = window.find(b"headerFooter")
+                    found = _HEADER_FOOTER.search(window, max(0, at - 64)) if at >= 0 else None
                     if found:
                         return _PREFIX.sub(rb"<\1", found[0])
                     carry = window[-CARRY:]

@@ -8,7 +8,7 @@ from typing import Any
 
 from agent.facts.context import Context, FactUnavailable
 
-BUFFER = 64 * 1024
+BUFFER = 8 * 1024  # readers seek often: a bigger buffer reads more that is never used
 
 
 class OverBudget(FactUnavailable):
