@@ -4,7 +4,8 @@ Builds a home in a temp dir: text files (configs, logs) for the credential scan,
 files and PDFs for the data scan, a tenth of them labelled or marked above PUBLIC, some with
 large media (a presentation with a video, PDFs with big page content) and decoys with the
 marking words in their bodies. Each scan runs in a fresh child process that reports its wall
-time, what it read and its peak RSS; a child that only imports both scanners is the floor.
+time, what it read and its peak RSS (VmHWM, Linux); a child that only imports both scanners is
+the floor.
 
 Usage: .venv/bin/python bench/data_labels.py [--documents 1200] [--repeat 3]
        .venv/bin/python bench/data_labels.py --home /root   (both scans on a real home)
@@ -41,15 +42,19 @@ from tests.unit.classified_files import (  # noqa: E402  (the repo on the path f
 )
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from agent.facts.context import Context
 from agent.facts.probes import credentials, data_labels
 from agent.facts.probes.credentials import files, stores
 from agent.facts.probes.credentials.settings import Organisation, ScanSettings
 from agent.facts.probes.data_labels.settings import DataSettings
 from agent.facts.runner import run_probe
+def peak_mb():
+    # VmHWM, not ru_maxrss: on Linux a child's ru_maxrss starts at its parent's peak.
+    line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM"))
+    return int(line.split()[1]) / 1024
 which, home = sys.argv[1], sys.argv[2]
-floor = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+floor = peak_mb()
 started = time.perf_counter()
 if which == "credentials":
     stores.finders_for = lambda ctx: files.FINDERS.pick(ctx)  # the file scan alone
@@ -71,7 +76,7 @@ elif which == "data_labels":
 else:
     read = {}
 wall = time.perf_counter() - started
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss = peak_mb()
 print(json.dumps({"wall": wall, "rss": rss, "import_rss": floor, **read}))
 """
 
