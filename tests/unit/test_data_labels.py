@@ -159,8 +159,18 @@ def test_markings_in_headers_footers_and_properties_not_the_body(tmp_path: Path)
         "x",
         **{"word/header1.xml": word_part("hdr", "Unconfidential, internally shared")},
     )
+    watermark = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:hdr '
+        'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+        'xmlns:v="urn:schemas-microsoft-com:vml"><w:p><w:r><w:pict><v:shape '
+        'id="PowerPlusWaterMarkObject1" type="#_x0000_t136"><v:textpath '
+        'style="font-family:&quot;Calibri&quot;" string="RESTRICTED"/></v:shape></w:pict>'
+        "</w:r></w:p></w:hdr>"
+    )
+    docx(home / "watermarked.docx", "x", **{"word/header3.xml": watermark})
     data = scan(home)
     assert found(data) == {
+        ("~/watermarked.docx", "marking", "RESTRICTED", "word/header3.xml"),
         ("~/Documents/brief.docx", "marking", "CONFIDENTIAL", "word/header1.xml"),
         ("~/props.docx", "marking", "HIGHLY CONFIDENTIAL", "docProps/core.xml keywords"),
         ("~/classification.docx", "marking", "RESTRICTED", "docProps/custom.xml Classification"),
@@ -475,3 +485,28 @@ def test_xmp_properties_as_elements_and_attributes() -> None:
         ("pdfx:Classification", "Restricted"),
         ("dc:title", "Plan"),
     ]
+
+
+@pytest.mark.system
+def test_a_pdf_printed_by_chromium(tmp_path: Path) -> None:
+    """A real producer's PDF (Chromium's Skia backend): its <title> becomes the Info /Title."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("no chromium on this machine")
+    home = tmp_path / "alice"
+    home.mkdir()
+    page = tmp_path / "page.html"
+    secret = canary()
+    page.write_text(
+        "<html><head><title>CONFIDENTIAL briefing</title></head><body><p>our videos are not "
+        f"confidential; RESTRICTED in the body only; {secret}</p></body></html>"
+    )
+    subprocess.run(
+        [chromium, "--headless", "--disable-gpu", "--no-sandbox",
+         f"--print-to-pdf={home / 'briefing.pdf'}", page.as_uri()],
+        capture_output=True, check=True, timeout=120,
+    )  # fmt: skip
+    assert (home / "briefing.pdf").read_bytes().startswith(b"%PDF-")
+    data = scan(home)
+    assert found(data) == {("~/briefing.pdf", "marking", "CONFIDENTIAL", "PDF Info /Title")}
+    assert secret not in json.dumps(data)

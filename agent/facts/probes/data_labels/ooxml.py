@@ -91,14 +91,16 @@ def core_properties(data: bytes) -> list[tuple[str, str]]:
 
 def paragraphs(data: bytes, part: str) -> list[str]:
     """The text of each paragraph of a Word header/footer (w:p, runs joined: Word splits words
-    across runs) or of a PowerPoint shape (a:p): <w:hdr><w:p><w:r><w:t>CONFI</w:t></w:r>
+    across runs), and its watermark's text: <w:hdr><w:p><w:r><w:t>CONFI</w:t></w:r>
     <w:r><w:t>DENTIAL</w:t></w:r></w:p></w:hdr> -> ["CONFIDENTIAL"]."""
     root = parse_xml(data, part)
-    return [
+    texts = [
         "".join(t.text or "" for t in p.iter() if _local(t.tag) == "t")
         for p in root.iter()
         if _local(p.tag) == "p"
     ]
+    # A watermark is a WordArt shape in the header: <v:textpath string="CONFIDENTIAL"/>.
+    return texts + [e.get("string", "") for e in root.iter() if _local(e.tag) == "textpath"]
 
 
 def _marking_shapes(root: ElementTree.Element) -> Iterator[ElementTree.Element]:
