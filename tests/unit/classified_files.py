@@ -240,9 +240,33 @@ def pdf_classic(info: dict[str, str] | None, xmp: bytes | None, page_text: str) 
     return out + b"trailer\n<< " + trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref
 
 
-def pdf_compressed(info: dict[str, str], xmp: bytes, page_text: str) -> bytes:
+def png_up(rows: list[bytes]) -> bytes:
+    """Rows under the PNG "Up" predictor (/Predictor 12), as Acrobat and pdfTeX write them."""
+    out, previous = b"", bytes(len(rows[0]))
+    for row in rows:
+        out += b"\x02" + bytes((a - b) & 0xFF for a, b in zip(row, previous, strict=True))
+        previous = row
+    return out
+
+
+def pdf_update(original: bytes, info: dict[str, str]) -> bytes:
+    """An incremental update (as "Save" in Acrobat appends): a new Info object 8 and an xref
+    section whose trailer points back (/Prev) at the original's."""
+    prev = int(original.rsplit(b"startxref", 1)[1].split()[0])
+    at = len(original)
+    out = original + b"8 0 obj\n" + info_dict(info) + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 1\n0000000000 65535 f \n8 1\n%010d 00000 n \n" % at
+    trailer = b"/Size 9 /Root 1 0 R /Info 8 0 R /Prev %d" % prev
+    return out + b"trailer\n<< " + trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref
+
+
+def pdf_compressed(
+    info: dict[str, str], xmp: bytes, page_text: str, predictor: bool = False
+) -> bytes:
     """A PDF 1.5 file as modern writers make it: the Info dictionary (object 7) inside a
-    Flate-compressed object stream (8), the XMP stream compressed, a compressed xref stream."""
+    Flate-compressed object stream (8), the XMP stream compressed, a compressed xref stream
+    (with the PNG Up predictor if asked)."""
     catalog = b"<< /Type /Catalog /Pages 2 0 R /Metadata 5 0 R >>"
     objects = [catalog, *_page_objects(page_text)]
     objects.append(
@@ -270,9 +294,12 @@ def pdf_compressed(info: dict[str, str], xmp: bytes, page_text: str) -> bytes:
             rows.append(b"\x01" + xref_at.to_bytes(4, "big") + (0).to_bytes(2, "big"))
         else:
             rows.append(b"\x01" + offsets[number].to_bytes(4, "big") + (0).to_bytes(2, "big"))
+    parms = b" /DecodeParms << /Columns 7 /Predictor 12 >>" if predictor else b""
     xref = _stream(
-        b"<< /Type /XRef /Size 10 /W [1 4 2] /Root 1 0 R /Info 7 0 R /Filter /FlateDecode >>",
-        zlib.compress(b"".join(rows)),
+        b"<< /Type /XRef /Size 10 /W [1 4 2] /Root 1 0 R /Info 7 0 R /Filter /FlateDecode"
+        + parms
+        + b" >>",
+        zlib.compress(png_up(rows) if predictor else b"".join(rows)),
     )
     out += b"9 0 obj\n" + xref + b"\nendobj\n"
     return out + b"startxref\n%d\n%%%%EOF\n" % xref_at

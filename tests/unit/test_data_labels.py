@@ -21,6 +21,7 @@ from agent.facts.probes import data_labels
 from agent.facts.probes.data_labels.judge import Markings
 from agent.facts.probes.data_labels.ooxml import excel_header_footer
 from agent.facts.probes.data_labels.pdf import xmp_properties
+from agent.facts.probes.data_labels.pdf_syntax import PdfString, Ref, parse_object, text
 from agent.facts.probes.data_labels.settings import DataSettings
 from agent.facts.runner import run_probe
 from agent.policy.loader import DEFAULT_MARKINGS
@@ -34,6 +35,7 @@ from tests.unit.classified_files import (
     msip_custom,
     pdf_classic,
     pdf_compressed,
+    pdf_update,
     sheet,
     slide_part,
     word_part,
@@ -269,6 +271,58 @@ def test_pdf_info_dictionary_and_xmp(tmp_path: Path) -> None:
     assert secret not in json.dumps(data)
 
 
+def test_pdf_updates_predictors_and_encryption(tmp_path: Path) -> None:
+    home = tmp_path / "alice"
+    home.mkdir()
+    original = pdf_classic(PDF_INFO, None, "x")
+    relabelled = {
+        f"MSIP_Label_{PUBLIC_ID}_Enabled": "true",
+        f"MSIP_Label_{PUBLIC_ID}_Name": "Public",
+    }
+    (home / "relabelled.pdf").write_bytes(pdf_update(original, relabelled))  # now PUBLIC
+    (home / "labelled-later.pdf").write_bytes(pdf_update(pdf_classic(None, None, "x"), PDF_INFO))
+    xmp = xmp_packet({"dc:title": "Plan"})
+    (home / "predictor.pdf").write_bytes(pdf_compressed(PDF_INFO, xmp, "x", predictor=True))
+    encrypted = original.replace(b"/Root 1 0 R", b"/Root 1 0 R /Encrypt 6 0 R")
+    (home / "encrypted.pdf").write_bytes(encrypted)
+    data = scan(home)
+    assert found(data) == {
+        ("~/labelled-later.pdf", "label", "Confidential", "PDF Info /MSIP_Label"),
+        ("~/predictor.pdf", "label", "Confidential", "PDF Info /MSIP_Label"),
+    }
+    assert data["not_inspected"] == [
+        {
+            "location": "~/encrypted.pdf",
+            "reason": "not a readable PDF: encrypted PDF: its metadata cannot be read without"
+            " the password",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        (
+            b"<< /Title (a \\(nested\\) \\101\\n) /N 7 0 R >>",
+            {"Title": b"a (nested) A\n", "N": Ref(7, 0)},
+        ),
+        (
+            b"<</K<FEFF0043 006F>/A[1 2.5 -3 /N#20ame true null]>>",
+            {"K": b"\xfe\xff\x00C\x00o", "A": [1, 2.5, -3, "N ame", True, None]},
+        ),
+        (b"% comment\n(nested (parens) kept)", b"nested (parens) kept"),
+    ],
+)
+def test_pdf_object_syntax(raw: bytes, value: Any) -> None:
+    assert parse_object(raw, 0)[0] == value
+
+
+def test_pdf_text_strings() -> None:
+    assert text(PdfString(b"\xfe\xff\x00C\x00\xe9")) == "Cé"
+    assert text(PdfString(b"\xef\xbb\xbfCaf\xc3\xa9")) == "Café"
+    assert text(PdfString(b"Caf\xe9")) == "Café"
+
+
 def test_broken_files_are_not_inspected_with_a_reason(tmp_path: Path) -> None:
     home = tmp_path / "alice"
     home.mkdir()
@@ -397,6 +451,7 @@ from agent.facts.probes import data_labels
 from agent.facts.probes.data_labels.judge import Markings
 from agent.facts.probes.data_labels.ooxml import excel_header_footer
 from agent.facts.probes.data_labels.pdf import xmp_properties
+from agent.facts.probes.data_labels.pdf_syntax import PdfString, Ref, parse_object, text
 from agent.facts.probes.data_labels.settings import DataSettings
 from agent.facts.runner import run_probe
 settings = DataSettings(markings=("CONFIDENTIAL",), public_labels=("Public",), homes=(sys.argv[1],))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from agent.facts.context import Context
+from agent.facts.context import Context, ParseError
 from agent.facts.probes.data_labels import ooxml
 from agent.facts.probes.data_labels.judge import Mark, Markings, judge_labels
+from agent.facts.probes.data_labels.pdf_read import read_metadata
 from agent.facts.probes.data_labels.settings import DataSettings
 
 _XMP_NAMESPACES = {
@@ -82,11 +83,10 @@ def inspect_pdf(
 ) -> tuple[list[Mark], int]:
     """The labels above PUBLIC and the markings of one PDF's metadata, and the bytes read.
     A malformed or encrypted PDF raises ParseError; an unreadable one FactUnavailable."""
-    # pypdf is loaded here, at the first PDF: a scan without PDFs, and every command that does
-    # not scan, never pay its memory.
-    from agent.facts.probes.data_labels.pdf_read import read_metadata
-
-    properties, xmp, read = read_metadata(ctx, path, size, settings.max_file_bytes)
+    try:
+        properties, xmp, read = read_metadata(ctx, path, size, settings.max_file_bytes)
+    except ParseError as exc:  # the messages name the structure, never the file's bytes
+        raise ParseError(f"not a readable PDF: {exc}") from exc
     marks = info_marks(properties, settings, markings)
     if xmp is not None:
         marks += xmp_marks(xmp, settings, markings)
