@@ -320,7 +320,7 @@ def test_pdf_object_syntax(raw: bytes, value: Any) -> None:
 def test_pdf_text_strings() -> None:
     assert text(PdfString(b"\xfe\xff\x00C\x00\xe9")) == "Cé"
     assert text(PdfString(b"\xef\xbb\xbfCaf\xc3\xa9")) == "Café"
-    assert text(PdfString(b"Caf\xe9")) == "Café"
+    assert text(PdfString(b"Caf\xe9 3-Heights\x92 \x93le")) == "Café 3-Heights™ ﬁle"
 
 
 def test_broken_files_are_not_inspected_with_a_reason(tmp_path: Path) -> None:

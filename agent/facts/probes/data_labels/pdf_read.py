@@ -25,6 +25,7 @@ _STARTXREF = re.compile(rb"startxref\s+(\d+)")
 _OBJ = re.compile(rb"\s*(\d+)\s+(\d+)\s+obj\b")
 _XREF_ROW = re.compile(rb"\s*(\d{1,10})\s+(\d{1,5})\s+([nf])")
 _SUBSECTION = re.compile(rb"\s*(\d+)\s+(\d+)")
+NEAR = 1024  # how far from a wrong offset the object or section it meant is looked for
 MAX_SECTIONS = 64  # incremental updates followed; a loop or a flood is a broken file
 
 Entry = tuple[int, int, int]  # (1, offset, 0) in the file, or (2, object stream, index)
@@ -71,7 +72,13 @@ class PdfFile:
         seen: set[int] = set()
         while offset is not None and offset not in seen and len(seen) < MAX_SECTIONS:
             seen.add(offset)
-            trailer = self._parse_at(offset, self._section)
+            try:
+                trailer = self._parse_at(offset, self._section)
+            except ParseError:
+                # Some writers' offsets are off by a few bytes: look for the section nearby.
+                trailer = self._parse_at(
+                    self._near(offset, rb"xref|\d+\s+\d+\s+obj"), self._section
+                )
             for key, value in trailer.items():
                 self.trailer.setdefault(key, value)  # the newest section's trailer wins
             hybrid = trailer.get("XRefStm")
@@ -80,6 +87,15 @@ class PdfFile:
                 self._parse_at(hybrid, self._section)
             prev = trailer.get("Prev")
             offset = prev if isinstance(prev, int) else None
+
+    def _near(self, offset: int, pattern: bytes) -> int:
+        """Where `pattern` starts nearest to `offset`, within NEAR bytes either side."""
+        start = max(0, offset - NEAR)
+        window = self.read(start, 2 * NEAR)
+        found = [m.start() + start for m in re.finditer(pattern, window)]
+        if not found:
+            raise ParseError("a cross-reference offset points at nothing known")
+        return min(found, key=lambda at: abs(at - offset))
 
     def _section(self, data: bytes) -> dict[str, Any]:
         """One cross-reference section: a table with its trailer, or a stream object."""
@@ -171,6 +187,9 @@ class PdfFile:
             return None, b""  # a reference to a missing object is null (§7.3.10)
         kind, where, index = entry
         if kind == 1:
+            header = rb"(?<!\d)%d\s+%d\s+obj\b" % (number, index)
+            if not re.match(rb"\s*" + header, self.read(where, 32)):
+                where = self._near(where, header)  # an offset a few bytes off, as above
             return self._parse_at(where, lambda data: self._indirect(data, 0))  # type: ignore[no-any-return]
         data, offsets, first = self._object_stream(where)
         if index >= len(offsets):

@@ -159,6 +159,14 @@ def parse_object(data: bytes, pos: int, depth: int = 0) -> tuple[Any, int]:
     return {b"true": True, b"false": False, b"null": None}.get(word, Keyword(word)), token.start()
 
 
+# PDFDocEncoding (ISO 32000-1 Annex D) where it differs from Latin-1.
+_PDFDOC = {
+    **dict(zip(range(0x18, 0x20), "\u02d8\u02c7\u02c6\u02d9\u02dd\u02db\u02da\u02dc", strict=True)),
+    **dict(zip(range(0x80, 0x9F), "•†‡…—–ƒ⁄‹›−‰„“”‘’‚™ﬁﬂŁŒŠŸŽıłœšž", strict=True)),
+    0xA0: "€",
+}
+
+
 def text(value: Any) -> str:
     """A text string as PDF writes it: UTF-16BE or UTF-8 with a BOM, else PDFDocEncoding
     (close to Latin-1); names and numbers as written."""
@@ -167,7 +175,7 @@ def text(value: Any) -> str:
             return value[2:].decode("utf-16-be", errors="replace")
         if value.startswith(b"\xef\xbb\xbf"):
             return value[3:].decode("utf-8", errors="replace")
-        return value.decode("latin-1")
+        return "".join(_PDFDOC.get(byte) or chr(byte) for byte in value)
     return str(value)
 
 
