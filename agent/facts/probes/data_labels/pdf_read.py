@@ -98,7 +98,11 @@ class PdfFile:
         return min(found, key=lambda at: abs(at - offset))
 
     def _section(self, data: bytes) -> dict[str, Any]:
-        """One cross-reference section: a table with its trailer, or a stream object."""
+        """One cross-reference section, its entries kept and its trailer returned: a table,
+        b"xref\\n0 2\\n0000000000 65535 f \\n0000000015 00000 n \\ntrailer\\n<< /Size 2
+        /Root 1 0 R >>",
+        or a stream object, b"9 0 obj << /Type /XRef /W [1 4 2] /Size 10 /Filter /FlateDecode
+        /DecodeParms << /Columns 7 /Predictor 12 >> /Length 53 >> stream ..." (Acrobat, pdfTeX)."""
         pos = skip_space(data, 0)
         if data.startswith(b"xref", pos):
             return self._table(data, pos + 4)
