@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from agent.facts.context import Context
+from agent.facts.context import Context, FactUnavailable
 from agent.facts.probes import data_labels
 from agent.facts.probes.data_labels.judge import Markings
+from agent.facts.probes.data_labels.office import inspect_office
 from agent.facts.probes.data_labels.ooxml import excel_header_footer
-from agent.facts.probes.data_labels.pdf import xmp_properties
+from agent.facts.probes.data_labels.pdf import inspect_pdf, xmp_properties
 from agent.facts.probes.data_labels.pdf_syntax import PdfString, Ref, parse_object, text
 from agent.facts.probes.data_labels.settings import DataSettings
 from agent.facts.runner import run_probe
@@ -565,3 +568,66 @@ def test_a_pdf_printed_by_chromium(tmp_path: Path) -> None:
     data = scan(home)
     assert found(data) == {("~/briefing.pdf", "marking", "CONFIDENTIAL", "PDF Info /Title")}
     assert secret not in json.dumps(data)
+
+
+SEEDS = {
+    "pdf": [
+        pdf_classic(PDF_INFO, xmp_packet({"dc:title": "Internal"}), "x"),
+        pdf_compressed(PDF_INFO, xmp_packet({"dc:title": "Plan"}), "x", predictor=True),
+        pdf_update(pdf_classic(PDF_INFO, None, "x"), {"Title": "Restricted"}),
+    ],
+}
+
+
+def _office_seed(tmp: Path, kind: str, parts: dict[str, str | bytes]) -> bytes:
+    return write_ooxml(tmp / f"seed.{kind}", kind, parts).read_bytes()
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seed=st.integers(min_value=0, max_value=5),
+    edits=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), max_size=6),
+    cut=st.floats(0.05, 1.0),
+)
+def test_a_damaged_document_is_not_inspected_never_a_crash(
+    tmp_path: Path, seed: int, edits: list[tuple[float, int]], cut: float
+) -> None:
+    """Bytes changed and the file cut short: the reader answers or says ParseError, so that
+    one bad file costs its own inspection, not the scan (only the runner catches Exception)."""
+    office = [
+        _office_seed(
+            tmp_path,
+            "docx",
+            {
+                "docProps/custom.xml": msip_custom(CONFIDENTIAL_ID, "C"),
+                "docMetadata/LabelInfo.xml": label_info(HIGHLY_ID),
+                "word/header1.xml": word_part("hdr", "Internal"),
+            },
+        ),
+        _office_seed(tmp_path, "xlsx", {"xl/worksheets/sheet1.xml": sheet(["a"], "&CInternal")}),
+        _office_seed(
+            tmp_path,
+            "pptx",
+            {
+                "ppt/slideMasters/slideMaster1.xml": slide_part(
+                    "sldMaster", [("MSIPCM1", None, "Internal")]
+                )
+            },
+        ),
+    ]
+    documents = [*SEEDS["pdf"], *office]
+    data = bytearray(documents[seed])
+    for where, value in edits:
+        data[min(len(data) - 1, int(where * len(data)))] = value
+    data = data[: max(1, int(cut * len(data)))]
+    path = tmp_path / ("damaged.pdf" if seed < 3 else "damaged.docx")
+    path.write_bytes(bytes(data))
+    reader = inspect_pdf if seed < 3 else inspect_office
+    settings_ = settings_for(tmp_path)
+    try:
+        marks, read = reader(Context(), str(path), len(data), settings_, Markings(DEFAULT_MARKINGS))
+    except FactUnavailable:
+        return
+    assert read >= 0 and all(m.kind in ("label", "marking") for m in marks)

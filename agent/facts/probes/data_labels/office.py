@@ -9,7 +9,7 @@ from collections.abc import Callable
 from agent.facts.context import Context, ParseError
 from agent.facts.probes.data_labels import ooxml
 from agent.facts.probes.data_labels.judge import Label, Mark, Markings, judge_labels, normal_id
-from agent.facts.probes.data_labels.ranged import open_ranged
+from agent.facts.probes.data_labels.ranged import MALFORMED, open_ranged
 from agent.facts.probes.data_labels.settings import DataSettings
 
 # Parts read whole and what they may hold; every other part (the body, media) is never opened.
@@ -123,10 +123,13 @@ def inspect_office(
     raw, buffered = open_ranged(ctx, path, size, 16 * settings.max_file_bytes)
     try:
         archive = zipfile.ZipFile(buffered)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise ParseError(f"not a valid Office file ({exc})") from exc
-    with archive:
-        reading = Reading(archive, settings.max_file_bytes)
-        marks = judge_labels(_labels(reading), settings)
-        marks += _property_marks(reading, markings) + _part_marks(reading, markings)
+    except (*MALFORMED, OSError) as exc:
+        raise ParseError(f"not a valid Office file ({type(exc).__name__})") from exc
+    try:
+        with archive:
+            reading = Reading(archive, settings.max_file_bytes)
+            marks = judge_labels(_labels(reading), settings)
+            marks += _property_marks(reading, markings) + _part_marks(reading, markings)
+    except (*MALFORMED, OSError) as exc:  # the type only: a message may quote the file
+        raise ParseError(f"not a valid Office file ({type(exc).__name__})") from exc
     return sorted(set(marks)), raw.bytes_read

@@ -6,6 +6,7 @@ from agent.facts.context import Context, ParseError
 from agent.facts.probes.data_labels import ooxml
 from agent.facts.probes.data_labels.judge import Mark, Markings, judge_labels
 from agent.facts.probes.data_labels.pdf_read import read_metadata
+from agent.facts.probes.data_labels.ranged import MALFORMED
 from agent.facts.probes.data_labels.settings import DataSettings
 
 _XMP_NAMESPACES = {
@@ -85,9 +86,11 @@ def inspect_pdf(
     A malformed or encrypted PDF raises ParseError; an unreadable one FactUnavailable."""
     try:
         properties, xmp, read = read_metadata(ctx, path, size, settings.max_file_bytes)
+        marks = info_marks(properties, settings, markings)
+        if xmp is not None:
+            marks += xmp_marks(xmp, settings, markings)
     except ParseError as exc:  # the messages name the structure, never the file's bytes
         raise ParseError(f"not a readable PDF: {exc}") from exc
-    marks = info_marks(properties, settings, markings)
-    if xmp is not None:
-        marks += xmp_marks(xmp, settings, markings)
+    except MALFORMED as exc:
+        raise ParseError(f"not a readable PDF ({type(exc).__name__})") from exc
     return sorted(set(marks)), read

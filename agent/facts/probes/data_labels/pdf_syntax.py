@@ -189,6 +189,8 @@ def _unpredict(data: bytes, parms: dict[str, Any]) -> bytes:
     width = int(parms.get("Columns", 1)) * int(parms.get("Colors", 1))
     width = width * int(parms.get("BitsPerComponent", 8)) // 8
     step = max(1, int(parms.get("Colors", 1)) * int(parms.get("BitsPerComponent", 8)) // 8)
+    if not 0 < width <= len(data):
+        raise ParseError("a predictor's /Columns does not fit its stream")
     out = bytearray()
     previous = bytearray(width)
     for start in range(0, len(data) - width, width + 1):

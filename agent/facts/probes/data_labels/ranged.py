@@ -4,10 +4,26 @@ they ask for are read, so a 200 MB presentation costs its directory and a few sm
 from __future__ import annotations
 
 import io
+import zipfile
+import zlib
 from typing import Any
 
 from agent.facts.context import Context, FactUnavailable
 
+# What the parsers of a document (zipfile, ElementTree, zlib, ours) raise on a malformed one:
+# documents are untrusted input, and one bad file must cost only its own inspection.
+MALFORMED = (
+    ValueError,  # UnicodeDecodeError too
+    TypeError,
+    LookupError,  # IndexError, KeyError, an unknown XML encoding
+    OverflowError,
+    RecursionError,
+    EOFError,
+    RuntimeError,  # zipfile: an encrypted member
+    NotImplementedError,  # zipfile: an unknown compression method
+    zipfile.BadZipFile,
+    zlib.error,
+)
 BUFFER = 8 * 1024  # readers seek often: a bigger buffer reads more that is never used
 
 
