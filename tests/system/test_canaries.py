@@ -234,6 +234,10 @@ def test_no_canary_anywhere(world: dict[str, object]) -> None:
     assert next(r for r in verdict["rules"] if r["id"] == "CRED-001")["status"] == "fail"
     assert next(r for r in verdict["rules"] if r["id"] == "DATA-001")["status"] == "fail"
     assert_no_canary("the self-check", check.stdout + check.stderr)
+    in_words = agent(world, "--policy", policy, "--self-check")
+    listed = "~/Documents/plan.docx: label Confidential in docProps/custom.xml MSIP_Label"
+    assert "Files classified above PUBLIC (" in in_words.stdout and listed in in_words.stdout
+    assert_no_canary("the self-check in words", in_words.stdout + in_words.stderr)
 
     token = subprocess.run(
         [str(BIN / "collector"), "device", "register", "canary-laptop", "--owner", "o",
