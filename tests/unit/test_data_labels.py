@@ -338,6 +338,8 @@ def test_broken_files_are_not_inspected_with_a_reason(tmp_path: Path) -> None:
     write_ooxml(home / "entity.docx", "docx", {"docProps/custom.xml": bomb})
     (home / "~$plan.docx").write_bytes(b"\x05alice")  # Office's lock file: not a document
     (home / "plan.pdf").write_bytes(good)
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)  # an encrypted docx's container
+    (home / "protected.docx").write_bytes(ole + b"\x06DataSpaces".ljust(512, b"\x00"))
     data = scan(home)
     assert found(data) == {("~/plan.pdf", "label", "Confidential", "PDF Info /MSIP_Label")}
     reasons = {n["location"]: n["reason"] for n in data["not_inspected"]}
@@ -347,12 +349,14 @@ def test_broken_files_are_not_inspected_with_a_reason(tmp_path: Path) -> None:
         "~/empty.pdf",
         "~/bad.docx",
         "~/entity.docx",
+        "~/protected.docx",
     }
     assert reasons["~/notes.docx"].startswith("not a valid Office file")
     assert reasons["~/cut.pdf"].startswith("not a readable PDF")
     assert "not well-formed" in reasons["~/bad.docx"]
     assert "DOCTYPE" in reasons["~/entity.docx"]
-    assert data["complete"] is False and data["skipped"]["unreadable"] == 5
+    assert reasons["~/protected.docx"] == "an encrypted (password or IRM) Office file"
+    assert data["complete"] is False and data["skipped"]["unreadable"] == 6
 
 
 def test_a_large_presentation_costs_its_directory_not_its_size(tmp_path: Path) -> None:

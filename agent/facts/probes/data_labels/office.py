@@ -18,6 +18,7 @@ _SLIDE_MARKINGS = re.compile(r"^ppt/(slideMasters/slideMaster|slideLayouts/slide
 _SHEETS = re.compile(r"^xl/worksheets/sheet\d+\.xml$")
 _HEADER_FOOTER = re.compile(rb"<(?:\w+:)?headerFooter\b.*?(?:/>|</(?:\w+:)?headerFooter>)", re.S)
 _PREFIX = re.compile(rb"<(/?)\w+:")
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file signature (MS-CFB 2.2)
 CHUNK = 256 * 1024
 CARRY = 64 * 1024  # a <headerFooter> element is at most a few kB (255 characters per text)
 
@@ -124,6 +125,10 @@ def inspect_office(
     try:
         archive = zipfile.ZipFile(buffered)
     except (*MALFORMED, OSError) as exc:
+        if ctx.read_bytes(path, len(_OLE), 0) == _OLE:
+            # Office keeps a password- or IRM-protected document in an OLE container whose
+            # label sits in its DataSpaces streams, which this scan does not read yet.
+            raise ParseError("an encrypted (password or IRM) Office file") from exc
         raise ParseError(f"not a valid Office file ({type(exc).__name__})") from exc
     try:
         with archive:
