@@ -398,6 +398,19 @@ def test_skip_rules_links_and_budgets_are_the_credential_scans(tmp_path: Path) -
     assert data["not_inspected"][-1]["reason"].startswith("stopped by the file budget (2 files)")
 
 
+def test_the_time_budget_stops_the_scan_and_says_so(tmp_path: Path) -> None:
+    labelled = {"docProps/custom.xml": msip_custom(CONFIDENTIAL_ID, "Confidential")}
+    docx(tmp_path / "alice" / "a.docx", "x", **labelled)
+    docx(tmp_path / "bob" / "b.docx", "x", **labelled)
+    homes = (str(tmp_path / "alice"), str(tmp_path / "bob"))
+    data = scan(tmp_path, homes=homes, time_budget_s=0.0)
+    assert data["findings"] == [] and data["complete"] is False
+    assert data["not_inspected"] == [
+        {"location": "~alice", "reason": "not scanned: the time budget (0 s)"},
+        {"location": "~bob", "reason": "not scanned: the time budget (0 s)"},
+    ]
+
+
 def test_several_homes_are_shown_by_user(tmp_path: Path) -> None:
     labelled = {"docProps/custom.xml": msip_custom(CONFIDENTIAL_ID, "Confidential")}
     docx(tmp_path / "alice" / "a.docx", "x", **labelled)

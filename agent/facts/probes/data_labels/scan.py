@@ -85,15 +85,8 @@ def _inspect(scan: DataScan, path: str, size: int, read: Reader, markings: Marki
 def walk_home(scan: DataScan, home: Home, rules: SkipRules, markings: Markings) -> None:
     """One home, never following links; stops when a budget is spent, saying what is left."""
     queue: deque[tuple[str, tuple[str, ...]]] = deque([(home.path, ())])
-    while queue:
-        if scan.budget_spent():
-            scan.not_inspected.append(
-                FileNotInspected(
-                    location=scan.display(home.path),
-                    reason=f"stopped by the {scan.stopped}: {len(queue)} folders not scanned",
-                )
-            )
-            return
+    left_before = scan.skipped["budget"]
+    while queue and not scan.budget_spent():
         folder, parts = queue.popleft()
         try:
             entries = scan.ctx.scandir(folder)
@@ -119,6 +112,15 @@ def walk_home(scan: DataScan, home: Home, rules: SkipRules, markings: Markings) 
                     _inspect(scan, path, entry.size, read, markings)
                 elif read is not None:
                     scan.skipped["budget"] += 1
+    if scan.stopped is not None:
+        documents = scan.skipped["budget"] - left_before
+        scan.not_inspected.append(
+            FileNotInspected(
+                location=scan.display(home.path),
+                reason=f"stopped by the {scan.stopped}: {documents} documents seen and"
+                f" {len(queue)} folders not inspected",
+            )
+        )
 
 
 def scan_homes(scan: DataScan) -> None:
