@@ -60,7 +60,9 @@ def create_app(
     served_policy = load_served_policy(settings.policy_file)
     validator = report_validator()
     login_check.warm_up()
-    writer = ReportWriter(engine, validator, served_policy.evaluator, settings.max_body_bytes)
+    writer = ReportWriter(
+        engine, validator, served_policy.evaluator, settings.max_body_bytes, served_policy.grace
+    )
     metrics = Metrics()
     state = CollectorState(
         settings=settings,
@@ -77,7 +79,13 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stale_after = timedelta(hours=served_policy.stale_after_hours)
         sweeper = (
-            Sweeper(engine, stale_after, settings.sweep_interval_s, settings.report_retention_days)
+            Sweeper(
+                engine,
+                stale_after,
+                settings.sweep_interval_s,
+                settings.report_retention_days,
+                served_policy.grace,
+            )
             if run_sweeper
             else None
         )

@@ -127,6 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
     _database_options(token_revoke)
     token_revoke.add_argument("name")
 
+    sop = sub.add_parser(
+        "sop", help="write the SOP for TikTok devices from the policy and the register"
+    )
+    _database_options(sop)
+    sop.add_argument("--policy", metavar="FILE", help="organisation policy (TOML)")
+    sop.add_argument("--output", metavar="FILE", help="write here (default: standard output)")
+
     demo = sub.add_parser("demo", help="run the whole product on this machine")
     demo.add_argument("--port", type=int, default=0, help="port (default: any free one)")
     demo.add_argument("--no-wait", action="store_true", help="exit after the first report")

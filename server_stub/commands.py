@@ -12,13 +12,17 @@ from typing import Any
 import uvicorn
 from sqlalchemy.orm import Session
 
-from agent.policy import PolicyError
+from agent.policy import PolicyError, load_catalogue
 from server_stub.app import create_app
 from server_stub.config import Settings
 from server_stub.demo import DemoError
 from server_stub.demo import demo as run_demo
 from server_stub.http_protocol import NoDelayHttpToolsProtocol
+from server_stub.ingest.policy import load_served_policy
 from server_stub.metrics import MULTIPROCESS_DIR
+from server_stub.sop.document import build_sop
+from server_stub.sop.markdown import render_markdown
+from server_stub.sop.register import register_entries
 from server_stub.storage.admins import (
     AdminError,
     TokenInfo,
@@ -111,6 +115,8 @@ def serve(settings: Settings, workers: int = 1, access_log: bool = False) -> int
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         return serve(settings, args.workers, args.access_log)
+    if args.command == "sop":
+        return write_sop(settings, args.output)
     if settings.database_url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url)
@@ -157,6 +163,50 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         engine.dispose()
     return 0
+
+
+def write_sop(settings: Settings, output: str | None) -> int:
+    """`collector sop`: the SOP as Markdown from the served policy, the register and the alert
+    destinations; a file is written whole (fsynced, then renamed into place) or not at all."""
+    try:
+        policy = load_served_policy(settings.policy_file).policy
+    except PolicyError as exc:
+        raise CommandError(str(exc)) from exc
+    destinations = settings.destinations()
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        with session_factory(engine)() as session:
+            register = register_entries(session)
+    finally:
+        engine.dispose()
+    text = render_markdown(
+        build_sop(policy, load_catalogue(), register, destinations, utcnow().date())
+    )
+    if output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        write_whole(output, text)
+    except OSError as exc:
+        raise CommandError(f"cannot write {output}: {exc.strerror}") from exc
+    print(f"wrote {output}", file=sys.stderr)
+    return 0
+
+
+def write_whole(path: str, text: str) -> None:
+    """Write a file beside its target, fsync it, rename it into place."""
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".sop-")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except OSError:
+        os.unlink(temporary)
+        raise
 
 
 def token_table(tokens: list[TokenInfo]) -> str:

@@ -26,6 +26,7 @@ def organisation_from(policy: Policy) -> Organisation:
         tenant_ids=lowered("organisation", "tenant_ids"),
         ssids=tuple(str(v) for v in values["network"]["ssids"]),
         vpn_hosts=lowered("network", "vpn_hosts"),
+        names=tuple(str(n) for n in [values["organisation"].get("name")] if n),
     )
 
 

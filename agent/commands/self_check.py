@@ -6,14 +6,14 @@ import argparse
 import json
 import os
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
 from agent.commands.machine import probes_for
 from agent.config import AgentConfig
 from agent.delivery.enrolment import NotEnrolled, load_enrolment
-from agent.delivery.last_exchange import load_exchange
+from agent.delivery.last_exchange import load_exchange, note_text
 from agent.delivery.policy_cache import choose_policy
 from agent.delivery.secret_store import SecretMissing
 from agent.delivery.send import collector_for
@@ -22,6 +22,7 @@ from agent.facts.collect import collect_report
 from agent.facts.context import Context
 from agent.facts.probes.credentials.remedies import remedy_for
 from agent.policy import Evaluator, Policy, RuleResult, load_catalogue, verdict
+from agent.policy.engine import exempted
 from agent.report import SCHEMA_VERSION, Report
 from agent.service.installed import service_state
 
@@ -48,6 +49,12 @@ class SelfCheck:
     report: Report
     policy_source: str
     organisation: str
+    # The permitted organisation identities (the TikTok mailbox) the report shows in use.
+    permitted: tuple[str, ...] = ()
+    # The collector's word on failing rules it does not count (yet): due or excepted
+    # (LastExchange.collector_notes), and the policy's grace periods in hours.
+    notes: dict[str, dict[str, str]] = field(default_factory=dict)
+    grace_hours: dict[str, int] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -124,24 +131,35 @@ def _service_check(ctx: Context, config: AgentConfig) -> HealthCheck:
 def run_self_check(ctx: Context, config: AgentConfig, policy: Policy) -> SelfCheck:
     report = collect_report(ctx, probes_for(config, policy))
     now = datetime.fromtimestamp(ctx.now(), UTC)
-    rules = Evaluator(policy, load_catalogue()).evaluate(report.to_dict(), now)
+    facts = report.to_dict()
+    rules = Evaluator(policy, load_catalogue()).evaluate(facts, now)
     return SelfCheck(
+        permitted=tuple(exempted(policy, load_catalogue(), facts)),
         verdict=verdict(rules),
         rules=rules,
         checks=agent_health(ctx, config, policy),
         report=report,
         policy_source=policy.source,
         organisation=policy.organisation_name,
+        notes=load_exchange(config.state_dir).notes(),
+        grace_hours={
+            rule.id: hours for rule in load_catalogue() if (hours := policy.grace_hours(rule))
+        },
     )
 
 
-def credential_findings(report: Report) -> list[dict[str, Any]]:
-    """The credentials probe's findings, each with what to do about it."""
+def credential_findings(report: Report, permitted: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The credentials probe's findings, each with what to do about it; one for a permitted
+    identity (exactly, letter case aside) says so instead."""
     result = report.probes.get("credentials")
     if result is None or result.data is None:
         return []
     return [
-        {**finding, "remedy": remedy_for(str(finding["kind"]), str(finding["store"]))}
+        {
+            **finding,
+            "permitted": str(finding.get("identity")).casefold() in permitted,
+            "remedy": remedy_for(str(finding["kind"]), str(finding["store"])),
+        }
         for finding in result.data.get("findings", [])
     ]
 
@@ -168,7 +186,9 @@ def to_json(result: SelfCheck) -> dict[str, Any]:
             for name, p in result.report.probes.items()
         },
         "checks": [asdict(c) for c in result.checks],
-        "credential_findings": credential_findings(result.report),
+        "collector_notes": result.notes,
+        "grace_hours": result.grace_hours,
+        "credential_findings": credential_findings(result.report, result.permitted),
         "report": result.report.to_dict(),
     }
 
@@ -193,10 +213,12 @@ def render_text(result: SelfCheck, colour: bool) -> str:
         evidence = "; ".join(rule.evidence)
         if rule.status in ("fail", "unknown"):
             lines.append(f"{'':16} {evidence}")
+            if rule.status == "fail" and (allowance := _allowance(result, rule.id)):
+                lines.append(f"{'':16} {allowance}")
             lines.append(f"{'':16} Fix: {rule.remediation}")
         elif evidence:
             lines.append(f"{'':16} {evidence}")
-    findings = credential_findings(result.report)
+    findings = credential_findings(result.report, result.permitted)
     if findings:
         lines += ["", f"Organisation credentials on this device ({len(findings)})"]
         for finding in findings:
@@ -204,7 +226,10 @@ def render_text(result: SelfCheck, colour: bool) -> str:
             lines.append(
                 f"  {finding['kind']} in {finding['store']}: {finding['location']}{identity}"
             )
-            lines.append(f"{'':16} Fix: {finding['remedy']}")
+            if finding["permitted"]:
+                lines.append(f"{'':16} Permitted: the policy's TikTok mailbox; keep it.")
+            else:
+                lines.append(f"{'':16} Fix: {finding['remedy']}")
     classified = classified_files(result.report)
     if classified:
         lines += ["", f"Files classified above PUBLIC ({len(classified)})"]
@@ -227,6 +252,18 @@ def render_text(result: SelfCheck, colour: bool) -> str:
     status = {"compliant": "pass", "non_compliant": "fail", "unknown": "unknown"}[result.verdict]
     lines += ["", _paint(summary, status, colour)]
     return "\n".join(lines) + "\n"
+
+
+def _allowance(result: SelfCheck, rule_id: str) -> str | None:
+    """What the collector allows a failing rule: its exception, or until when its grace
+    period lasts (as the collector said), or how long a grace the policy gives."""
+    note = result.notes.get(rule_id)
+    if note is not None:
+        return f"The collector: {note_text(note)}."
+    hours = result.grace_hours.get(rule_id)
+    if hours:
+        return f"Grace period: {hours} h from the collector's first report of it failing."
+    return None
 
 
 def _rules(count: int) -> str:

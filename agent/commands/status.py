@@ -47,6 +47,7 @@ def status(args: argparse.Namespace, config: AgentConfig) -> int:
                 "state": exchange.collector_state,
                 "failing_rules": exchange.collector_failing or [],
                 "at": exchange.collector_state_at,
+                "rule_notes": exchange.notes(),
             }
             if exchange.collector_state
             else None

@@ -31,15 +31,29 @@ class LastExchange:
     collector_state: str | None = None
     collector_failing: list[str] | None = None
     collector_state_at: str | None = None
+    # Failing rules the collector does not count (yet): rule id -> {"status": "due" (within
+    # its grace period) or "excepted", "until", and "by" (who granted the exception)}.
+    collector_notes: dict[str, dict[str, str]] | None = None
 
     def verdict_text(self) -> str | None:
-        """The collector's verdict in words ("non-compliant; failing NET-008, SEC-002"), None
-        before it has given one."""
+        """The collector's verdict in words ("non-compliant; failing NET-008, SEC-002; PATCH-001
+        failing, due by 2026-12-08T10:00:00Z"), None before it has given one."""
         if self.collector_state is None:
             return None
         failing = self.collector_failing or []
         rules = f"; failing {', '.join(failing)}" if failing else ""
-        return f"{self.collector_state.replace('_', '-')}{rules}"
+        notes = "".join(f"; {rule_id} {note_text(note)}" for rule_id, note in self.notes().items())
+        return f"{self.collector_state.replace('_', '-')}{rules}{notes}"
+
+    def notes(self) -> dict[str, dict[str, str]]:
+        return self.collector_notes or {}
+
+
+def note_text(note: dict[str, str]) -> str:
+    """{"status": "due", "until": T} -> "failing, due by T"; an exception names who and until."""
+    if note.get("status") == "excepted":
+        return f"excepted by {note.get('by', '?')} until {note.get('until', '?')}"
+    return f"failing, due by {note.get('until', '?')}"
 
 
 def load_exchange(state_dir: Path) -> LastExchange:

@@ -86,10 +86,16 @@ def _verdict(answer: dict[str, Any], now: float) -> dict[str, Any]:
     if not isinstance(state, str):
         return {}
     rules = [str(r) for r in failing] if isinstance(failing, list) else []
+    notes = answer.get("rule_notes")
     return {
         "collector_state": state,
         "collector_failing": rules,
         "collector_state_at": rfc3339(now),
+        "collector_notes": {
+            str(rule_id): {str(k): str(v) for k, v in note.items()}
+            for rule_id, note in (notes.items() if isinstance(notes, dict) else ())
+            if isinstance(note, dict)
+        },
     }
 
 

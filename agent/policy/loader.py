@@ -70,6 +70,27 @@ def _versions(value: Any) -> dict[str, str]:
     return {str(k).lower(): v for k, v in value.items()}
 
 
+# The applications PATCH-005 knows (the applications probe's names).
+BROWSERS = ("chrome", "edge", "firefox", "safari", "chromium", "brave")
+
+
+def _browser_versions(value: Any) -> dict[str, str]:
+    versions = _versions(value)
+    for name in versions.keys() - set(BROWSERS):
+        raise ValueError(f"unknown browser {name!r} (known: {', '.join(BROWSERS)})")
+    return versions
+
+
+def _identities(value: Any) -> list[str]:
+    """E-mail addresses, lower-cased; anything with a space or without one @ is refused (an
+    identity is exempted only by an exact match, so a typo here would silently exempt none)."""
+    identities = [v.lower() for v in _list_of_str(value)]
+    bad = [v for v in identities if not re.fullmatch(r"[^@\s]+@[a-z0-9_-]+(\.[a-z0-9_-]+)+", v)]
+    if bad:
+        raise ValueError(f"{bad[0]!r} is not an e-mail address")
+    return identities
+
+
 def _name(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must be a non-empty string")
@@ -108,11 +129,15 @@ FIELDS: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
         "vpn_hosts": (_domains, []),
         "internal_probes": (internal_probes, []),
     },
-    "accounts": {"allowed": (_list_of_str, [])},
+    "accounts": {
+        "allowed": (_list_of_str, []),
+        "permitted_org_identities": (_identities, []),
+    },
     "patches": {
         "max_days_since_update": (_count, 30),
         "max_pending_security": (_count, 0),
         "min_os_versions": (_versions, {}),
+        "min_browser_versions": (_browser_versions, {}),
     },
     "data": {
         "markings": (_list_of_str, DEFAULT_MARKINGS),
@@ -141,16 +166,26 @@ def _overrides(raw: Any, source: str, text: str, known: set[str]) -> dict[str, R
             raise _fail(source, text, table, None, f"unknown rule id {rule_id!r}")
         if not isinstance(settings, dict):
             raise _fail(source, text, table, None, "must be a table")
-        for key in settings.keys() - {"enabled", "severity"}:
-            raise _fail(source, text, table, key, "unknown key (use enabled or severity)")
+        for key in settings.keys() - {"enabled", "severity", "grace_hours"}:
+            raise _fail(
+                source, text, table, key, "unknown key (use enabled, severity or grace_hours)"
+            )
         enabled = settings.get("enabled", True)
         if not isinstance(enabled, bool):
             raise _fail(source, text, table, "enabled", "must be true or false")
         severity = settings.get("severity")
         if severity is not None and severity not in SEVERITIES:
             raise _fail(source, text, table, "severity", f"must be one of {SEVERITIES}")
-        overrides[rule_id] = RuleOverride(enabled=enabled, severity=severity)
+        grace = settings.get("grace_hours")
+        if grace is not None and not _is_grace(grace):
+            raise _fail(source, text, table, "grace_hours", "must be a whole number of hours >= 0")
+        overrides[rule_id] = RuleOverride(enabled=enabled, severity=severity, grace_hours=grace)
     return overrides
+
+
+def _is_grace(value: object) -> bool:
+    """A grace period: whole hours, 0 up to a year (bool is an int in Python, and no grace)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 8784
 
 
 def parse_policy(text: str, source: str = "policy") -> Policy:
@@ -196,14 +231,19 @@ def default_policy() -> Policy:
     return parse_policy(default_policy_text(), source="default policy pack")
 
 
+def _paths(value: str | list[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 def _check(raw: dict[str, Any]) -> Check:
-    param = raw.get("param", ())
     return Check(
         op=raw["op"],
         fact=raw["fact"],
-        param=(param,) if isinstance(param, str) else tuple(param),
+        param=_paths(raw.get("param", ())),
         key=raw.get("key"),
         detail=raw.get("detail"),
+        exempt=_paths(raw.get("except", ())),
+        exempt_on=raw.get("except_on"),
     )
 
 
@@ -226,6 +266,9 @@ def parse_catalogue(text: str) -> tuple[Rule, ...]:
     for entry in raw["rule"]:
         severity: Severity = entry["severity"]
         remediation, by_os = _remediation(entry["id"], entry["remediation"])
+        grace = entry.get("grace_hours", 0)
+        if not _is_grace(grace):
+            raise ValueError(f"{entry['id']}: grace_hours must be a whole number of hours >= 0")
         rules.append(
             Rule(
                 id=entry["id"],
@@ -237,6 +280,7 @@ def parse_catalogue(text: str) -> tuple[Rule, ...]:
                 checks=tuple(_check(c) for c in entry["checks"]),
                 scope=entry.get("scope", "agent"),
                 device_state=entry.get("device_state"),
+                grace_hours=grace,
             )
         )
     return tuple(rules)

@@ -8,7 +8,9 @@ from typing import Any, Literal
 
 Severity = Literal["critical", "high", "medium", "low"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
-RuleStatus = Literal["pass", "fail", "unknown", "not_applicable"]
+# "due" (failing within its grace period) and "excepted" (failing under an exception an admin
+# granted) are the collector's: the engine never returns them, and neither is a failure.
+RuleStatus = Literal["pass", "fail", "unknown", "not_applicable", "due", "excepted"]
 Scope = Literal["agent", "collector"]
 Verdict = Literal["compliant", "non_compliant", "unknown"]
 # The OS families a remedy may be written for: the report's host.os is "windows", "macos", or
@@ -32,6 +34,11 @@ class Check:
     param: tuple[str, ...] = ()
     key: str | None = None
     detail: str | None = None
+    # `except`: policy values (e.g. accounts.permitted_org_identities) that exempt an item from
+    # the check when `except_on` (a field of the list element walked to reach it; None: the
+    # value itself) equals one of them, letter case aside and nothing else (no trimming).
+    exempt: tuple[str, ...] = ()
+    exempt_on: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,9 @@ class Rule:
     # The remedy in the words of one OS family (the exact command or settings path); a family
     # without one gets `remediation`.
     remediation_by_os: Mapping[str, str] = field(default_factory=dict)
+    # Hours a failure may last before it makes the device non-compliant (patches: time to
+    # install them); 0: at once.
+    grace_hours: int = 0
 
     def remediation_for(self, family: str | None) -> str:
         return self.remediation_by_os.get(family or "", self.remediation)
@@ -62,6 +72,7 @@ class RuleOverride:
 
     enabled: bool = True
     severity: Severity | None = None
+    grace_hours: int | None = None  # None: the catalogue's
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,13 @@ class Policy:
     @property
     def interval_minutes(self) -> int:
         return int(self.values["reporting"]["interval_minutes"])
+
+    def grace_hours(self, rule: Rule) -> int:
+        """The rule's grace period in hours: the policy's override, else the catalogue's."""
+        override = self.overrides.get(rule.id)
+        if override is not None and override.grace_hours is not None:
+            return override.grace_hours
+        return rule.grace_hours
 
     def lookup(self, path: str) -> Any:
         table, _, key = path.partition(".")

@@ -270,6 +270,40 @@ def version_at_least(items: list[Item], inputs: Inputs) -> Outcome:
     return Outcome("pass" if ok else "fail", [text])
 
 
+def versions_at_least(items: list[Item], inputs: Inputs) -> Outcome:
+    """Over installed applications ({name, version, version_unknown}): fail for each older than
+    the policy's minimum for its name, unknown for one whose version could not be read; a name
+    without a minimum is not judged, and an application not installed is no failure."""
+    minimums: dict[str, str] = inputs.param or {}
+    if not minimums:
+        return Outcome("not_applicable", ["the policy sets no minimum versions"])
+    failures: list[str] = []
+    unknowns: list[str] = []
+    passed: list[str] = []
+    for item in items:
+        record = item.value if isinstance(item.value, dict) else {}
+        name = str(record.get("name"))
+        minimum = minimums.get(name.lower())
+        if minimum is None:
+            continue
+        version = record.get("version")
+        if not isinstance(version, str):
+            why = record.get("version_unknown") or "not reported"
+            unknowns.append(f"{name}: version unknown ({why})")
+            continue
+        try:
+            ok = version_tuple(version) >= version_tuple(minimum)
+        except ValueError:
+            unknowns.append(f"{name}: unreadable version {version!r}")
+            continue
+        (passed if ok else failures).append(f"{name} {version} (minimum {minimum})")
+    if failures:
+        return Outcome("fail", failures[:MAX_EVIDENCE])
+    if unknowns:
+        return Outcome("unknown", unknowns[:MAX_EVIDENCE])
+    return Outcome("pass", passed[:MAX_EVIDENCE] or [f"{inputs.name}: none with a minimum"])
+
+
 Operation = Callable[[list[Item], Inputs], Outcome]
 
 OPERATIONS: dict[str, Operation] = {
@@ -287,4 +321,5 @@ OPERATIONS: dict[str, Operation] = {
     "within_hours": within_hours,
     "not_before_today": not_before_today,
     "version_at_least": version_at_least,
+    "versions_at_least": versions_at_least,
 }

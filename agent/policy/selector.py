@@ -15,6 +15,9 @@ class Item:
 
     value: Any
     label: str
+    # The last list element walked to reach the value (a finding, an account): what a check's
+    # `except_on` field is read from.
+    element: Any = None
 
 
 @dataclass(slots=True)
@@ -45,30 +48,31 @@ def _why_null(parent: dict[str, Any], key: str, path: str) -> str | None:
 
 def select(facts: dict[str, Any], path: str) -> Selection:
     """Walk the path; nulls become unknowns (with the probe's reason) or absences."""
-    selection = Selection()
-    nodes: list[tuple[Any, str]] = [(facts, "")]  # a value and its label so far
+    unknown: list[str] = []
+    # A value, its label so far and the last list element on its way.
+    nodes: list[tuple[Any, str, Any]] = [(facts, "", None)]
     for key, iterate in segments_of(path):
-        next_nodes: list[tuple[Any, str]] = []
-        for node, trail in nodes:
+        next_nodes: list[tuple[Any, str, Any]] = []
+        for node, trail, owner in nodes:
             if not isinstance(node, dict) or key not in node:
-                selection.unknown.append(f"{path}: not in the report")
+                unknown.append(f"{path}: not in the report")
                 continue
             value = node[key]
             if value is None:
                 reason = _why_null(node, key, path)
                 if reason is not None:
-                    selection.unknown.append(reason)
+                    unknown.append(reason)
                 continue
             if not iterate:
-                next_nodes.append((value, trail))
+                next_nodes.append((value, trail, owner))
                 continue
             if not isinstance(value, list):
-                selection.unknown.append(f"{path}: {key} is not a list")
+                unknown.append(f"{path}: {key} is not a list")
                 continue
             for element in value:
                 name = element.get("name") if isinstance(element, dict) else None
                 label = (f"{trail} {name}" if trail else str(name)) if name else trail
-                next_nodes.append((element, label))
+                next_nodes.append((element, label, element))
         nodes = next_nodes
-    selection.items = [Item(value=v, label=t) for v, t in nodes if v is not None]
-    return selection
+    # Positional arguments: this runs ~40 times per evaluation.
+    return Selection([Item(v, t, e) for v, t, e in nodes if v is not None], unknown)

@@ -122,6 +122,7 @@ async def post_report(request: Request) -> Response:
         "duplicate": answer.duplicate,
         "state": answer.state,
         "failing_rules": answer.failing,
+        "rule_notes": answer.notes,
         "policy_etag": state.served_policy.etag,
     }
     return Response(orjson.dumps(accepted), media_type="application/json")

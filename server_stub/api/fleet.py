@@ -69,6 +69,10 @@ def get_device(device_id: DeviceId, session: DB, admin: Admin) -> DeviceDetail:
             evidence=list(r.evidence),
             remediation=r.remediation,
             changed_at=iso(r.changed_at),
+            failing_since=iso(r.failing_since),
+            due_by=iso(r.due_by),
+            excepted_by=r.excepted_by,
+            excepted_until=iso(r.excepted_until),
         )
         for r in reads.rule_states(session, device.id)
     ]

@@ -41,6 +41,10 @@ class ReportAccepted(Strict):
     duplicate: bool
     state: DeviceState
     failing_rules: list[str]
+    rule_notes: dict[str, dict[str, str]] = Field(
+        description='Failing rules that do not count (yet): rule id -> {"status": "due" (within '
+        'its grace period) or "excepted", "until" (RFC 3339), "by" (who granted the exception)}'
+    )
     policy_etag: str
 
 
@@ -63,6 +67,10 @@ class RuleOut(Strict):
     evidence: list[str]
     remediation: str
     changed_at: str | None
+    failing_since: str | None  # status fail, due or excepted: since when it has failed
+    due_by: str | None  # status "due": when its grace period ends
+    excepted_by: str | None  # status "excepted": who granted the exception, and until when
+    excepted_until: str | None
 
 
 class DeviceDetail(DeviceSummary):

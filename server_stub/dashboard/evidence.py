@@ -1,5 +1,6 @@
 """Audit evidence for a date range: per device (approval, share of time compliant, every
-violation with start, end and duration) as a printable page and as CSV; the audit log as CSV."""
+violation with start, end and duration, exceptions granted) as a printable page and as CSV;
+the audit log as CSV."""
 
 from __future__ import annotations
 
@@ -90,7 +91,8 @@ def evidence_page(
 def evidence_csv(
     request: Request, session: DB, who: MaybeViewer, first: Day = None, last: Day = None
 ) -> Response:
-    """One row per violation (a device without any: one row with the violation cells empty)."""
+    """One row per violation and one per exception (a device with neither: one row with those
+    cells empty)."""
     checked = _checked(request, who, first, last)
     if isinstance(checked, Response):
         return checked
@@ -98,16 +100,25 @@ def evidence_csv(
     header = [
         "device", "owner", "department", "approved_by", "approval_expires", "compliant_share",
         "violation_rule", "violation_start", "violation_end", "violation_hours",
+        "exception_rule", "exception_for", "exception_granted_by", "exception_from",
+        "exception_until", "exception_revoked_by", "exception_reason", "exception_mitigation",
     ]  # fmt: skip
+    no_exception = [""] * 8
     rows: list[list[object]] = []
     for d in evidence(session, span.start, span.end):
         share = "" if d.compliant_share is None else f"{d.compliant_share:.4f}"
         head = [d.name, d.owner, d.department, d.approved_by, d.approval_expires, share]
-        if not d.violations:
-            rows.append([*head, "", "", "", ""])
+        if not d.violations and not d.exceptions:
+            rows.append([*head, "", "", "", "", *no_exception])
         for v in d.violations:
             end = iso(v.end) or "ongoing"
-            rows.append([*head, v.rule_id, iso(v.start), end, f"{v.seconds / 3600:.2f}"])
+            hours = f"{v.seconds / 3600:.2f}"
+            rows.append([*head, v.rule_id, iso(v.start), end, hours, *no_exception])
+        for x in d.exceptions:
+            granted = [x.rule_id, x.scope, x.granted_by, iso(x.start), iso(x.end)]
+            rows.append(
+                [*head, "", "", "", "", *granted, x.revoked_by or "", x.reason, x.mitigation]
+            )
     return _csv(f"evidence-{span.first}-{span.last}.csv", header, rows)
 
 

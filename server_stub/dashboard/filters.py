@@ -16,6 +16,8 @@ LABELS = {
     "not_applicable": "not applicable",
     "pass": "pass",
     "fail": "FAIL",
+    "due": "FAIL, in grace",
+    "excepted": "excepted",
 }
 NOTHING = "—"
 

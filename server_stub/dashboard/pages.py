@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from server_stub.api.deps import DB, State
 from server_stub.dashboard import charts, views
+from server_stub.dashboard.exceptions import exception_rows
 from server_stub.dashboard.web import MaybeViewer, error_page, render, to_login
 from server_stub.storage import fleet_days, reads
 from server_stub.storage.clock import as_utc, utcnow
@@ -77,7 +78,9 @@ def rules_page(request: Request, session: DB, state: State, who: MaybeViewer) ->
 
 
 @router.get("/devices/{device_id}")
-def device_page(device_id: str, request: Request, session: DB, who: MaybeViewer) -> Response:
+def device_page(
+    device_id: str, request: Request, session: DB, state: State, who: MaybeViewer
+) -> Response:
     """Approval, rule results (failing first), the latest facts and the compliance timeline."""
     if who is None:
         return to_login(request)
@@ -100,12 +103,15 @@ def device_page(device_id: str, request: Request, session: DB, who: MaybeViewer)
         report=report,
         probes=probes,
         credentials=views.credentials_by_location(probes["credentials"].data),
+        permitted=views.permitted_identities(state.served_policy.policy, report),
         events=views.timeline(history),
         history_truncated=len(history) >= HISTORY_LIMIT,
         state_chart=charts.device_timeline(segments, since, now),
         segments=segments,
         swatch=charts.swatch,
         tokens=views.token_rows(reads.enrolment_tokens(session, device.id), utcnow()),
+        exceptions=exception_rows(session, device, now),
+        rule_ids=sorted(views.RULES),
         history_limit=HISTORY_LIMIT,
         event_text=views.event_text,
     )

@@ -6,7 +6,17 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from server_stub.dashboard import alerts, evidence, manage, pages, session, tokens, users
+from server_stub.dashboard import (
+    alerts,
+    evidence,
+    exceptions,
+    manage,
+    pages,
+    session,
+    sop_page,
+    tokens,
+    users,
+)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 router = APIRouter(include_in_schema=False)
@@ -16,5 +26,7 @@ router.include_router(manage.router)
 router.include_router(tokens.router)
 router.include_router(alerts.router)
 router.include_router(evidence.router)
+router.include_router(sop_page.router)
+router.include_router(exceptions.router)
 router.include_router(users.router)
 router.include_router(pages.router)

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from agent.policy import Policy, load_catalogue
+from agent.policy.engine import exempted
 from server_stub.storage import reads
 from server_stub.storage.clock import as_utc, iso
 from server_stub.storage.tables import EnrolmentToken, Event, RuleState
@@ -16,9 +17,9 @@ from server_stub.storage.tables import EnrolmentToken, Event, RuleState
 PAGE_SIZE = 50
 MAX_PAGE_NUMBER = 100_000
 MAX_SEARCH = 100
-STATUS_ORDER = {"fail": 0, "unknown": 1, "pass": 2, "not_applicable": 3}
+STATUS_ORDER = {"fail": 0, "due": 1, "unknown": 2, "excepted": 3, "pass": 4, "not_applicable": 5}
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-PROBES = ("patch_level", "network", "accounts", "device_security", "credentials")
+PROBES = ("patch_level", "applications", "network", "accounts", "device_security", "credentials")
 # The catalogue's rules by id: titles and severities beside the ids the fleet table shows.
 RULES = {rule.id: rule for rule in load_catalogue()}
 
@@ -213,6 +214,12 @@ def credentials_by_location(data: dict[str, Any]) -> list[tuple[str, list[dict[s
     return sorted(groups.items())
 
 
+def permitted_identities(policy: Policy, report: dict[str, Any] | None) -> list[str]:
+    """The permitted organisation identities the device's latest report shows in use, judged by
+    this collector's policy (not by anything the agent says)."""
+    return exempted(policy, load_catalogue(), report) if report else []
+
+
 @dataclass(frozen=True)
 class PolicyRule:
     """A catalogue rule as this collector's policy applies it."""
@@ -226,6 +233,7 @@ class PolicyRule:
     catalogue_severity: str
     enabled: bool
     scope: str
+    grace_hours: int = 0
 
 
 def policy_rules(policy: Policy) -> list[PolicyRule]:
@@ -243,6 +251,7 @@ def policy_rules(policy: Policy) -> list[PolicyRule]:
                 catalogue_severity=rule.severity,
                 enabled=override.enabled if override else True,
                 scope=rule.scope,
+                grace_hours=policy.grace_hours(rule),
             )
         )
     return rules

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,10 +15,12 @@ from agent.report import parse_timestamp
 from server_stub.ingest.alerts import AlertDrafts
 from server_stub.ingest.authentication import authenticate_submission
 from server_stub.ingest.evaluation import CollectorFacts, device_state, evaluate_report
+from server_stub.ingest.grace import NOTHING, Grace, StoredRow, judge_results, needs_stored, notes
 from server_stub.ingest.outcomes import DEVICE_FAULTS, ID_TAKEN, Accepted, Outcome, Refused
 from server_stub.ingest.reading import Submission
 from server_stub.storage.clock import iso
 from server_stub.storage.device_writes import DeviceRow, lock_devices_by_secret, write_devices
+from server_stub.storage.exceptions import Holding, holding
 from server_stub.storage.report_rows import insert_reports, report_owners
 from server_stub.storage.rule_changes import RuleChanges, rules_digest, stored_rules
 
@@ -50,6 +54,7 @@ class _Candidate:
     state: str
     rule_rows: list[dict[str, Any]]
     digest: str
+    notes: dict[str, dict[str, str]] = field(default_factory=dict)  # due and excepted rules
 
 
 def _clock_offset(collected: datetime, sent_at: datetime | None, now: datetime) -> timedelta:
@@ -108,7 +113,11 @@ def _report_rows(candidates: list[_Candidate], now: datetime) -> list[dict[str, 
 
 
 def ingest_batch(
-    connection: Connection, items: list[Submission], evaluator: Evaluator, now: datetime
+    connection: Connection,
+    items: list[Submission],
+    evaluator: Evaluator,
+    now: datetime,
+    grace: Grace | None = None,
 ) -> list[Outcome]:
     """Everything in the caller's transaction; one answer per item, in order. A resent report
     changes nothing but the device's last_seen_at."""
@@ -136,13 +145,31 @@ def ingest_batch(
     new_ids = insert_reports(connection, _report_rows(candidates, now))
     duplicates = _refuse_taken_ids(connection, candidates, repeats, new_ids, answers, now, alerts)
     fresh = [c for c in candidates if c.report_id in new_ids]
+    grace = grace or {}
+    holds = holding(connection, {c.device.id for c in fresh}, now)  # one read: exceptions
+    # Judged in the loop below, after the stored rows are read: a grace rule's failure (since
+    # when?), and every report of a device that sent several (each follows the one before).
+    reports_of = Counter(c.device.id for c in fresh)
+    later = {
+        c.report_id
+        for c in fresh
+        if reports_of[c.device.id] > 1 or needs_stored(c.results, grace, c.device.failing_rules)
+    }
+    for candidate in fresh:
+        if candidate.report_id not in later:
+            _allow(candidate, lambda _: None, holds, grace, now)
     changed = {c.device.id for c in fresh if c.digest != c.device.rules_digest}
+    changed |= {c.device.id for c in fresh if c.report_id in later}
     changes = RuleChanges(stored_rules(connection, changed))
     for candidate in fresh:  # in arrival order; each answer is the state its report left
         device = candidate.device
+        if candidate.report_id in later:
+            _allow(candidate, functools.partial(changes.row, device.id), holds, grace, now)
         _apply(candidate, changes, now, alerts)
         device.last_seen_at, device.touched = now, True
-        answers[candidate.index] = Accepted(False, device.state, list(device.failing_rules))
+        answers[candidate.index] = Accepted(
+            False, device.state, list(device.failing_rules), candidate.notes
+        )
     for index, device in duplicates:
         device.last_seen_at, device.touched = now, True  # a resend, too, shows it is alive
         answers[index] = Accepted(True, device.state, list(device.failing_rules))
@@ -151,6 +178,29 @@ def ingest_batch(
     alerts.write(connection)
     assert all(a is not None for a in answers), "every item is answered"
     return [a for a in answers if a is not None]
+
+
+def _allow(
+    candidate: _Candidate,
+    stored: StoredRow,
+    holds: dict[str, dict[str, Holding]],
+    grace: Grace,
+    now: datetime,
+) -> None:
+    """Grace periods and exceptions on a report's results (nothing to do for most reports)."""
+    device = candidate.device
+    judged = judge_results(
+        candidate.results, stored, holds.get(device.id, {}), grace, now, device.failing_rules
+    )
+    if judged is None:
+        return
+    results, extra = judged
+    rows = rule_rows(candidate.device.id, results)
+    for row in rows:
+        row.update(extra.get(row["rule_id"], NOTHING))
+    candidate.results, candidate.rule_rows, candidate.digest = results, rows, rules_digest(rows)
+    candidate.state = device_state(results, revoked=False)
+    candidate.notes = notes(extra)
 
 
 def _apply(candidate: _Candidate, changes: RuleChanges, now: datetime, alerts: AlertDrafts) -> None:

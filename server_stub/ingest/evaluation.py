@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -101,3 +102,19 @@ def device_state(results: list[RuleResult], revoked: bool) -> str:
         if state in failing:
             return state
     return verdict(results)
+
+
+def state_of_rows(statuses: Iterable[tuple[str, str]], revoked: bool) -> str:
+    """device_state from stored (rule id, status) pairs, as the sweeper re-judges them."""
+    if revoked:
+        return REVOKED_STATE
+    states = _catalogue_states()
+    seen = list(statuses)
+    failing = {states.get(rule_id) for rule_id, status in seen if status == "fail"}
+    for state in RULE_STATES:
+        if state in failing:
+            return state
+    found = {status for _, status in seen}
+    if "fail" in found:
+        return "non_compliant"
+    return "unknown" if "unknown" in found else "compliant"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 
@@ -72,6 +72,9 @@ class Accepted:
     duplicate: bool
     state: str
     failing: list[str]
+    # Failing rules that do not count: rule id -> {"status": "due" or "excepted", "until",
+    # and "by" for an exception}. Empty for a resend.
+    notes: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 Outcome = Accepted | Refused

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
 
 from agent.policy import Evaluator, Policy, load_policy_file, parse_policy
 from agent.policy.loader import default_policy_text
 from server_stub.ingest.evaluation import collector_evaluator
+from server_stub.ingest.grace import grace_periods
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,7 @@ class ServedPolicy:
     text: str
     etag: str
     evaluator: Evaluator  # the policy compiled for evaluating reports
+    grace: dict[str, timedelta]  # rule id -> its grace period, for the rules with one
 
     @property
     def stale_after_hours(self) -> int:
@@ -33,4 +36,4 @@ def load_served_policy(path: str | None) -> ServedPolicy:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
     etag = '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
-    return ServedPolicy(policy, text, etag, collector_evaluator(policy))
+    return ServedPolicy(policy, text, etag, collector_evaluator(policy), grace_periods(policy))

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from agent.policy import Evaluator
 from server_stub.ingest.batch import ingest_batch
+from server_stub.ingest.grace import Grace
 from server_stub.ingest.outcomes import FAILED, UNAVAILABLE, Outcome
 from server_stub.ingest.reading import IncomingReport, ReportReader, Submission, secret_hash_of
 from server_stub.ingest.schema import ReportValidator
@@ -24,10 +25,16 @@ class ReportWriter:
     """Checks and stores batches of reports: the work function of the collector's GroupCommit."""
 
     def __init__(
-        self, engine: Engine, validator: ReportValidator, evaluator: Evaluator, max_body_bytes: int
+        self,
+        engine: Engine,
+        validator: ReportValidator,
+        evaluator: Evaluator,
+        max_body_bytes: int,
+        grace: Grace | None = None,
     ) -> None:
         self.engine = engine
         self.evaluator = evaluator
+        self.grace = grace or {}  # the policy's grace periods (ingest.grace.grace_periods)
         self.reader = ReportReader(validator, max_body_bytes)
 
     def read(self, incoming: IncomingReport) -> Submission:
@@ -77,7 +84,7 @@ class ReportWriter:
 
     def _store(self, submissions: list[Submission]) -> list[Outcome]:
         with self.engine.begin() as connection:
-            return ingest_batch(connection, submissions, self.evaluator, utcnow())
+            return ingest_batch(connection, submissions, self.evaluator, utcnow(), self.grace)
 
 
 def _transient(exc: OperationalError) -> bool:

@@ -1,5 +1,6 @@
 """Audit evidence for a period, per device, from its history: approval, the share of the time
-it was compliant, and every rule violation with its start, end and duration."""
+it was compliant, every rule violation with its start, end and duration, and the exceptions
+that held for it in the period."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server_stub.storage.clock import as_utc
-from server_stub.storage.tables import AuditEntry, Device, Event
+from server_stub.storage.tables import AuditEntry, Device, Event, RuleException
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,21 @@ class Violation:
     start: datetime
     end: datetime | None
     seconds: float
+
+
+@dataclass(frozen=True)
+class ExceptionHeld:
+    """An exception for the device (or its department) that held during part of the period:
+    granted at `start`, ended at `end` (its expiry, or when it was revoked)."""
+
+    rule_id: str
+    scope: str  # "device" or "department"
+    granted_by: str
+    start: datetime
+    end: datetime
+    revoked_by: str | None
+    reason: str
+    mitigation: str
 
 
 @dataclass
@@ -41,6 +57,7 @@ class DeviceEvidence:
     observed_s: float = 0.0  # the part of the period the device was registered
     compliant_s: float = 0.0
     violations: list[Violation] = field(default_factory=list)
+    exceptions: list[ExceptionHeld] = field(default_factory=list)
 
     @property
     def compliant_share(self) -> float | None:
@@ -122,7 +139,40 @@ def evidence(session: Session, start: datetime, end: datetime) -> list[DeviceEvi
             walked.add(device_id)
     for device_id in found.keys() - walked:
         _walk(found[device_id], [], start, end)
+    _exceptions(session, list(found.values()), start, end)
     return list(found.values())
+
+
+def _exceptions(
+    session: Session, devices: list[DeviceEvidence], start: datetime, end: datetime
+) -> None:
+    """Each device's exceptions that held in [start, end): one query over the period's."""
+    overlapping = session.scalars(
+        select(RuleException)
+        .where(RuleException.granted_at < end, RuleException.expires_at > start)
+        .order_by(RuleException.granted_at, RuleException.id)
+    ).all()
+    by_department: dict[str, list[DeviceEvidence]] = {}
+    by_id = {d.id: d for d in devices}
+    for device in devices:
+        by_department.setdefault(device.department, []).append(device)
+    for found in overlapping:
+        ended = as_utc(found.expires_at)
+        if found.revoked_at is not None:
+            if as_utc(found.revoked_at) <= start:
+                continue
+            ended = min(ended, as_utc(found.revoked_at))
+        held = ExceptionHeld(
+            found.rule_id, "device" if found.device_id else "department", found.granted_by,
+            as_utc(found.granted_at), ended, found.revoked_by, found.reason, found.mitigation,
+        )  # fmt: skip
+        if found.device_id is not None:
+            targets = [by_id[found.device_id]] if found.device_id in by_id else []
+        else:
+            targets = by_department.get(found.department or "", [])
+        for device in targets:
+            if device.observed_s > 0:
+                device.exceptions.append(held)
 
 
 def audit_entries_between(session: Session, start: datetime, end: datetime) -> list[AuditEntry]:

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from server_stub.storage.clock import as_utc
 from server_stub.storage.tables import Event, RuleState
 
-_COMPARED = ("status", "title", "severity", "evidence", "remediation")
+_COMPARED = (
+    "status", "title", "severity", "evidence", "remediation",
+    "due_by", "excepted_by", "excepted_until",
+)  # fmt: skip
+# A failing rule's statuses: failing, failing within its grace period, failing under an exception.
+FAILING = ("fail", "due", "excepted")
+# The columns a row from a report without grace or exceptions leaves out.
+_EXTRA = {"due_by": None, "excepted_by": None, "excepted_until": None}
+_TIMES = ("changed_at", "failing_since", "due_by", "excepted_until")
 
 # Built once, like storage.device_writes' statements.
 _STORED_RULES = select(RuleState).where(RuleState.device_id.in_(bindparam("ids", expanding=True)))
@@ -29,6 +39,13 @@ def rules_digest(rows: list[dict[str, Any]]) -> str:
     return hashlib.blake2b(orjson.dumps(rows), digest_size=16).hexdigest()
 
 
+def failing_since(known: Mapping[str, Any] | None, now: datetime) -> datetime:
+    """When a rule failing now started to fail: as stored, if it was failing already."""
+    if known is not None and known["status"] in FAILING and known.get("failing_since"):
+        return as_utc(known["failing_since"])
+    return now
+
+
 def stored_rules(
     connection: Connection, device_ids: set[str]
 ) -> dict[tuple[str, str], dict[str, Any]]:
@@ -36,7 +53,14 @@ def stored_rules(
     if not device_ids:
         return {}
     rows = connection.execute(_STORED_RULES, {"ids": list(device_ids)})
-    return {(row.device_id, row.rule_id): dict(row._mapping) for row in rows}
+    found = {}
+    for row in rows:
+        values = dict(row._mapping)
+        for name in _TIMES:  # SQLite hands them back without a zone: compared with aware ones
+            if values[name] is not None:
+                values[name] = as_utc(values[name])
+        found[(row.device_id, row.rule_id)] = values
+    return found
 
 
 class RuleChanges:
@@ -55,14 +79,16 @@ class RuleChanges:
     def apply(self, rows: list[dict[str, Any]], report_id: str | None, now: datetime) -> None:
         """Rule rows (of a report, or None: of the sweeper): a changed row is rewritten, a
         changed status is an event."""
-        for row in rows:
+        for given in rows:
+            row = {**_EXTRA, **given}
             key = (row["device_id"], row["rule_id"])
             known = self.current.get(key)
             if known is not None and all(known[k] == row[k] for k in _COMPARED):
                 continue
             status_changed = known is None or known["status"] != row["status"]
             changed_at = now if status_changed or known is None else known["changed_at"]
-            self.current[key] = {**row, "changed_at": changed_at}
+            since = failing_since(known, now) if row["status"] in FAILING else None
+            self.current[key] = {**row, "changed_at": changed_at, "failing_since": since}
             self.dirty.add(key)
             if status_changed:
                 old = known["status"] if known else None

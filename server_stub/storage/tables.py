@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -107,10 +108,44 @@ class RuleState(Base):
     evidence: Mapped[list[str]] = mapped_column(JSON)
     remediation: Mapped[str] = mapped_column(Text)
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Since when the rule has failed (status fail, due or excepted), across those three.
+    failing_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Status "due": when its grace period ends and the failure makes the device non-compliant.
+    due_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    # Status "excepted": who granted the exception and until when.
+    excepted_by: Mapped[str | None] = mapped_column(String(100))
+    excepted_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     # The rules view and the fleet's rule filter count failing (and unknown) rows by rule from
     # the index alone (device_id in it: no table row is read).
     __table_args__ = (Index("ix_rule_states_status_rule", "status", "rule_id", "device_id"),)
+
+
+class RuleException(Base):
+    """An admin's time-limited exception for one rule on one device or on a department."""
+
+    __tablename__ = "rule_exceptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rule_id: Mapped[str] = mapped_column(String(20))
+    device_id: Mapped[str | None] = mapped_column(ForeignKey("devices.id"), index=True)
+    department: Mapped[str | None] = mapped_column(String(200), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    mitigation: Mapped[str] = mapped_column(Text)
+    granted_by: Mapped[str] = mapped_column(String(100))
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the sweeper found it expired (and alerted, once); None while it holds.
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(
+            "(device_id IS NULL) <> (department IS NULL)", name="ck_rule_exceptions_one_target"
+        ),
+        Index("ix_rule_exceptions_open", "ended_at", "expires_at"),
+    )
 
 
 class Event(Base):

@@ -104,6 +104,30 @@ def build_home(home: Path) -> list[str]:
         "profile": {"info_cache": {"Default": {}}},
     }
     write(".config/google-chrome/Local State", json.dumps(local_state))
+    # The wider store catalogue: FTP client, database clients, Subversion, shell history,
+    # a password export and a folder synced for the organisation.
+    write(
+        ".config/filezilla/sitemanager.xml",
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes" ?>\n<FileZilla3 version="3.66.4" '
+        f'platform="*nix"><Servers><Server><Host>sftp.{ORG}</Host><Port>22</Port>'
+        f'<Protocol>1</Protocol><User>ab1234</User><Pass encoding="base64">{plant("filezilla")}'
+        "</Pass><Logontype>1</Logontype><Name>Uni</Name></Server></Servers></FileZilla3>\n",
+    )
+    write(".pgpass", f"db.{ORG}:5432:research:ab1234:{plant('pgpass')}\n")
+    write(".my.cnf", f"[client]\nhost=mysql.{ORG}\nuser=ab1234\npassword={plant('mycnf')}\n")
+    realm = f"<https://svn.{ORG}:443> Uni SVN"
+    password = plant("svn")
+    write(
+        ".subversion/auth/svn.simple/5671adf2865e267db74f09ba6f872c28",
+        f"K 8\npasstype\nV 6\nsimple\nK 8\npassword\nV {len(password)}\n{password}\n"
+        f"K 15\nsvn:realmstring\nV {len(realm)}\n{realm}\nK 8\nusername\nV 6\nab1234\nEND\n",
+    )
+    write(".bash_history", f"ls\nsshpass -p {plant('history')} ssh ab1234@login.{ORG}\n")
+    write(
+        "Downloads/Chrome Passwords.csv",
+        f"name,url,username,password,note\nidp,https://idp.{ORG}/,ab1234,{plant('export')},\n",
+    )
+    (home / "OneDrive - Canary University").mkdir()
     plant_classified_files(home, plant)
     return planted
 
@@ -215,7 +239,9 @@ def test_no_canary_anywhere(world: dict[str, object]) -> None:
     findings = report["probes"]["credentials"]["data"]["findings"]
     kinds = {f["kind"] for f in findings}
     # The scan really found the planted credentials (a test of silence must not be silent).
-    assert {"saved_login", "ssh_key"} <= kinds, kinds
+    assert {"saved_login", "ssh_key", "password_in_history", "password_export"} <= kinds, kinds
+    found_in = {f["store"] for f in findings}
+    assert {"filezilla", "pgpass", "mysql", "subversion", "cloud_sync"} <= found_in, found_in
     assert len(findings) >= 6, findings
     classified = report["probes"]["data_labels"]["data"]
     assert {(f["location"], f["label"]) for f in classified["findings"]} >= {

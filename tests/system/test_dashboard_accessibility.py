@@ -21,7 +21,7 @@ from tests.system.test_dashboard_browser import (
 pytestmark = pytest.mark.system
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 PAGES = ["/", "/?trend=90", "/rules", "/policy", "/audit", "/devices/new", "/tokens", "/alerts",
-         "/evidence"]  # fmt: skip
+         "/evidence", "/sop"]  # fmt: skip
 
 
 def test_every_page_has_no_wcag_a_or_aa_violation(collector: str, tmp_path: Path) -> None:  # noqa: F811

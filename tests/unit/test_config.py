@@ -25,6 +25,7 @@ def test_values_reach_the_credential_scan(tmp_path: Path) -> None:
     assert scan.time_budget_s == 5.0
     assert config.state_dir == tmp_path / "state"
     assert "example.ac.uk" in scan.organisation.domains
+    assert scan.organisation.names == ("University of Example",)  # for synced folders, vaults
     assert len(scan.fingerprint_key) == 32
     assert scan_settings_for(config, default_policy()).fingerprint_key == scan.fingerprint_key
 

@@ -65,6 +65,8 @@ def test_every_change_a_viewer_tries_is_refused(env: Env) -> None:
         f"/devices/{device_id}/token": {"token_ttl_days": "3"},
         "/tokens/revoke": {"name": "x"},
         "/alerts/retry": {"delivery_id": "1"},
+        f"/devices/{device_id}/exceptions": {"rule_id": "SEC-001", "days": "3"},
+        "/exceptions/1/revoke": {"device_id": device_id},
         "/users": {"username": "eve", "password": "a long enough password", "role": "admin"},
         "/users/role": {"username": "vera", "role": "admin"},
     }

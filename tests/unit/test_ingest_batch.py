@@ -86,6 +86,7 @@ def stamp(when: datetime) -> str:
 # A compliant Debian laptop on 4G (every rule passes or does not apply).
 # fmt: off
 PROBES: dict[str, dict[str, Any]] = {
+    "applications": {"browsers": [], "tiktok": [], "gaps": {}},
     "network": {
         "interfaces": [{"name": "wwan0", "kind": "cellular", "is_up": True, "mac": None,
                         "addresses": [{"address": IP, "prefix": 30, "family": "inet"}]}],

@@ -79,6 +79,35 @@ def test_version_at_least_uses_the_os_key() -> None:
     assert run("version_at_least", ["rolling"], minimums, key="macos") == "unknown"
 
 
+def app(name: str, version: str | None, why: str | None = None) -> dict[str, object]:
+    return {"name": name, "version": version, "source": "test", "version_unknown": why}
+
+
+@pytest.mark.parametrize(
+    ("apps", "expected"),
+    [
+        ([app("chrome", "150.0.7000.1"), app("firefox", "140.5.0esr")], "pass"),
+        ([app("chrome", "149.9.9999.9")], "fail"),
+        ([app("chrome", "156.0.1"), app("firefox", "128.9.0esr")], "fail"),
+        ([app("chrome", None, "the program has no readable version")], "unknown"),
+        ([app("chrome", "canary")], "unknown"),
+        ([app("chrome", "1.0"), app("edge", None)], "fail"),  # a failure outranks an unknown
+        ([app("opera", "1.0")], "pass"),  # no minimum: not judged
+        ([], "pass"),  # nothing installed is no failure
+    ],
+)
+def test_versions_at_least_over_installed_applications(apps: list[object], expected: str) -> None:
+    minimums = {"chrome": "150", "edge": "150", "firefox": "140"}
+    assert run("versions_at_least", apps, minimums) == expected
+    assert run("versions_at_least", apps, {}) == "not_applicable"
+
+
+def test_select_keeps_the_list_element_each_value_came_from() -> None:
+    facts = {"f": [{"location": "~/a", "identity": "x@y.z"}, {"location": "~/b"}]}
+    items = select(facts, "f[*].location").items
+    assert [(i.value, i.element) for i in items] == [("~/a", facts["f"][0]), ("~/b", facts["f"][1])]
+
+
 @pytest.mark.parametrize(
     ("value", "host"),
     [

@@ -31,6 +31,7 @@ TEST_ORGANISATION = Organisation(
     tenant_ids=("11111111-2222-4333-8444-555555555555",),
     ssids=("eduroam", "Example-Staff"),
     vpn_hosts=("vpn.example.ac.uk",),
+    names=("University of Example",),
 )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from agent.facts.probes.credentials.remedies import DEFAULT_REMEDY, REMEDIES, remedy_for
 
-CREDENTIALS = Path(__file__).resolve().parents[2] / "agent" / "probes" / "credentials"
+CREDENTIALS = Path(__file__).resolve().parents[2] / "agent" / "facts" / "probes" / "credentials"
 
 
 def test_every_reported_kind_has_a_remedy() -> None:

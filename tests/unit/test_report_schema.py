@@ -27,6 +27,7 @@ def test_a_real_report_from_this_machine_is_valid(linux_report: dict[str, Any]) 
     assert linux_report["schema_version"] == 1
     assert set(linux_report["probes"]) == {
         "patch_level",
+        "applications",
         "network",
         "isolation",
         "accounts",

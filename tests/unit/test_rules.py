@@ -84,6 +84,20 @@ def clean_facts() -> dict[str, Any]:
                     "gaps": {},
                 }
             ),
+            "applications": ok(
+                {
+                    "browsers": [
+                        {
+                            "name": "firefox",
+                            "version": "140.5.0esr",
+                            "source": "dpkg firefox-esr",
+                            "version_unknown": None,
+                        }
+                    ],
+                    "tiktok": [],
+                    "gaps": {},
+                }
+            ),
             "network": ok(
                 {
                     "interfaces": [
@@ -189,6 +203,7 @@ def unreadable(probe: str, field: str) -> Mutation:
 NET = "probes.network.data"
 ACC = "probes.accounts.data"
 PATCH = "probes.patch_level.data"
+APP = "probes.applications.data"
 SEC = "probes.device_security.data"
 ISO = "probes.isolation.data"
 INTERNAL_IF = {"name": "eth0", "kind": "ethernet", "addresses": [{"address": "10.20.0.5"}]}
@@ -507,6 +522,10 @@ CASES: list[tuple[str, str, Mutation | None, str, str]] = [
         "unknown",
         "probe timeout",
     ),
+    ("PATCH-005", "current", None, "pass", "firefox 140.5.0esr (minimum 140)"),
+    ("PATCH-005", "old", setting(f"{APP}.browsers.0.version", "128.9.0esr"), "fail", "minimum"),
+    ("PATCH-005", "unreadable", setting(f"{APP}.browsers.0.version", None), "unknown", "firefox"),
+    ("PATCH-005", "no browsers", setting(f"{APP}.browsers", []), "pass", "none with a minimum"),
     ("SEC-001", "encrypted", None, "pass", "luks-1"),
     ("SEC-001", "plain disk", setting(f"{SEC}.disk_encrypted", False), "fail", "no"),
     (

@@ -739,7 +739,9 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 FIXTURE_DOCS = [
     json.loads(entry["stdout"])
     for case in sorted(FIXTURES.glob("*/windows/*.json"))
-    for entry in json.loads(case.read_text(encoding="utf-8"))["context"]["commands"].values()
+    for entry in json.loads(case.read_text(encoding="utf-8"))["context"]
+    .get("commands", {})
+    .values()
     if entry.get("rc") == 0 and entry.get("stdout", "").lstrip().startswith("{")
 ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agent.facts.probes import (
     accounts,
+    applications,
     credentials,
     data_labels,
     device_security,
@@ -27,6 +28,7 @@ def all_probes(
     data-classification scan judges by `data_settings`."""
     return (
         patch_level.PROBE,
+        applications.PROBE,
         network.PROBE,
         isolation.probe(isolation_settings),
         accounts.PROBE,

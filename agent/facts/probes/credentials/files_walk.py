@@ -109,6 +109,12 @@ _ANYWHERE = {
         ".thunderbird",
         "firefox/profiles",
         "thunderbird/profiles",
+    ),
+}
+# Linux browsers' folders (also inside flatpak sandboxes: .var/app/<id>/config/...).
+_LINUX_BROWSERS = {
+    **_paths(
+        STORE,
         ".config/google-chrome",
         ".config/google-chrome-beta",
         ".config/chromium",
@@ -116,10 +122,17 @@ _ANYWHERE = {
         ".config/microsoft-edge",
         ".config/vivaldi",
         ".config/opera",
+        ".config/google-chrome-unstable",
+        ".config/microsoft-edge-beta",
+        ".config/microsoft-edge-dev",
+        ".config/opera-beta",
+        ".config/opera-developer",
         "config/google-chrome",
         "config/chromium",
         "config/bravesoftware",
         "config/microsoft-edge",
+        "config/vivaldi",
+        "config/opera",
     ),
 }
 
@@ -135,8 +148,8 @@ LINUX = SkipRules(
         ".cursor/extensions",
         "snap/firefox/common/.cache",
     )
-    | _paths(STORE, ".local/share/keyrings", ".pki/nssdb"),
-    anywhere=_ANYWHERE,
+    | _paths(STORE, ".local/share/keyrings", ".pki/nssdb", "snap/chromium/common/chromium"),
+    anywhere=_ANYWHERE | _LINUX_BROWSERS,
     binary_types=_BINARY_TYPES,
 )
 
@@ -166,6 +179,15 @@ DARWIN = SkipRules(
         "library/application support/chromium",
         "library/application support/bravesoftware",
         "library/application support/microsoft edge",
+        "library/application support/google/chrome beta",
+        "library/application support/google/chrome dev",
+        "library/application support/google/chrome canary",
+        "library/application support/microsoft edge beta",
+        "library/application support/microsoft edge dev",
+        "library/application support/microsoft edge canary",
+        "library/application support/vivaldi",
+        "library/application support/com.operasoftware.opera",
+        "library/application support/com.operasoftware.operagx",
         "library/application support/firefox",
         "library/application support/thunderbird",
     ),
@@ -190,6 +212,15 @@ WINDOWS = SkipRules(
         STORE,
         "appdata/local/google/chrome/user data",
         "appdata/local/microsoft/edge/user data",
+        "appdata/local/google/chrome beta/user data",
+        "appdata/local/google/chrome dev/user data",
+        "appdata/local/google/chrome sxs/user data",
+        "appdata/local/microsoft/edge beta/user data",
+        "appdata/local/microsoft/edge dev/user data",
+        "appdata/local/microsoft/edge sxs/user data",
+        "appdata/local/vivaldi/user data",
+        "appdata/roaming/opera software/opera stable",
+        "appdata/roaming/opera software/opera gx stable",
         "appdata/local/bravesoftware",
         "appdata/local/chromium",
         "appdata/roaming/mozilla",

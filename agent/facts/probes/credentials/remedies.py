@@ -29,6 +29,24 @@ REMEDIES: dict[str, str] = {
     "password_in_file": "Delete the password from this file and change it at the organisation.",
     "url_credentials_in_file": "Remove the user:password from the URL in this file and change "
     "the password.",
+    "saved_session": "Delete the saved connection to the organisation's server from this app.",
+    "autologon": "Turn off automatic sign-in: delete DefaultPassword and set AutoAdminLogon to 0 "
+    "under HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon "
+    "(or netplwiz > tick 'Users must enter a user name and password'), then change the "
+    "account's password.",
+    "unattend_account": "Delete this setup answer file (it keeps an organisation account and "
+    "often its password) and change that account's password.",
+    "mount_credentials": "Remove the organisation share's line from /etc/fstab and delete its "
+    "credentials file, then change the password.",
+    "mount_account": "Remove the organisation share's line from /etc/fstab.",
+    "password_in_history": "Delete this line from the shell history (history -d <n>, or edit the "
+    "file) and change the password it gave.",
+    "password_vault": "Move the organisation's password database off this device.",
+    "password_export": "Delete this exported password file (it holds passwords in plain text) "
+    "and change the organisation passwords in it.",
+    "chat_account": "Sign out of the organisation's workspace in this app and remove its account.",
+    "cloud_sync_folder": "Stop syncing the organisation's files: unlink the work account in "
+    "the OneDrive/Dropbox settings and delete the synced folder.",
 }
 # Where the store decides the remedy better than the kind (a saved login outside a browser).
 STORE_REMEDIES: dict[str, str] = {
@@ -37,11 +55,27 @@ STORE_REMEDIES: dict[str, str] = {
     "(or run git credential reject).",
     "firefox": "Delete the saved login in Firefox (Settings > Passwords).",
     "thunderbird": "Remove the organisation account from Thunderbird.",
+    "filezilla": "Delete the organisation's server from FileZilla's Site Manager and clear "
+    "its recent servers (File > Site Manager; Edit > Clear private data).",
+    "winscp": "Delete the organisation's saved session in WinSCP (Login dialog > Manage > Delete).",
+    "cyberduck": "Delete the organisation's bookmark in Cyberduck and its saved password.",
+    "pgpass": "Delete the organisation server's line from the PostgreSQL password file.",
+    "mysql": "Remove the organisation server's section (and password) from the MySQL option file.",
+    "sqldeveloper": "Delete the organisation's connection in SQL Developer (Connections > "
+    "Delete Connection).",
+    "pidgin": "Remove the organisation's chat account from Pidgin (Accounts > Manage Accounts).",
+    "remmina": "Delete the organisation's connection profile in Remmina.",
+    "dbeaver": "Delete the organisation's connection in DBeaver (Database Navigator > Delete).",
+    "subversion": "Delete the saved Subversion credential for the organisation's repository "
+    "(the file under auth/svn.simple).",
+    "mremoteng": "Delete the organisation's connections from mRemoteNG.",
+    "rdcman": "Remove the organisation's servers and logon credentials from this RDCMan file.",
+    "rdp": "Delete this saved Remote Desktop connection file.",
 }
 DEFAULT_REMEDY = "Remove this organisation credential from the device."
 
 
 def remedy_for(kind: str, store: str = "") -> str:
-    if kind == "saved_login" and store in STORE_REMEDIES:
+    if kind in ("saved_login", "saved_session") and store in STORE_REMEDIES:
         return STORE_REMEDIES[store]
     return REMEDIES.get(kind, DEFAULT_REMEDY)

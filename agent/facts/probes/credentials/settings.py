@@ -14,6 +14,9 @@ class Organisation:
     tenant_ids: tuple[str, ...] = ()
     ssids: tuple[str, ...] = ()
     vpn_hosts: tuple[str, ...] = ()
+    # The organisation's name as people write it ("University of Example"): a synced
+    # "OneDrive - University of Example" folder or a vault named for it is evidence too.
+    names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

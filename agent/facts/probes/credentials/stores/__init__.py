@@ -11,10 +11,19 @@ from agent.facts.probes.credentials.per_os import PerOs
 from agent.facts.probes.credentials.scan import ScanState
 from agent.facts.probes.credentials.stores import (
     browsers,
+    clawsmail,
+    collaboration,
+    databases,
     developer,
+    ftp,
+    histories,
     mail,
     networkmanager,
     os_stores,
+    remote_desktop,
+    subversion,
+    system_config,
+    vaults,
     vpn,
     wifi,
 )
@@ -31,6 +40,15 @@ STORE_MODULES: tuple[ModuleType, ...] = (
     wifi,
     vpn,
     developer,
+    ftp,
+    remote_desktop,
+    databases,
+    subversion,
+    clawsmail,
+    system_config,
+    collaboration,
+    vaults,
+    histories,
     files,
 )
 

@@ -26,30 +26,65 @@ CHROMIUM_LOGINS_SQL = "SELECT origin_url, username_value, blacklisted_by_user FR
 CHROMIUM_COOKIES_SQL = "SELECT DISTINCT host_key, name FROM cookies"
 FIREFOX_COOKIES_SQL = "SELECT DISTINCT host, name FROM moz_cookies"
 
-# Per OS: (store, folder under the home). Linux adds the flatpak and snap sandboxes.
+# Per OS: (store, folder under the home). Linux adds the flatpak and snap sandboxes. Beta,
+# Dev and Canary channels keep their own folders; Opera keeps its profile in the folder itself.
 CHROMIUM_ROOTS: PerOs[tuple[tuple[str, str], ...]] = PerOs(
     linux=(
         ("chrome", ".config/google-chrome"),
+        ("chrome", ".config/google-chrome-beta"),
+        ("chrome", ".config/google-chrome-unstable"),
         ("chrome", ".var/app/com.google.Chrome/config/google-chrome"),
         ("chromium", ".config/chromium"),
         ("chromium", "snap/chromium/common/chromium"),
         ("chromium", ".var/app/org.chromium.Chromium/config/chromium"),
         ("brave", ".config/BraveSoftware/Brave-Browser"),
+        ("brave", ".config/BraveSoftware/Brave-Browser-Beta"),
+        ("brave", ".config/BraveSoftware/Brave-Browser-Nightly"),
         ("brave", ".var/app/com.brave.Browser/config/BraveSoftware/Brave-Browser"),
         ("edge", ".config/microsoft-edge"),
+        ("edge", ".config/microsoft-edge-beta"),
+        ("edge", ".config/microsoft-edge-dev"),
         ("edge", ".var/app/com.microsoft.Edge/config/microsoft-edge"),
+        ("vivaldi", ".config/vivaldi"),
+        ("vivaldi", ".var/app/com.vivaldi.Vivaldi/config/vivaldi"),
+        ("opera", ".config/opera"),
+        ("opera", ".config/opera-beta"),
+        ("opera", ".config/opera-developer"),
+        ("opera", ".var/app/com.opera.Opera/config/opera"),
     ),
     darwin=(
         ("chrome", "Library/Application Support/Google/Chrome"),
+        ("chrome", "Library/Application Support/Google/Chrome Beta"),
+        ("chrome", "Library/Application Support/Google/Chrome Dev"),
+        ("chrome", "Library/Application Support/Google/Chrome Canary"),
         ("chromium", "Library/Application Support/Chromium"),
         ("brave", "Library/Application Support/BraveSoftware/Brave-Browser"),
+        ("brave", "Library/Application Support/BraveSoftware/Brave-Browser-Beta"),
+        ("brave", "Library/Application Support/BraveSoftware/Brave-Browser-Nightly"),
         ("edge", "Library/Application Support/Microsoft Edge"),
+        ("edge", "Library/Application Support/Microsoft Edge Beta"),
+        ("edge", "Library/Application Support/Microsoft Edge Dev"),
+        ("edge", "Library/Application Support/Microsoft Edge Canary"),
+        ("vivaldi", "Library/Application Support/Vivaldi"),
+        ("opera", "Library/Application Support/com.operasoftware.Opera"),
+        ("opera", "Library/Application Support/com.operasoftware.OperaGX"),
     ),
     windows=(
         ("chrome", "AppData/Local/Google/Chrome/User Data"),
+        ("chrome", "AppData/Local/Google/Chrome Beta/User Data"),
+        ("chrome", "AppData/Local/Google/Chrome Dev/User Data"),
+        ("chrome", "AppData/Local/Google/Chrome SxS/User Data"),  # Canary
         ("chromium", "AppData/Local/Chromium/User Data"),
         ("brave", "AppData/Local/BraveSoftware/Brave-Browser/User Data"),
+        ("brave", "AppData/Local/BraveSoftware/Brave-Browser-Beta/User Data"),
+        ("brave", "AppData/Local/BraveSoftware/Brave-Browser-Nightly/User Data"),
         ("edge", "AppData/Local/Microsoft/Edge/User Data"),
+        ("edge", "AppData/Local/Microsoft/Edge Beta/User Data"),
+        ("edge", "AppData/Local/Microsoft/Edge Dev/User Data"),
+        ("edge", "AppData/Local/Microsoft/Edge SxS/User Data"),  # Canary
+        ("vivaldi", "AppData/Local/Vivaldi/User Data"),
+        ("opera", "AppData/Roaming/Opera Software/Opera Stable"),
+        ("opera", "AppData/Roaming/Opera Software/Opera GX Stable"),
     ),
 )
 FIREFOX_ROOTS: PerOs[tuple[str, ...]] = PerOs(
@@ -95,6 +130,8 @@ def _chromium_root(ctx: Context, scan: ScanState, store: str, root: str) -> None
             accounts = parse_local_state(text) if text is not None else {}
         except ParseError as exc:
             scan.not_read(store, state, str(exc))
+    if names.get("Login Data") == "file":  # Opera: the folder is its own (only) profile
+        _chromium_profile(ctx, scan, store, root)
     for folder, kind in sorted(names.items()):
         if kind != "dir" or not (folder in accounts or _PROFILE_DIR.match(folder)):
             continue
@@ -108,7 +145,8 @@ def _chromium_root(ctx: Context, scan: ScanState, store: str, root: str) -> None
 
 
 def find_chromium(ctx: Context, scan: ScanState) -> None:
-    """Chrome, Chromium, Brave and Edge: every profile's logins, account and session cookies."""
+    """Chrome, Chromium, Brave, Edge (every channel), Vivaldi and Opera: every profile's
+    logins, account and session cookies."""
     for home in scan.homes:
         for store, relative in CHROMIUM_ROOTS.pick(ctx):
             if scan.out_of_time():

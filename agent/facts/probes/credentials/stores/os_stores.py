@@ -64,7 +64,14 @@ ConvertTo-Json -Compress -Depth 5 -InputObject $out
 )
 BUSCTL = ("busctl", "--user", "--json=short", "--auto-start=no", "call", "org.freedesktop.secrets")
 _PROPERTIES = "org.freedesktop.DBus.Properties"
-_KEYRING_FILES = ((".local/share/keyrings", ".keyring"), (".local/share/kwalletd", ".kwl"))
+# GNOME Keyring and KDE Wallet (KDE 5 and 4) files: noted as not inspected only when the
+# session's Secret Service (which both provide) could not be read.
+_KEYRING_FILES = (
+    (".local/share/keyrings", ".keyring"),
+    (".local/share/kwalletd", ".kwl"),
+    (".kde4/share/apps/kwallet", ".kwl"),
+    (".kde/share/apps/kwallet", ".kwl"),
+)
 
 
 def _bus(ctx: Context, path: str, method: str, *args: str) -> Any:

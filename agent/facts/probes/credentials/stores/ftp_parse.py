@@ -1,0 +1,153 @@
+"""Pure parsers for FTP/SFTP clients: FileZilla, WinSCP (ini, registry), Cyberduck (bookmarks,
+user.config)."""
+
+from __future__ import annotations
+
+import json
+import plistlib
+import re
+from typing import Any
+
+from agent.facts.context import ParseError
+from agent.facts.probes.credentials.settings import Organisation
+from agent.facts.probes.credentials.stores.appdata_parse import Hit
+from agent.facts.probes.credentials.stores.clients_parse import (
+    child_text,
+    local,
+    login_hit,
+    xml_root,
+)
+
+
+def filezilla_hits(text: str, org: Organisation) -> list[Hit]:
+    """Organisation servers in FileZilla's sitemanager.xml or recentservers.xml.
+
+    Sample: <FileZilla3 version="3.66.4" platform="windows"><Servers><Folder expanded="1">Uni
+    <Server><Host>sftp.example.ac.uk</Host><Port>22</Port><Protocol>1</Protocol><Type>0</Type>
+    <User>ab1234</User><Pass encoding="base64">Q0FO...</Pass><Logontype>1</Logontype>
+    <Name>Uni SFTP</Name></Server></Folder></Servers></FileZilla3>
+    A <Pass> element (base64, or "crypt" under a master password) makes it a saved login;
+    without one (Logontype 2/3: ask, interactive) it is a saved session. The value is never read.
+    """
+    root = xml_root(text, "FileZilla server list")
+    if local(root.tag) != "FileZilla3":
+        raise ParseError("FileZilla server list: root element is not <FileZilla3>")
+    hits: list[Hit] = []
+    for server in root.iter():
+        if local(server.tag) != "Server":
+            continue
+        saved = any(local(child.tag) == "Pass" for child in server)
+        kind = "saved_login" if saved else "saved_session"
+        hit = login_hit(kind, child_text(server, "Host"), child_text(server, "User"), org)
+        if hit and hit not in hits:
+            hits.append(hit)
+    return hits
+
+
+def winscp_ini_hits(text: str, org: Organisation) -> list[Hit]:
+    """Organisation sessions in WinSCP.ini (the portable/INI storage of WinSCP's settings).
+
+    Sample:
+        [Sessions\\ab1234@sftp.example.ac.uk]
+        HostName=sftp.example.ac.uk
+        UserName=ab1234
+        Password=A35C4356...            <- obfuscated password: only its presence counts
+        [Configuration\\Interface]
+    """
+    sessions: list[dict[str, str]] = []
+    current: dict[str, str] | None = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("[") and line.endswith("]"):
+            current = {} if line[1:].lower().startswith("sessions\\") else None
+            if current is not None:
+                sessions.append(current)
+        elif current is not None and "=" in line:
+            key, _, value = line.partition("=")
+            current[key.strip()] = value.strip() if key.strip() != "Password" else "1"
+    return _winscp_hits(sessions, org)
+
+
+def winscp_registry_hits(text: str, org: Organisation) -> list[tuple[str, Hit]]:
+    """(registry key, hit) for organisation sessions from the WinSCP registry script's JSON.
+
+    Sample: {"Sessions":[{"Key":"HKEY_USERS\\\\S-1-5-21-...-1001\\\\Software\\\\Martin Prikryl\\\\
+    WinSCP 2\\\\Sessions\\\\ab1234@sftp.example.ac.uk","HostName":"sftp.example.ac.uk",
+    "UserName":"ab1234","HasPassword":true}]}
+    """
+    try:
+        doc: Any = json.loads(text.strip().lstrip("\ufeff") or "{}")
+    except ValueError as exc:
+        raise ParseError(f"WinSCP registry script did not print JSON: {exc}") from exc
+    rows = doc.get("Sessions", []) if isinstance(doc, dict) else None
+    if isinstance(rows, dict):
+        rows = [rows]
+    if not isinstance(rows, list):
+        raise ParseError("WinSCP registry script: expected {Sessions: [...]}")
+    found: list[tuple[str, Hit]] = []
+    for row in rows:
+        if not isinstance(row, dict) or not isinstance(row.get("Key"), str):
+            continue
+        session = {k: str(v) for k, v in row.items() if isinstance(v, str)}
+        if row.get("HasPassword") is True:
+            session["Password"] = "1"
+        found += [(row["Key"], hit) for hit in _winscp_hits([session], org)]
+    return found
+
+
+def _winscp_hits(sessions: list[dict[str, str]], org: Organisation) -> list[Hit]:
+    hits: list[Hit] = []
+    for session in sessions:
+        kind = "saved_login" if session.get("Password") else "saved_session"
+        hit = login_hit(kind, session.get("HostName", ""), session.get("UserName", ""), org)
+        if hit and hit not in hits:
+            hits.append(hit)
+    return hits
+
+
+def cyberduck_hits(data: bytes, org: Organisation) -> list[Hit]:
+    """An organisation server in a Cyberduck / Mountain Duck bookmark (.duck property list).
+
+    Sample: <plist version="1.0"><dict><key>Protocol</key><string>sftp</string>
+    <key>Nickname</key><string>Uni</string><key>Hostname</key><string>sftp.example.ac.uk</string>
+    <key>Port</key><string>22</string><key>Username</key><string>ab1234</string></dict></plist>
+    Its password, if saved, is in the keychain / Credential Manager, so this is a saved session.
+    """
+    try:
+        doc = plistlib.loads(data)
+    except (plistlib.InvalidFileException, ValueError, TypeError, OverflowError) as exc:
+        raise ParseError(f"Cyberduck bookmark is not a property list: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise ParseError("Cyberduck bookmark: expected a dictionary")
+    host, user = doc.get("Hostname"), doc.get("Username")
+    hit = login_hit(
+        "saved_session",
+        host if isinstance(host, str) else "",
+        user if isinstance(user, str) else "",
+        org,
+    )
+    return [hit] if hit else []
+
+
+_URL = re.compile(r"^(?:s?ftps?|https?|davs?|dav)://(?:(?P<user>[^@/]*)@)?(?P<host>[^/:]+)", re.I)
+
+
+def cyberduck_config_hits(text: str, org: Organisation) -> list[Hit]:
+    """Organisation servers whose passwords Cyberduck for Windows keeps in its user.config
+    (DPAPI-sealed values of settings named by URL; the values are never read).
+
+    Sample: <configuration><userSettings><Ch.Cyberduck.Core.Properties.Settings><setting
+    name="CdSettings" serializeAs="Xml"><value><settings><setting
+    name="sftp://ab1234@sftp.example.ac.uk" value="AQAAANCMnd8BFdERjHoAwE..." /></settings>
+    </value></setting></Ch.Cyberduck.Core.Properties.Settings></userSettings></configuration>
+    """
+    root = xml_root(text, "Cyberduck user.config")
+    hits: list[Hit] = []
+    for element in root.iter():
+        match = _URL.match(element.get("name", ""))
+        if match is None or not element.get("value"):
+            continue
+        hit = login_hit("saved_login", match["host"], match["user"] or "", org)
+        if hit and hit not in hits:
+            hits.append(hit)
+    return hits

@@ -1,0 +1,143 @@
+"""Pure parsers for remote-desktop managers: mRemoteNG, RDCMan (.rdg) and .rdp files."""
+
+from __future__ import annotations
+
+import re
+
+from agent.facts.context import ParseError
+from agent.facts.probes.credentials.settings import Organisation
+from agent.facts.probes.credentials.stores.appdata_parse import Hit
+from agent.facts.probes.credentials.stores.clients_parse import (
+    child_text,
+    local,
+    login_hit,
+    xml_root,
+)
+
+
+def mremoteng_hits(text: str, org: Organisation) -> list[Hit] | None:
+    """Organisation connections in mRemoteNG's confCons.xml; None when the whole file is
+    encrypted (FullFileEncryption="true"), so it could not be inspected.
+
+    Sample: <mrng:Connections xmlns:mrng="http://mremoteng.org" Name="Connections"
+    EncryptionEngine="AES" FullFileEncryption="false" ConfVersion="2.6"><Node Name="Uni RDP"
+    Type="Connection" Username="ab1234" Domain="AD.EXAMPLE.AC.UK" Password="c2VjcmV0..."
+    Hostname="rdp.example.ac.uk" Protocol="RDP" Port="3389" /></mrng:Connections>
+    """
+    root = xml_root(text, "confCons.xml")
+    if local(root.tag) != "Connections":
+        raise ParseError("confCons.xml: root element is not <Connections>")
+    if root.get("FullFileEncryption", "").lower() == "true":
+        return None
+    hits: list[Hit] = []
+    for node in root.iter():
+        if local(node.tag) != "Node" or node.get("Type") != "Connection":
+            continue
+        kind = "saved_login" if node.get("Password") else "saved_session"
+        hit = login_hit(
+            kind, node.get("Hostname", ""), node.get("Username", ""), org, node.get("Domain", "")
+        )
+        if hit and hit not in hits:
+            hits.append(hit)
+    return hits
+
+
+def rdg_hits(text: str, org: Organisation) -> list[Hit]:
+    """Organisation servers and logon credentials in a Remote Desktop Connection Manager file
+    (.rdg) or in RDCMan.settings, which keeps credential profiles and default credentials too.
+
+    Sample: <RDCMan programVersion="2.90" schemaVersion="3"><file><credentialsProfiles/>
+    <properties><name>Uni</name></properties><server><properties><name>rdp.example.ac.uk</name>
+    </properties><logonCredentials inherit="None"><profileName scope="Local">Custom
+    </profileName><userName>ab1234</userName><password>AQAAANCMnd8B...</password>
+    <domain>AD</domain></logonCredentials></server></file></RDCMan>
+    RDCMan.settings: <Settings><CredentialsProfiles><credentialsProfiles><credentialsProfile>
+    <profileName scope="Local">uni</profileName><userName>ab1234</userName><password>...
+    </password><domain>AD.EXAMPLE.AC.UK</domain></credentialsProfile>...<DefaultGroupSettings>
+    <defaultSettings><logonCredentials>...</logonCredentials></defaultSettings>...</Settings>
+    """
+    root = xml_root(text, "RDCMan file")
+    if local(root.tag) not in ("RDCMan", "Settings"):
+        raise ParseError("RDCMan file: root element is neither <RDCMan> nor <Settings>")
+    hits: list[Hit] = []
+    in_servers: set[int] = set()
+    for element in root.iter():
+        name = local(element.tag)
+        hit: Hit | None = None
+        if name == "server":
+            props = next((c for c in element if local(c.tag) == "properties"), element)
+            creds = next((c for c in element if local(c.tag) == "logonCredentials"), None)
+            user = domain = ""
+            if creds is not None:
+                in_servers.add(id(creds))
+                user, domain = child_text(creds, "userName"), child_text(creds, "domain")
+            saved = creds is not None and bool(child_text(creds, "password"))
+            kind = "saved_login" if saved else "saved_session"
+            hit = login_hit(kind, child_text(props, "name"), user, org, domain)
+        elif name == "credentialsProfile" or (
+            name == "logonCredentials" and id(element) not in in_servers
+        ):
+            user, domain = child_text(element, "userName"), child_text(element, "domain")
+            hit = login_hit("saved_login", "", user, org, domain)
+        if hit and hit not in hits:
+            hits.append(hit)
+    return hits
+
+
+_RDP_SETTING = re.compile(r"^([a-z0-9 ]+):([sib]):(.*)$", re.IGNORECASE)
+
+
+def rdp_hits(text: str, org: Organisation) -> list[Hit]:
+    """An organisation host or account in a Remote Desktop Connection file (.rdp).
+
+    Sample (UTF-16 text): screen mode id:i:2\\r\\nfull address:s:rdp.example.ac.uk\\r\\n
+    username:s:AD\\ab1234\\r\\ngatewayhostname:s:rdg.example.ac.uk\\r\\n
+    password 51:b:01000000D08C9DDF...   <- a DPAPI-sealed password: only its presence counts
+    """
+    settings: dict[str, str] = {}
+    for raw in text.splitlines():
+        match = _RDP_SETTING.match(raw.strip())
+        if match:
+            settings[match[1].lower()] = (
+                match[3].strip() if match[1].lower() != "password 51" else "1"
+            )
+    kind = "saved_login" if settings.get("password 51") else "saved_session"
+    user = settings.get("username", "")
+    for host_key in ("full address", "alternate full address", "gatewayhostname"):
+        host = settings.get(host_key, "").split(":", 1)[0]
+        if host and (hit := login_hit(kind, host, user, org)):
+            return [hit]
+    hit = login_hit(kind, "", user, org) if user else None
+    return [hit] if hit else []
+
+
+def remmina_hits(text: str, org: Organisation) -> list[Hit]:
+    """An organisation server or account in a Remmina connection profile (.remmina, INI).
+
+    Sample:
+        [remmina]
+        name=Uni RDP
+        protocol=RDP
+        server=rds.example.ac.uk:3389
+        username=ab1234
+        domain=AD.EXAMPLE.AC.UK
+        password=CANARY...          <- encrypted with remmina.pref's secret; "." = in the keyring
+        gateway_server=rdg.example.ac.uk
+    """
+    values: dict[str, str] = {}
+    section = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+        elif section == "remmina" and "=" in line:
+            key, _, value = line.partition("=")
+            values[key.strip()] = "1" if key.strip() == "password" and value.strip() else value
+    kind = "saved_login" if values.get("password") else "saved_session"
+    user, domain = values.get("username", "").strip(), values.get("domain", "").strip()
+    for host_key in ("server", "gateway_server", "ssh_tunnel_server"):
+        host = values.get(host_key, "").strip().rsplit(":", 1)[0] if values.get(host_key) else ""
+        if host and (hit := login_hit(kind, host, user, org, domain)):
+            return [hit]
+    hit = login_hit(kind, "", user, org, domain) if user or domain else None
+    return [hit] if hit else []

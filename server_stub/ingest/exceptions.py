@@ -1,0 +1,61 @@
+"""Granting and revoking an exception: its row, the audit entry and the devices it covers judged
+again, in one transaction, so the dashboard shows the rule excepted (or failing) at once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from server_stub.ingest.grace import Grace
+from server_stub.ingest.rejudge import lock_devices, rejudge
+from server_stub.storage import exceptions
+from server_stub.storage.exceptions import covered_devices
+from server_stub.storage.tables import RuleException
+
+
+def grant_exception(
+    engine: Engine,
+    *,
+    rule_id: str,
+    device_id: str | None,
+    department: str | None,
+    reason: str,
+    mitigation: str,
+    expires_at: datetime,
+    actor: str,
+    grace: Grace,
+    now: datetime,
+) -> int:
+    """A new exception (for one device, or every device of a department); returns its id."""
+    with engine.begin() as connection:
+        locked = lock_devices(connection, set(covered_devices(connection, device_id, department)))
+        with Session(bind=connection) as session:
+            granted = exceptions.grant(
+                session, rule_id=rule_id, device_id=device_id, department=department,
+                reason=reason, mitigation=mitigation, expires_at=expires_at, actor=actor, now=now,
+            )  # fmt: skip
+            session.flush()
+            exception_id = granted.id
+        rejudge(connection, locked, grace, now)
+    return exception_id
+
+
+def revoke_exception(
+    engine: Engine, exception_id: int, actor: str, grace: Grace, now: datetime
+) -> bool:
+    """End an exception now; False when there was no such open exception."""
+    with engine.begin() as connection:
+        with Session(bind=connection) as session:
+            row = session.get(RuleException, exception_id)
+            if row is None:
+                return False
+            target = (row.device_id, row.department)
+        locked = lock_devices(connection, set(covered_devices(connection, *target)))
+        with Session(bind=connection) as session:
+            if exceptions.revoke(session, exception_id, actor, now) is None:
+                return False
+            session.flush()
+        rejudge(connection, locked, grace, now)
+    return True

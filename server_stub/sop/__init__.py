@@ -1,0 +1,1 @@
+"""The organisation's standard operating procedure for TikTok devices, from its policy."""
