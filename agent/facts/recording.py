@@ -120,11 +120,13 @@ class RecordingContext(Context):
         return value
 
     def read_bytes(self, path: str, limit: int, offset: int = 0) -> bytes:
-        # From the start: a replay slices any range of it (a later, larger read replaces it).
         with self._record_failures("files", path):
-            data = super().read_bytes(path, offset + limit)
-        self._put("binary_files", path, base64.b64encode(data).decode())
-        return data[offset:]
+            data = super().read_bytes(path, limit, offset)
+        if offset:  # a range (a document's tail, one object): kept by where it starts
+            self._put("binary_ranges", f"{offset}:{path}", base64.b64encode(data).decode())
+        else:
+            self._put("binary_files", path, base64.b64encode(data).decode())
+        return data
 
     def scandir(self, path: str) -> list[DirEntry]:
         with self._record_failures("scandirs", path):

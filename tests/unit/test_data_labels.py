@@ -26,6 +26,7 @@ from agent.facts.probes.data_labels.ooxml import excel_header_footer
 from agent.facts.probes.data_labels.pdf import inspect_pdf, xmp_properties
 from agent.facts.probes.data_labels.pdf_syntax import PdfString, Ref, parse_object, text
 from agent.facts.probes.data_labels.settings import DataSettings
+from agent.facts.recording import RecordingContext
 from agent.facts.runner import run_probe
 from agent.policy.loader import DEFAULT_MARKINGS
 from tests.replay import ReplayContext
@@ -462,6 +463,24 @@ def test_ranged_reads_replay_from_a_recording(tmp_path: Path) -> None:
             "reason": "~\\Documents\\locked.pdf is not readable by this user",
         }
     ]
+
+
+def test_a_recorded_scan_replays_the_same(tmp_path: Path) -> None:
+    """`agent facts --record` on a home with documents: ranges are recorded as read (not the
+    file up to them), and the recording replays to the same findings."""
+    home = tmp_path / "alice"
+    labelled = {"docProps/custom.xml": msip_custom(CONFIDENTIAL_ID, "Confidential")}
+    docx(home / "a.docx", "x", **labelled)
+    (home / "b.pdf").write_bytes(
+        pdf_compressed(PDF_INFO, xmp_packet({"dc:title": "x"}), "y" * 100_000)
+    )
+    probe = data_labels.probe(settings_for(home))
+    recorder = RecordingContext()
+    recorded = run_probe(recorder, probe).data
+    replayed = run_probe(ReplayContext(json.loads(json.dumps(recorder.recording))), probe).data
+    assert recorded is not None and replayed == recorded and len(recorded["findings"]) == 2
+    kept = sum(len(base64.b64decode(v)) for v in recorder.recording["binary_ranges"].values())
+    assert kept < 60_000  # the 100 kB page content was never read
 
 
 CHILD = """
