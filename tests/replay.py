@@ -127,10 +127,13 @@ class ReplayContext(Context):
             raise FileMissing(f"{path} does not exist")
         return float(entry)
 
-    def read_bytes(self, path: str, limit: int) -> bytes:
+    def read_bytes(self, path: str, limit: int, offset: int = 0) -> bytes:
+        ranges = self._section("binary_ranges")
+        if offset and f"{offset}:{path}" in ranges:
+            return base64.b64decode(ranges[f"{offset}:{path}"])[:limit]
         if path in self._section("binary_files"):
-            return base64.b64decode(self._section("binary_files")[path])[:limit]
-        return self.read_text(path).encode("utf-8")[:limit]
+            return base64.b64decode(self._section("binary_files")[path])[offset : offset + limit]
+        return self.read_text(path).encode("utf-8")[offset : offset + limit]
 
     def scandir(self, path: str) -> list[DirEntry]:
         entry = self._lookup("scandirs", path)

@@ -1,5 +1,5 @@
-"""What a command needs to read this machine: the probes, with the credential scan's settings
-and the isolation probe's targets taken from the agent's configuration and the policy."""
+"""What a command needs to read this machine: the probes, with the credential and data scans'
+settings and the isolation probe's targets taken from the agent's configuration and the policy."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from agent.config import AgentConfig
 from agent.facts.probes import all_probes
 from agent.facts.probes.base import Probe
 from agent.facts.probes.credentials.settings import Organisation, ScanSettings
+from agent.facts.probes.data_labels.settings import DataSettings
 from agent.facts.probes.isolation.settings import IsolationSettings, Target
 from agent.policy import Policy
 from agent.policy.internal_probes import parse_internal_probe
@@ -40,6 +41,21 @@ def scan_settings_for(config: AgentConfig, policy: Policy) -> ScanSettings:
     )
 
 
+def data_settings_for(config: AgentConfig, policy: Policy) -> DataSettings:
+    """The policy's classification scheme (`[data]`), in the credential scan's homes and budgets
+    (`[credentials]` of agent.toml)."""
+    data = policy.values["data"]
+    return DataSettings(
+        markings=tuple(data["markings"]),
+        public_labels=tuple(data["public_labels"]),
+        label_ids=dict(data["label_ids"]),
+        homes=config.credential_homes,
+        max_file_bytes=config.max_file_bytes,
+        max_files=config.max_files,
+        time_budget_s=config.time_budget_s,
+    )
+
+
 def isolation_settings_for(policy: Policy) -> IsolationSettings:
     """The policy's internal-only targets (`[network] internal_probes`) and internal ranges."""
     targets = []
@@ -53,6 +69,11 @@ def isolation_settings_for(policy: Policy) -> IsolationSettings:
 
 
 def probes_for(config: AgentConfig, policy: Policy) -> tuple[Probe, ...]:
-    """Every probe, the credential scan looking for this organisation within its budgets and
-    the isolation probe trying the policy's internal-only targets."""
-    return all_probes(scan_settings_for(config, policy), isolation_settings_for(policy))
+    """Every probe, the credential scan looking for this organisation within its budgets, the
+    isolation probe trying the policy's internal-only targets and the data-classification scan
+    judging by the policy's scheme."""
+    return all_probes(
+        scan_settings_for(config, policy),
+        isolation_settings_for(policy),
+        data_settings_for(config, policy),
+    )

@@ -167,6 +167,14 @@ def credential_findings(report: Report, permitted: tuple[str, ...] = ()) -> list
     ]
 
 
+def classified_files(report: Report) -> list[dict[str, Any]]:
+    """The data_labels probe's findings: file, label or marking, where in the file."""
+    result = report.probes.get("data_labels")
+    if result is None or result.data is None:
+        return []
+    return list(result.data.get("findings", []))
+
+
 def to_json(result: SelfCheck) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
@@ -225,6 +233,11 @@ def render_text(result: SelfCheck, colour: bool) -> str:
                 lines.append(f"{'':16} Permitted: the policy's TikTok mailbox; keep it.")
             else:
                 lines.append(f"{'':16} Fix: {finding['remedy']}")
+    classified = classified_files(result.report)
+    if classified:
+        lines += ["", f"Files classified above PUBLIC ({len(classified)})"]
+        for file in classified:
+            lines.append(f"  {file['location']}: {file['kind']} {file['label']} in {file['where']}")
     lines += ["", "Agent"]
     for check in result.checks:
         label = _paint(f"{_LABELS[check.status]:<7}", check.status, colour)

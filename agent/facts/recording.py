@@ -119,10 +119,13 @@ class RecordingContext(Context):
         self._put("mtimes", path, value)
         return value
 
-    def read_bytes(self, path: str, limit: int) -> bytes:
+    def read_bytes(self, path: str, limit: int, offset: int = 0) -> bytes:
         with self._record_failures("files", path):
-            data = super().read_bytes(path, limit)
-        self._put("binary_files", path, base64.b64encode(data).decode())
+            data = super().read_bytes(path, limit, offset)
+        if offset:  # a range (a document's tail, one object): kept by where it starts
+            self._put("binary_ranges", f"{offset}:{path}", base64.b64encode(data).decode())
+        else:
+            self._put("binary_files", path, base64.b64encode(data).decode())
         return data
 
     def scandir(self, path: str) -> list[DirEntry]:

@@ -97,6 +97,22 @@ def _name(value: Any) -> str:
     return value
 
 
+def _label_ids(value: Any) -> dict[str, str]:
+    """Sensitivity label GUIDs (braces and case as Office writes them) -> label names."""
+    if not isinstance(value, dict):
+        raise ValueError('must map label GUIDs to names, e.g. "f42aa342-..." = "Confidential"')
+    ids = {}
+    for key, name in value.items():
+        guid = str(key).strip().strip("{}").lower()
+        if not re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", guid):
+            raise ValueError(f"{key!r} is not a label GUID")
+        ids[guid] = _name(name)
+    return ids
+
+
+# Visible markings above PUBLIC, as the built-in pack names them (also when [data] is absent).
+DEFAULT_MARKINGS = ["CONFIDENTIAL", "HIGHLY CONFIDENTIAL", "RESTRICTED", "INTERNAL"]
+
 # table -> key -> (validator, default). The closed vocabulary of a policy file.
 FIELDS: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
     "organisation": {
@@ -122,6 +138,11 @@ FIELDS: dict[str, dict[str, tuple[Callable[[Any], Any], Any]]] = {
         "max_pending_security": (_count, 0),
         "min_os_versions": (_versions, {}),
         "min_browser_versions": (_browser_versions, {}),
+    },
+    "data": {
+        "markings": (_list_of_str, DEFAULT_MARKINGS),
+        "public_labels": (_list_of_str, ["Public"]),
+        "label_ids": (_label_ids, {}),
     },
     "reporting": {
         "interval_minutes": (_positive, 15),

@@ -14,11 +14,22 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import requests
+
+from tests.unit.classified_files import (
+    CONFIDENTIAL_ID,
+    msip_custom,
+    pdf_classic,
+    pdf_compressed,
+    sheet,
+    word_part,
+    write_ooxml,
+    xmp_packet,
+)
 
 pytestmark = pytest.mark.system
 
@@ -127,7 +138,38 @@ def build_home(home: Path) -> list[str]:
         f"name,url,username,password,note\nidp,https://idp.{ORG}/,ab1234,{plant('export')},\n",
     )
     (home / "OneDrive - Canary University").mkdir()
+    plant_classified_files(home, plant)
     return planted
+
+
+def plant_classified_files(home: Path, plant: Callable[[str], str]) -> None:
+    """Office files and PDFs classified above PUBLIC, canaries in their body, headers and
+    properties (and in a broken PDF, whose parser's errors must not quote it)."""
+    label = msip_custom(CONFIDENTIAL_ID, "Confidential", Project=plant("docprop"))
+    write_ooxml(
+        home / "Documents/plan.docx",
+        "docx",
+        {
+            "word/document.xml": word_part("document", plant("docbody")),
+            "word/header1.xml": word_part("hdr", "CONFIDENTIAL ", plant("docheader")),
+            "docProps/custom.xml": label,
+        },
+    )
+    write_ooxml(
+        home / "Documents/budget.xlsx",
+        "xlsx",
+        {"xl/worksheets/sheet1.xml": sheet([plant("cell")], f"&CRestricted {plant('xlhead')}")},
+    )
+    info = {
+        f"MSIP_Label_{CONFIDENTIAL_ID}_Enabled": "true",
+        f"MSIP_Label_{CONFIDENTIAL_ID}_Name": "Confidential",
+        "Title": plant("pdftitle"),
+    }
+    xmp = xmp_packet({"dc:title": plant("xmptitle"), "pdfx:Note": plant("xmpnote")})
+    (home / "Downloads").mkdir(parents=True, exist_ok=True)
+    (home / "Downloads/brief.pdf").write_bytes(pdf_compressed(info, xmp, plant("pdfbody")))
+    broken = pdf_classic(info, None, plant("brokenbody"))
+    (home / "Downloads/broken.pdf").write_bytes(broken[: len(broken) // 2])
 
 
 def free_port() -> int:
@@ -214,6 +256,14 @@ def test_no_canary_anywhere(world: dict[str, object]) -> None:
     assert ("password_in_file", "~/backup/old-laptop/passwords.csv") in places, places
     assert ("token_in_file", "~/projects/data/storage.ini") in places, places
     assert len(findings) >= 6, findings
+    classified = report["probes"]["data_labels"]["data"]
+    assert {(f["location"], f["label"]) for f in classified["findings"]} >= {
+        ("~/Documents/plan.docx", "Confidential"),
+        ("~/Documents/plan.docx", "CONFIDENTIAL"),
+        ("~/Documents/budget.xlsx", "RESTRICTED"),
+        ("~/Downloads/brief.pdf", "Confidential"),
+    }, classified
+    assert [n["location"] for n in classified["not_inspected"]] == ["~/Downloads/broken.pdf"]
     assert_no_canary("agent facts --json", facts.stdout)
     assert_no_canary("the agent's log (facts)", facts.stderr)
 
@@ -221,7 +271,12 @@ def test_no_canary_anywhere(world: dict[str, object]) -> None:
     assert check.returncode in (1, 3), check.stderr
     verdict = json.loads(check.stdout)
     assert next(r for r in verdict["rules"] if r["id"] == "CRED-001")["status"] == "fail"
+    assert next(r for r in verdict["rules"] if r["id"] == "DATA-001")["status"] == "fail"
     assert_no_canary("the self-check", check.stdout + check.stderr)
+    in_words = agent(world, "--policy", policy, "--self-check")
+    listed = "~/Documents/plan.docx: label Confidential in docProps/custom.xml MSIP_Label"
+    assert "Files classified above PUBLIC (" in in_words.stdout and listed in in_words.stdout
+    assert_no_canary("the self-check in words", in_words.stdout + in_words.stderr)
 
     token = subprocess.run(
         [str(BIN / "collector"), "device", "register", "canary-laptop", "--owner", "o",
@@ -254,6 +309,7 @@ def test_no_canary_anywhere(world: dict[str, object]) -> None:
     assert device_link is not None
     page = browser.get(url + device_link[1], timeout=10).text
     assert "ssh_key" in page or "id_uni" in page  # the findings are on the page...
+    assert "Files classified above PUBLIC" in page and "budget.xlsx" in page
     for name, html in (("overview", overview.text), ("device page", page)):
         assert_no_canary(f"the dashboard {name}", html)  # ...their secrets are not
     server: subprocess.Popen[bytes] = world["server"]  # type: ignore[assignment]

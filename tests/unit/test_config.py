@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from agent.commands.machine import scan_settings_for
+from agent.commands.machine import data_settings_for, scan_settings_for
 from agent.config import ConfigError, load_config
-from agent.policy import default_policy
+from agent.policy import default_policy, parse_policy
 
 
 def test_values_reach_the_credential_scan(tmp_path: Path) -> None:
@@ -28,6 +28,21 @@ def test_values_reach_the_credential_scan(tmp_path: Path) -> None:
     assert scan.organisation.names == ("University of Example",)  # for synced folders, vaults
     assert len(scan.fingerprint_key) == 32
     assert scan_settings_for(config, default_policy()).fingerprint_key == scan.fingerprint_key
+
+
+def test_the_data_scan_shares_the_credential_scans_homes_and_budgets(tmp_path: Path) -> None:
+    config_file = tmp_path / "agent.toml"
+    config_file.write_text('[credentials]\nhomes = ["/home/alice"]\nmax_files = 7\n')
+    config = load_config(str(config_file), {"OUTPOST_STATE_DIR": str(tmp_path / "state")})
+    policy = parse_policy(
+        '[data]\nmarkings = ["OFFICIAL-SENSITIVE"]\npublic_labels = ["Public", "General"]\n'
+        'label_ids = { "f42aa342-8706-4288-bd11-ebb85995028c" = "Confidential" }\n'
+    )
+    data = data_settings_for(config, policy)
+    assert (data.homes, data.max_files, data.time_budget_s) == (("/home/alice",), 7, 60.0)
+    assert data.markings == ("OFFICIAL-SENSITIVE",)
+    assert data.public_labels == ("Public", "General")
+    assert data.label_ids == {"f42aa342-8706-4288-bd11-ebb85995028c": "Confidential"}
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ def test_the_clock_skew_defaults_to_ten_minutes_and_takes_a_policy_value() -> No
 def test_catalogue_uses_only_known_operations_and_policy_values() -> None:
     policy = default_policy()
     ids = [rule.id for rule in load_catalogue()]
-    assert len(ids) == len(set(ids)) == 23
+    assert len(ids) == len(set(ids)) == 24
     for rule in load_catalogue():
         assert rule.title and rule.guidance and rule.remediation
         for check in rule.checks:
@@ -52,6 +52,9 @@ def test_catalogue_uses_only_known_operations_and_policy_values() -> None:
         ("[rules.NET-001]\nenabled = 'no'\n", "[rules.NET-001] enabled: must be true or false"),
         ("[reporting]\nmax_clock_skew_minutes = 0\n", "[reporting] max_clock_skew_minutes"),
         ("[reporting]\nmax_clock_skew_minutes = '10'\n", "[reporting] max_clock_skew_minutes"),
+        ("[data]\nlabel_ids = { confidential = 'x' }\n", "line 2: [data] label_ids: 'confid"),
+        ("[data]\nlabel_ids = ['x']\n", "[data] label_ids: must map label GUIDs to names"),
+        ("[data]\nmarkings = 'SECRET'\n", "[data] markings: must be a list of strings"),
         ("[netwrk]\n", "line 1: [netwrk]: unknown table"),
         ("[network\n", "not valid TOML"),
     ],
@@ -61,6 +64,19 @@ def test_broken_policy_names_line_and_key(text: str, message: str) -> None:
         parse_policy(text, source="p.toml")
     assert message in str(caught.value)
     assert str(caught.value).startswith("p.toml")
+
+
+def test_the_data_scheme_defaults_and_label_ids_as_office_writes_them() -> None:
+    policy = parse_policy("[organisation]\nname = 'X'\n")
+    assert policy.values["data"] == {
+        "markings": ["CONFIDENTIAL", "HIGHLY CONFIDENTIAL", "RESTRICTED", "INTERNAL"],
+        "public_labels": ["Public"],
+        "label_ids": {},
+    }
+    text = '[data]\nlabel_ids = { "{F42AA342-8706-4288-BD11-EBB85995028C}" = "Confidential" }\n'
+    assert parse_policy(text).values["data"]["label_ids"] == {
+        "f42aa342-8706-4288-bd11-ebb85995028c": "Confidential"
+    }
 
 
 def test_unreadable_policy_file_is_a_clear_error(tmp_path: Path) -> None:

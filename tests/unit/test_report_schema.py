@@ -33,6 +33,7 @@ def test_a_real_report_from_this_machine_is_valid(linux_report: dict[str, Any]) 
         "accounts",
         "device_security",
         "credentials",
+        "data_labels",
     }
 
 

@@ -139,6 +139,7 @@ def clean_facts() -> dict[str, Any]:
                 }
             ),
             "credentials": ok({"findings": [], "not_inspected": [], "complete": True}),
+            "data_labels": ok({"findings": [], "not_inspected": [], "complete": True}),
             "isolation": ok({"targets": [NOT_FOUND, BLACK_HOLED], "budget_ms": 800}),
         },
         "collector": {
@@ -592,6 +593,47 @@ CASES: list[tuple[str, str, Mutation | None, str, str]] = [
         ),
         "fail",
         "~/.netrc",
+    ),
+    ("DATA-001", "no classified file", None, "pass", "none found"),
+    (
+        "DATA-001",
+        "confidential report",
+        setting(
+            "probes.data_labels.data.findings",
+            [{"location": "~/Documents/plan.docx", "kind": "label", "label": "Confidential"}],
+        ),
+        "fail",
+        "~/Documents/plan.docx",
+    ),
+    (
+        "DATA-001",
+        "older agent without the probe",
+        lambda f: f["probes"].pop("data_labels"),
+        "unknown",
+        "not in the report",
+    ),
+    (
+        "DATA-001",
+        "unreadable file",
+        lambda f: (
+            setting("probes.data_labels.data.complete", False)(f),
+            setting(
+                "probes.data_labels.data.not_inspected",
+                [{"location": "~/Documents/locked.pdf", "reason": "not readable"}],
+            )(f),
+        ),
+        "unknown",
+        "locked.pdf",
+    ),
+    (
+        "DATA-001",
+        "finding beats incomplete",
+        lambda f: (
+            setting("probes.data_labels.data.complete", False)(f),
+            setting("probes.data_labels.data.findings", [{"location": "~/a.pdf"}])(f),
+        ),
+        "fail",
+        "~/a.pdf",
     ),
     ("ADM-001", "approved", None, "pass", "2027-06-30"),
     (

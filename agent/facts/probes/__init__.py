@@ -6,6 +6,7 @@ from agent.facts.probes import (
     accounts,
     applications,
     credentials,
+    data_labels,
     device_security,
     isolation,
     network,
@@ -13,14 +14,18 @@ from agent.facts.probes import (
 )
 from agent.facts.probes.base import Probe
 from agent.facts.probes.credentials.settings import ScanSettings
+from agent.facts.probes.data_labels.settings import DataSettings
 from agent.facts.probes.isolation.settings import IsolationSettings
 
 
 def all_probes(
-    scan: ScanSettings | None, isolation_settings: IsolationSettings | None = None
+    scan: ScanSettings | None,
+    isolation_settings: IsolationSettings | None = None,
+    data_settings: DataSettings | None = None,
 ) -> tuple[Probe, ...]:
     """Every probe in report order; the credential scan looks for what `scan` names, the
-    isolation probe tries the internal-only targets `isolation_settings` names."""
+    isolation probe tries the internal-only targets `isolation_settings` names, the
+    data-classification scan judges by `data_settings`."""
     return (
         patch_level.PROBE,
         applications.PROBE,
@@ -29,6 +34,7 @@ def all_probes(
         accounts.PROBE,
         device_security.PROBE,
         credentials.probe(scan),
+        data_labels.probe(data_settings),
     )
 
 

@@ -21,6 +21,16 @@ class Home:
     path: str
 
 
+def display_path(homes: list[Home], path: str) -> str:
+    """A path with its home shown as ~ (one home scanned) or ~user (several)."""
+    for home in homes:
+        prefix = home.path.rstrip("/\\")
+        if path == prefix or path.startswith((prefix + "/", prefix + "\\")):
+            tilde = "~" if len(homes) == 1 else f"~{home.user}"
+            return tilde + path[len(prefix) :]
+    return path
+
+
 def match_host(value: str | None, org: Organisation) -> str | None:
     """The organisation domain or VPN host a host/e-mail/URL belongs to (subdomains count)."""
     if not value:
@@ -78,13 +88,7 @@ class ScanState:
         return self.budget_exhausted
 
     def display(self, path: str) -> str:
-        """A path with its home shown as ~ (one home scanned) or ~user (several)."""
-        for home in self.homes:
-            prefix = home.path.rstrip("/\\")
-            if path == prefix or path.startswith((prefix + "/", prefix + "\\")):
-                tilde = "~" if len(self.homes) == 1 else f"~{home.user}"
-                return tilde + path[len(prefix) :]
-        return path
+        return display_path(self.homes, path)
 
     def fingerprint(self, store: str, location: str, identity: str | None) -> str:
         message = "\x1f".join((store, location, identity or "")).encode()
