@@ -12,9 +12,6 @@ from agent.policy.guidance import Requirement, coverage_gaps, load_guidance
 from server_stub.sop.document import enabled_rules
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "guidance.md"
-# Rules named by the guidance that arrive with other work of issue 12 (the data-classification
-# probe); a rule the pack has is checked like every other.
-ARRIVING = {"DATA-001"}
 
 
 def pack_rules() -> list[str]:
@@ -28,7 +25,7 @@ def test_the_default_pack_has_no_coverage_gap() -> None:
 def test_requirements_name_only_rules_of_the_catalogue() -> None:
     catalogue = {rule.id for rule in load_catalogue()}
     named = {rule_id for r in load_guidance() for rule_id in r.rules}
-    assert named - catalogue <= ARRIVING
+    assert named <= catalogue
     assert len({r.id for r in load_guidance()}) == len(load_guidance())
 
 
@@ -50,8 +47,6 @@ def test_the_doc_quotes_each_requirement_and_names_its_rules_in_the_pack() -> No
     for requirement, row in zip(load_guidance(), rows, strict=True):
         assert row.startswith(f"| “{requirement.text}” |"), requirement.id
         named = set(re.findall(r"\b[A-Z]+-\d{3}\b", row.split(" | ")[2]))
-        assert named == set(requirement.rules) & present | (set(requirement.rules) & ARRIVING), (
-            requirement.id
-        )
+        assert named == set(requirement.rules) & present, requirement.id
         if requirement.procedure:
             assert "SOP" in row or "enrolment" in row, requirement.id
