@@ -13,10 +13,11 @@ from agent.toml_lines import located
 
 # The spool's bounds hold 30 days offline at the default 15-minute interval (30 * 24 * 4 =
 # 2,880 reports) with room for the extra reports network changes trigger (4,000 leaves 37 more
-# a day). A report is ~3.5 kB of JSON; 64 MiB lets reports average 16 kB (a developer laptop's
-# credential findings) before the byte bound bites first.
+# a day). A report is ~4.3 kB of JSON (with the applications and data-label probes); 128 MiB lets
+# reports average 32 kB (a developer laptop's credential findings, classified files) before the
+# byte bound bites first.
 SPOOL_MAX_REPORTS = 4_000
-SPOOL_MAX_BYTES = 64 * 1024 * 1024
+SPOOL_MAX_BYTES = 128 * 1024 * 1024
 
 
 class ConfigError(ValueError):

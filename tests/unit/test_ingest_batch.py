@@ -105,6 +105,8 @@ PROBES: dict[str, dict[str, Any]] = {
         "gaps": {}},
     "credentials": {"findings": [], "not_inspected": [], "homes": ["/home/tiktok"],
                     "files_scanned": 1, "bytes_scanned": 10, "skipped": {}, "complete": True},
+    "data_labels": {"findings": [], "not_inspected": [], "homes": ["/home/tiktok"],
+                    "files_inspected": 0, "bytes_read": 0, "skipped": {}, "complete": True},
 }
 HOST = {"hostname": "tt-01", "os": "debian", "os_version": "12.11", "os_build": "bookworm",
         "kernel": "6.1", "arch": "x86_64", "boot_time": None, "hardware_id_hash": None}
