@@ -3,6 +3,11 @@ and the isolation probe's targets taken from the agent's configuration and the p
 
 from __future__ import annotations
 
+import hashlib
+import json
+from importlib import resources
+
+from agent import __version__
 from agent.config import AgentConfig
 from agent.facts.probes import all_probes
 from agent.facts.probes.base import Probe
@@ -55,3 +60,18 @@ def probes_for(config: AgentConfig, policy: Policy) -> tuple[Probe, ...]:
     """Every probe, the credential scan looking for this organisation within its budgets and
     the isolation probe trying the policy's internal-only targets."""
     return all_probes(scan_settings_for(config, policy), isolation_settings_for(policy))
+
+
+def cache_basis(config: AgentConfig, policy: Policy) -> str:
+    """What a cached probe result was made under: this agent (its version and report schema),
+    the policy and the credential scan's limits. A result made under another is not reused."""
+    schema = resources.files("agent").joinpath("report.schema.json").read_bytes()
+    basis = {
+        "agent": __version__,
+        "schema": hashlib.sha256(schema).hexdigest(),
+        "policy": policy.values,
+        "homes": [str(home) for home in config.credential_homes],
+        "limits": [config.max_file_bytes, config.max_files, config.time_budget_s],
+    }
+    text = json.dumps(basis, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
