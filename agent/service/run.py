@@ -3,7 +3,9 @@
 The service itself stays small: it watches the network and keeps time. Each report is made by
 a fresh `agent send` child process, so the libraries a report needs (requests, the probes'
 parsers) and whatever a report allocates leave memory when it is done, and a fault in one
-report cannot take the service down.
+report cannot take the service down. On a network change the child starts at the first event
+and waits for `go` while the network settles, and takes the slow probes that do not depend on
+the network from the last collection (agent/delivery/probe_cache.py).
 """
 
 from __future__ import annotations
