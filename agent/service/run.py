@@ -161,7 +161,8 @@ class Service:
                 log.info("network changed: reporting now")
                 child, early = early or self._start(*self._network_command()), None
                 self._finish(child)
-                self.schedule.report_sent(now)
+                # Not counted as the scheduled report: it may carry the slow probes' results of
+                # the last one, which the next scheduled report must replace on time.
             elif now >= self.schedule.next_report:
                 self._child("send")
                 self.schedule.report_sent(now)
@@ -178,6 +179,7 @@ class Service:
 
     def _cancel(self, early: subprocess.Popen[str]) -> None:
         """Tell a child started early that there is nothing to report, and let it end."""
+        log.info("the network settled back: nothing to report")
         try:
             self._finish(early, go=False)
         except (OSError, subprocess.TimeoutExpired) as exc:

@@ -214,3 +214,13 @@ def test_a_change_seen_only_after_the_quiet_starts_its_child_then(
     children: list[Child] = service.children  # type: ignore[attr-defined]
     assert [(c.command, c.after_go, c.go) for c in children] == [(NETWORK_REPORT, False, True)]
     assert reports == [pytest.approx(start + 1.1 + QUIET_S)]
+
+
+def test_a_network_change_report_does_not_postpone_the_scheduled_one(
+    monkeypatch: pytest.MonkeyPatch, clock: Clock
+) -> None:
+    """It may reuse the last scheduled report's slow probes: the next must come on time."""
+    script = [(True, 1.0), (False, 0.0)]
+    service, _, _, _ = service_with(monkeypatch, clock, script, "internal")
+    service.run()
+    assert service.schedule.next_report == pytest.approx(1000.0 + 30.0)
