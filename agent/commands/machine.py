@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import secrets
 from importlib import resources
 
 from agent import __version__
@@ -16,6 +18,8 @@ from agent.facts.probes.isolation.settings import IsolationSettings, Target
 from agent.policy import Policy
 from agent.policy.internal_probes import parse_internal_probe
 from agent.state_dir import fingerprint_key
+
+log = logging.getLogger(__name__)
 
 
 def organisation_from(policy: Policy) -> Organisation:
@@ -65,7 +69,11 @@ def probes_for(config: AgentConfig, policy: Policy) -> tuple[Probe, ...]:
 def cache_basis(config: AgentConfig, policy: Policy) -> str:
     """What a cached probe result was made under: this agent (its version and report schema),
     the policy and the credential scan's limits. A result made under another is not reused."""
-    schema = resources.files("agent").joinpath("report.schema.json").read_bytes()
+    try:
+        schema = resources.files("agent").joinpath("report.schema.json").read_bytes()
+    except OSError as exc:  # a broken install: report anyway, but reuse nothing
+        log.warning("cannot read the report schema (%s): no probe result is reused", exc)
+        schema = secrets.token_bytes(16)
     basis = {
         "agent": __version__,
         "schema": hashlib.sha256(schema).hexdigest(),

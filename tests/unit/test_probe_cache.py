@@ -15,11 +15,14 @@ from typing import Any
 
 import pytest
 
+from agent.commands.machine import cache_basis
+from agent.config import AgentConfig
 from agent.delivery import probe_cache
 from agent.facts.collect import collect_report
 from agent.facts.context import Context
 from agent.facts.probes import all_probes
 from agent.facts.probes.base import Probe
+from agent.policy import default_policy
 from agent.report import ErrorInfo, ProbeResult, parse_timestamp, rfc3339
 from agent.state_dir import PROBE_CACHE
 
@@ -151,3 +154,15 @@ def test_every_fresh_result_says_when_it_was_collected_and_round_trips(tmp_path:
     back = probe_cache.reusable(tmp_path, BASIS, HOUR, now + 1)
     ok = {n for n in probe_cache.REUSABLE if report.probes[n].status == "ok"}
     assert {n: back[n] for n in ok} == {n: report.probes[n] for n in ok} and set(back) == ok
+
+
+def test_the_basis_changes_with_the_policy_and_the_scan_settings(tmp_path: Path) -> None:
+    """A result made for another organisation or with other limits is not reused."""
+    config = AgentConfig(state_dir=tmp_path)
+    policy = default_policy()
+    basis = cache_basis(config, policy)
+    assert cache_basis(config, default_policy()) == basis
+    other_org = replace(policy, values={**policy.values, "organisation": {
+        **policy.values["organisation"], "domains": ["elsewhere.example"]}})  # fmt: skip
+    assert cache_basis(config, other_org) != basis
+    assert cache_basis(replace(config, max_files=10), policy) != basis
