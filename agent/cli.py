@@ -49,6 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     send.add_argument("--flush-only", action="store_true", help="only send what is spooled")
+    send.add_argument(
+        "--reuse-within",
+        type=float,
+        metavar="SECONDS",
+        help="take the slow probes that do not depend on the network (patch level, credential "
+        "scan) from the last collection when it is at most SECONDS old (the service, on a "
+        "network change)",
+    )
+    # The service's own: start, prepare, then wait for `go` on stdin before collecting.
+    send.add_argument("--after-go", action="store_true", help=argparse.SUPPRESS)
     run = sub.add_parser("run", help="the background service: scheduled and on-change reports")
     run.add_argument(
         "--interval", type=float, metavar="SECONDS", help="report interval (default: policy)"

@@ -29,6 +29,15 @@ def fact(doc: str, pattern: str | None = None) -> Any:
     return field(metadata=metadata)
 
 
+def optional_fact(doc: str, pattern: str | None = None) -> Any:
+    """A field added after schema v1 was first shipped: older agents' reports lack it, so the
+    schema lets it be absent; None when not given."""
+    metadata = {"doc": doc, "optional": True}
+    if pattern is not None:
+        metadata["pattern"] = pattern
+    return field(default=None, metadata=metadata)
+
+
 def gaps_field() -> Any:
     """A probe's `gaps` map: empty unless some field could not be read."""
     return field(
@@ -75,6 +84,11 @@ class ProbeResult:
     duration_ms: int = fact("How long the probe ran.")
     data: dict[str, Any] | None = fact("The probe's facts (see the probe catalogue).")
     error: ErrorInfo | None = fact("Why there is no data.")
+    collected_at: str | None = optional_fact(
+        "When this probe ran (RFC 3339 UTC); earlier than the report's collected_at when the "
+        "result is the last full collection's, reused for a report on a network change.",
+        RFC3339_UTC,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,6 +9,8 @@ Layout (0700, owned by the agent's user):
     local_error.json  the last write in this folder that failed, e.g. a full disk (local_error.py)
     policy.toml       the organisation's policy as last fetched, and policy.etag its version
     fingerprint.key   the per-device HMAC key for credential finding fingerprints
+    probe_cache.json  the last full collection's slow probe results, reused by a report on a
+                      network change (delivery/probe_cache.py)
     spool/            reports waiting to be sent (delivery/spool.py), logs/ the service's log
     .*.tmp            a write in progress; one older than a minute is a leftover of a crash
 """
@@ -31,6 +33,7 @@ LOCAL_ERROR = "local_error.json"
 CACHED_POLICY = "policy.toml"
 POLICY_ETAG = "policy.etag"
 FINGERPRINT_KEY = "fingerprint.key"
+PROBE_CACHE = "probe_cache.json"
 SPOOL = "spool"
 LOGS = "logs"
 TEMP_FILES = ".*.tmp"

@@ -9,10 +9,13 @@ every 50 ms until that rule fails, then moves back and waits until it passes aga
 
 Per run, from three clocks on this one machine (the namespace shares the host's clock):
   - move -> decided   the service's "network changed: reporting now" log line (its netlink
-                      wake-up, then its settle wait of agent/service/run.py SETTLE_S);
-  - decided -> stored the report's `received_at` on the collector: a fresh `agent send` process
-                      starting, collecting the whole report (its probes, one after another:
-                      their `duration_ms` summed is the "collect" column), then sending it;
+                      wake-up, then its quiet wait of agent/service/run.py QUIET_S);
+  - decided -> stored the report's `received_at` on the collector: the `agent send` child (since
+                      issue #13 started at the first event, so its start overlaps the quiet
+                      wait) collecting the report, then sending it. The "collect" column sums
+                      the `duration_ms` of the probes run for this report; results reused from
+                      the last collection (`collected_at` before the report's) are counted in
+                      "reports reusing", not in "collect";
   - stored -> shown   the poll that first saw the rule failing (50 ms poll).
 
 With --baseline DIR the same is done for the agent service of another source tree (served by
@@ -208,6 +211,12 @@ def stop(process: subprocess.Popen[Any] | None) -> None:
             process.wait()
 
 
+def reused(probe: dict[str, Any], report: dict[str, Any]) -> bool:
+    """A probe result older than its report (agents before issue #13 send no collected_at)."""
+    stamp = probe.get("collected_at")
+    return stamp is not None and str(stamp) < str(report["collected_at"])
+
+
 def decided_at(log: Path, after: float) -> float:
     """The first 'network changed' log line at or after `after` (time.time())."""
     for line in log.read_text(errors="replace").splitlines():
@@ -227,7 +236,8 @@ class Sample:
     decided: float
     stored: float
     shown: float
-    durations: dict[str, float]
+    durations: dict[str, float]  # the probes run for this report
+    reused: tuple[str, ...] = ()  # the probes whose result came from an earlier collection
 
     @property
     def collect(self) -> float:
@@ -322,7 +332,10 @@ def service_block(
             shown = until(lambda r=rule: collector.rules(device_id)[r] == "fail", 60, rule)
             total, received, body = collector.latest_report(device_id)
             assert total > count, "the rule changed without a new report"
-            durations = {n: p["duration_ms"] / 1000 for n, p in body["probes"].items()}
+            # Results reused from an earlier collection (collected_at before the report's)
+            # took no time in this one.
+            fresh = {n: p for n, p in body["probes"].items() if not reused(p, body)}
+            durations = {n: p["duration_ms"] / 1000 for n, p in fresh.items()}
             sample = Sample(
                 build=build,
                 how=how,
@@ -331,12 +344,13 @@ def service_block(
                 stored=received.timestamp() - moved,
                 shown=shown - moved,
                 durations=durations,
+                reused=tuple(sorted(set(body["probes"]) - set(fresh))),
             )
             samples.append(sample)
             progress(
                 f"{build} run {number + 1} ({how}): shown after {sample.total:.2f} s "
                 f"(decided {sample.decided:.2f}, stored {sample.stored:.2f}; "
-                f"collect {sample.collect:.2f})"
+                f"collect {sample.collect:.2f}; reused {', '.join(sample.reused) or 'none'})"
             )
             move(ns, how, onto_internal=False)
             until(lambda r=rule: collector.rules(device_id)[r] == "pass", 60, f"{rule} back")
@@ -355,8 +369,8 @@ def markdown(samples: list[Sample]) -> str:
     out = [
         "| build | move | runs | move -> shown: median (s) | p95 (s) | min (s) | max (s) "
         "| move -> decided (median s) | decided -> stored (median s) "
-        "| of which collecting (median s) | stored -> shown (median s) |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| of which collecting (median s) | stored -> shown (median s) | reports reusing |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     builds = list(dict.fromkeys(s.build for s in samples))
     for build, how in itertools.product(builds, ("gateway", "address", "all")):
@@ -370,16 +384,23 @@ def markdown(samples: list[Sample]) -> str:
             f"| {statistics.median(s.decided for s in group):.2f} "
             f"| {statistics.median(s.stored - s.decided for s in group):.2f} "
             f"| {statistics.median(s.collect for s in group):.2f} "
-            f"| {statistics.median(s.shown - s.stored for s in group):.2f} |"
+            f"| {statistics.median(s.shown - s.stored for s in group):.2f} "
+            f"| {sum(1 for s in group if s.reused)}/{len(group)} |"
         )
-    probes = {name for s in samples for name in s.durations}  # every build's runs
-    medians = {n: statistics.median(s.durations.get(n, 0.0) for s in samples) for n in probes}
-    slowest = sorted(medians.items(), key=lambda item: -item[1])
-    out += [
-        "",
-        "Probes, median seconds over all runs: "
-        + ", ".join(f"{name} {seconds:.2f}" for name, seconds in slowest),
-    ]
+    out.append("")
+    for build in builds:
+        group = [s for s in samples if s.build == build]
+        probes = list(dict.fromkeys(name for s in group for name in s.durations))
+        medians = {n: statistics.median(s.durations[n] for s in group if n in s.durations)
+                   for n in probes}  # fmt: skip
+        slowest = sorted(medians.items(), key=lambda item: -item[1])
+        reused = sorted({name for s in group for name in s.reused})
+        out.append(
+            f"Probes run by {build}, median seconds over the runs that ran them: "
+            + ", ".join(f"{name} {seconds:.2f}" for name, seconds in slowest)
+            + (f"; reused from the last collection: {', '.join(reused)}" if reused else "")
+            + "."
+        )
     return "\n".join(out)
 
 
@@ -401,7 +422,7 @@ def main() -> int:
     if os.geteuid() != 0:
         parser.error("network namespaces need root")
     signal.signal(signal.SIGTERM, _terminate)
-    started = datetime.now(UTC)
+    started, load_before = datetime.now(UTC), os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="outpost-netchange-") as folder:
         baseline = str(Path(args.baseline).resolve()) if args.baseline else None
         samples = measure(args.runs, Path(folder), baseline, args.block)
@@ -409,8 +430,8 @@ def main() -> int:
     print(
         f"`sudo .venv/bin/python bench/netchange.py {' '.join(sys.argv[1:])}` on "
         f"{started:%Y-%m-%d %H:%M} UTC: {psutil.cpu_count()} cores, Python "
-        f"{sys.version.split()[0]}, load average at the end {load[0]:.1f} / {load[1]:.1f} "
-        f"(1 / 5 min)\n\n{markdown(samples)}"
+        f"{sys.version.split()[0]}, load average (1 / 5 min) at the start {load_before[0]:.1f} / "
+        f"{load_before[1]:.1f}, at the end {load[0]:.1f} / {load[1]:.1f}\n\n{markdown(samples)}"
     )
     return 0
 

@@ -3,6 +3,13 @@ settings and the isolation probe's targets taken from the agent's configuration 
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import secrets
+from importlib import resources
+
+from agent import __version__
 from agent.config import AgentConfig
 from agent.facts.probes import all_probes
 from agent.facts.probes.base import Probe
@@ -12,6 +19,8 @@ from agent.facts.probes.isolation.settings import IsolationSettings, Target
 from agent.policy import Policy
 from agent.policy.internal_probes import parse_internal_probe
 from agent.state_dir import fingerprint_key
+
+log = logging.getLogger(__name__)
 
 
 def organisation_from(policy: Policy) -> Organisation:
@@ -77,3 +86,22 @@ def probes_for(config: AgentConfig, policy: Policy) -> tuple[Probe, ...]:
         isolation_settings_for(policy),
         data_settings_for(config, policy),
     )
+
+
+def cache_basis(config: AgentConfig, policy: Policy) -> str:
+    """What a cached probe result was made under: this agent (its version and report schema),
+    the policy and the credential scan's limits. A result made under another is not reused."""
+    try:
+        schema = resources.files("agent").joinpath("report.schema.json").read_bytes()
+    except OSError as exc:  # a broken install: report anyway, but reuse nothing
+        log.warning("cannot read the report schema (%s): no probe result is reused", exc)
+        schema = secrets.token_bytes(16)
+    basis = {
+        "agent": __version__,
+        "schema": hashlib.sha256(schema).hexdigest(),
+        "policy": policy.values,
+        "homes": [str(home) for home in config.credential_homes],
+        "limits": [config.max_file_bytes, config.max_files, config.time_budget_s],
+    }
+    text = json.dumps(basis, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()

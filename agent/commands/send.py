@@ -18,12 +18,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agent.commands.machine import probes_for
+from agent.commands.machine import cache_basis, probes_for
 from agent.config import AgentConfig
 from agent.delivery.enrolment import NotEnrolled
 from agent.delivery.policy_cache import choose_policy
 from agent.delivery.secret_store import SecretMissing
-from agent.delivery.send import FlushResult, NotSpooled, flush_spool, send_once
+from agent.delivery.send import FlushResult, NotAsked, NotSpooled, flush_spool, send_once
 from agent.facts.context import Context
 from agent.state_dir import StateWriteError
 
@@ -37,8 +37,17 @@ def send(args: argparse.Namespace, config: AgentConfig) -> int:
     try:
         if args.flush_only:
             return _flush_only(config)
-        probes = probes_for(config, choose_policy(args.policy, config))
-        report_id, result = send_once(Context(), probes, config)
+        policy = choose_policy(args.policy, config)
+        report_id, result = send_once(
+            Context(),
+            probes_for(config, policy),
+            config,
+            cache_basis(config, policy),
+            reuse_within_s=args.reuse_within,
+            ready=_told_to_go if args.after_go else lambda: True,
+        )
+    except NotAsked:
+        return EXIT_OK
     except (NotSpooled, StateWriteError) as exc:
         print(f"agent: cannot spool the report: {exc}", file=sys.stderr)
         return EXIT_CANNOT_SPOOL
@@ -79,6 +88,12 @@ def send(args: argparse.Namespace, config: AgentConfig) -> int:
     if result.sent > 1:
         print(f"also sent {result.sent - 1} spooled report(s)")
     return EXIT_OK
+
+
+def _told_to_go() -> bool:
+    """The service starts a report while the network settles, then writes `go` when it should
+    collect, or closes the pipe when there is nothing to report."""
+    return sys.stdin.readline().strip() == "go"
 
 
 def _flush_only(config: AgentConfig) -> int:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from agent.config import AgentConfig
+from agent.delivery import probe_cache
 from agent.delivery.enrolment import Enrolment, load_enrolment
 from agent.delivery.last_exchange import (
     RETRY_AFTER_MAX_S,
@@ -23,7 +25,7 @@ from agent.delivery.transport import Collector, TransportError
 from agent.facts.collect import collect_report
 from agent.facts.context import Context
 from agent.facts.probes.base import Probe
-from agent.report import rfc3339
+from agent.report import ProbeResult, rfc3339
 from agent.state_dir import SPOOL, StateWriteError, remove_stale_temp_files
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,11 @@ class NotSpooled(Exception):
     def __init__(self, cause: StateWriteError) -> None:
         super().__init__(str(cause))
         self.cause = cause
+
+
+class NotAsked(Exception):
+    """Started ahead of a report that the service then did not ask for (the network settled
+    back to where it was): nothing was collected or sent."""
 
 
 @dataclass(frozen=True)
@@ -160,10 +167,19 @@ def flush(spool: Spool, collector: Collector, config: AgentConfig, now: float) -
 
 
 def send_once(
-    ctx: Context, probes: tuple[Probe, ...], config: AgentConfig
+    ctx: Context,
+    probes: tuple[Probe, ...],
+    config: AgentConfig,
+    cache_basis: str,
+    reuse_within_s: float | None = None,
+    ready: Callable[[], bool] = lambda: True,
 ) -> tuple[str, FlushResult]:
     """Collect one report, spool it, flush the spool; returns the new report's id.
 
+    With `reuse_within_s` the slow probes that do not depend on the network take their
+    results from the last collection when it is at most that old (probe_cache.py); every
+    report keeps its own slow results there for the next. `ready` is asked once everything
+    but the collection is prepared; False raises NotAsked.
     Raises NotSpooled when the report cannot be kept (the error is recorded for status).
     """
     enrolment = load_enrolment(config.state_dir)
@@ -173,8 +189,13 @@ def send_once(
         spool = spool_for(config)
     except StateWriteError as exc:
         raise _not_spooled(config, exc) from exc
+    if not ready():
+        raise NotAsked
+    reused: dict[str, ProbeResult] = {}
+    if reuse_within_s is not None:
+        reused = probe_cache.reusable(config.state_dir, cache_basis, reuse_within_s, ctx.now())
     report = collect_report(
-        ctx, probes, device_id=enrolment.device_id, dropped_reports=spool.dropped
+        ctx, probes, device_id=enrolment.device_id, dropped_reports=spool.dropped, reused=reused
     )
     kept_but: StateWriteError | None = None
     try:
@@ -188,6 +209,8 @@ def send_once(
     if kept_but is not None and result.local_error is None:
         note_local_error(config, kept_but)
         result = replace(result, local_error=kept_but)
+    if any(name not in reused for name in probe_cache.REUSABLE):  # after the send: off its path
+        probe_cache.save(config.state_dir, cache_basis, report.probes)
     return report.report_id, result
 
 

@@ -1,6 +1,8 @@
-"""Builds one report: the host section and every probe's result."""
+"""Builds one report: the host section and every probe's result, fresh or given."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from agent import __version__
 from agent.facts.context import Context
@@ -23,9 +25,14 @@ def collect_report(
     probes: tuple[Probe, ...],
     device_id: str | None = None,
     dropped_reports: int = 0,
+    reused: Mapping[str, ProbeResult] | None = None,
 ) -> Report:
+    """Run every probe, except those `reused` holds an earlier result of (each result says
+    when it was collected, so a reused one shows as older than the report)."""
     collected_at = rfc3339(ctx.now())
-    results = run_probes(ctx, probes)
+    kept = dict(reused or {})
+    fresh = run_probes(ctx, tuple(p for p in probes if p.name not in kept))
+    results = {p.name: kept.get(p.name) or fresh[p.name] for p in probes}  # report order
     return Report(
         schema_version=SCHEMA_VERSION,
         report_id=new_report_id(),

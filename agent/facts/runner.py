@@ -16,7 +16,7 @@ from agent.facts.context import (
     ProbeUnsupported,
 )
 from agent.facts.probes.base import Probe
-from agent.report import ErrorInfo, ProbeResult, ProbeStatus
+from agent.report import ErrorInfo, ProbeResult, ProbeStatus, rfc3339
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,9 @@ def _classify(exc: BaseException) -> ProbeStatus:
 def run_probe(ctx: Context, probe: Probe) -> ProbeResult:
     """Run one probe in a worker thread; a hang, a crash or a refusal becomes a status."""
     started = time.monotonic()
+    # The agent's own clock, like the monotonic one above: when this run happened is not a
+    # fact read from the machine (recordings of a machine hold no such reading).
+    collected_at = rfc3339(time.time())
     deadline = started + probe.timeout_s
     outcome = _Outcome()
 
@@ -57,21 +60,28 @@ def run_probe(ctx: Context, probe: Probe) -> ProbeResult:
     if worker.is_alive():
         log.warning("probe %s timed out after %.0f s", probe.name, probe.timeout_s)
         message = f"{probe.name} did not finish within {probe.timeout_s:.0f} s"
-        return _failed("timeout", duration_ms, "DeadlineExceeded", message)
+        return _failed("timeout", duration_ms, "DeadlineExceeded", message, collected_at)
     if outcome.error is not None:
         status = _classify(outcome.error)
         level = logging.INFO if status == "unsupported" else logging.WARNING
         log.log(level, "probe %s: %s: %s", probe.name, status, outcome.error)
-        return _failed(status, duration_ms, type(outcome.error).__name__, str(outcome.error))
-    return ProbeResult(status="ok", duration_ms=duration_ms, data=asdict(outcome.data), error=None)
+        kind = type(outcome.error).__name__
+        return _failed(status, duration_ms, kind, str(outcome.error), collected_at)
+    data = asdict(outcome.data)
+    return ProbeResult(
+        status="ok", duration_ms=duration_ms, data=data, error=None, collected_at=collected_at
+    )
 
 
-def _failed(status: ProbeStatus, duration_ms: int, kind: str, message: str) -> ProbeResult:
+def _failed(
+    status: ProbeStatus, duration_ms: int, kind: str, message: str, collected_at: str
+) -> ProbeResult:
     return ProbeResult(
         status=status,
         duration_ms=duration_ms,
         data=None,
         error=ErrorInfo(type=kind, message=message or kind),
+        collected_at=collected_at,
     )
 
 

@@ -73,7 +73,7 @@ def _dataclass_schema(cls: type) -> dict[str, Any]:
         "type": "object",
         "description": (cls.__doc__ or "").strip(),
         "properties": properties,
-        "required": [f.name for f in dataclasses.fields(cls)],
+        "required": [f.name for f in dataclasses.fields(cls) if not f.metadata.get("optional")],
         "additionalProperties": False,
     }
 

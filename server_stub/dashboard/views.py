@@ -179,6 +179,7 @@ class ProbeView:
     name: str
     status: str
     duration_ms: Any
+    collected_at: Any  # earlier than the report's when reused on a network change; None: old agent
     error: str | None
     data: dict[str, Any]
 
@@ -198,6 +199,7 @@ def probe_views(report: dict[str, Any] | None) -> dict[str, ProbeView]:
             name=name,
             status=str(raw.get("status", "missing")),
             duration_ms=raw.get("duration_ms"),
+            collected_at=raw.get("collected_at"),
             error=message,
             data=_mapping(raw.get("data")),
         )

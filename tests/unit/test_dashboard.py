@@ -374,6 +374,20 @@ def test_device_page_shows_rules_facts_credentials_and_history(env: Env) -> None
     assert "Reports the agent dropped (full spool)</dt><dd>2<" in page
 
 
+def test_a_result_reused_from_an_earlier_collection_says_so(env: Env) -> None:
+    """A report on a network change carries the last collection's patch level: its own time."""
+    device_id = register(env, "kiosk-1")
+    report = hostile_report()
+    report["collected_at"] = "2026-12-05T01:30:00Z"
+    report["probes"]["patch_level"]["collected_at"] = "2026-12-05T01:10:00Z"
+    report["probes"]["network"]["collected_at"] = "2026-12-05T01:30:00Z"
+    add_report(env, device_id, report)
+    log_in(env.client)
+    page = env.client.get(f"/devices/{device_id}").text
+    assert "2026-12-05T01:10:00Z (reused from an earlier collection)" in page
+    assert page.count("reused from an earlier collection") == 1  # not the fresh network probe
+
+
 def test_reports_refused_for_good_show_on_the_fleet_and_the_device_page(env: Env) -> None:
     device_id = register(env, "kiosk-1")
     add_report(env, device_id, hostile_report())
