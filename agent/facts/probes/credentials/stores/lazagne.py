@@ -36,19 +36,20 @@ WINDOWS = (
     _e(
         "browsers/chromium_browsers",
         "User Data\\<profile>\\Login Data of 26 Chromium browsers",
-        "partly",
+        "covered",
         "browsers.find_chromium",
-        note="Chrome (Beta, Dev, Canary), Chromium, Brave, Edge (Beta, Dev, Canary), Vivaldi, "
-        "Opera, Opera GX; not the rare forks (7Star, Amigo, CentBrowser, Chedot, CocCoc, Comodo "
-        "Dragon, Elements, DCBrowser, Epic, Kometa, Orbitum, QQBrowser, Sogou, Sputnik, Torch, "
-        "Uran, Yandex)",
+        note="all 26, and Slimjet and Iridium: Chrome (Beta, Dev, Canary), Chromium, Brave, Edge "
+        "(Beta, Dev, Canary), Vivaldi, Opera, Opera GX, 7Star, Amigo, CentBrowser, Chedot, "
+        "CocCoc, Comodo Dragon, DCBrowser, Elements, Epic, Kometa, Orbitum, QQBrowser, Sogou, "
+        "Sputnik, Torch, Uran, Yandex (its Ya Passman Data too)",
     ),
     _e(
         "browsers/firefox_browsers",
         "logins.json of Firefox and 7 forks",
-        "partly",
+        "covered",
         "browsers.find_firefox",
-        note="Firefox; not BlackHawk, Cyberfox, IceDragon, K-Meleon, IceCat, Pale Moon, Basilisk",
+        note="Firefox, BlackHawk, Cyberfox, IceDragon, K-Meleon, IceCat, Pale Moon, Basilisk "
+        "(logins.json; the signons.sqlite of releases before 2014 is not read)",
     ),
     _e(
         "browsers/ie",
@@ -96,9 +97,8 @@ WINDOWS = (
     _e(
         "mails/thunderbird_mails",
         "Thunderbird, Epyrus, Interlink",
-        "partly",
+        "covered",
         "mail.find_thunderbird",
-        note="Thunderbird; not the Epyrus and Interlink forks",
     ),
     _e("maven/mavenrepositories", "~\\.m2\\settings.xml", "scan"),
     _e(
@@ -267,17 +267,17 @@ LINUX = (
     _e(
         "browsers/chromium_browsers",
         "~/.config/<browser> of 9 Chromium browsers",
-        "partly",
+        "covered",
         "browsers.find_chromium",
-        note="Chrome (Beta, Dev), Chromium, Brave, Edge (Beta, Dev), "
-        "Vivaldi, Opera, with flatpak and snap; not Slimjet and Dissenter",
+        note="Chrome (Beta, Dev), Chromium, Brave, Edge (Beta, Dev), Vivaldi, Opera, Slimjet, "
+        "Dissenter, with flatpak and snap",
     ),
     _e(
         "browsers/firefox_browsers",
         "~/.mozilla/firefox, icecat, ~/.waterfox",
-        "partly",
+        "covered",
         "browsers.find_firefox",
-        note="Firefox (snap, flatpak too); not IceCat and Waterfox",
+        note="Firefox (snap, flatpak too), IceCat, Waterfox, and Pale Moon",
     ),
     _e("browsers/opera", "~/.opera/wand.dat", "out of scope", note="Presto Opera, gone since 2013"),
     _e("chats/pidgin", "~/.purple/accounts.xml", "covered", "collaboration.find_chat_apps"),
