@@ -101,7 +101,7 @@ def test_new_kinds_and_stores_have_their_own_remedy() -> None:
     recorded = "\n".join(c.read_text() for c in CASES)
     kinds = {k for k in REMEDIES if f'"kind": "{k}"' in recorded}
     assert {"autologon", "password_in_history", "cloud_sync_folder", "saved_session"} <= kinds
-    for store in ("filezilla", "winscp", "pgpass", "subversion", "rdcman"):
+    for store in ("filezilla", "winscp", "coreftp", "ftp_navigator", "pgpass", "rdcman"):
         assert remedy_for("saved_session", store) == STORE_REMEDIES[store]
 
 

@@ -22,9 +22,11 @@ from agent.facts.probes.credentials.stores.databases_parse import (
     sqldeveloper_hits,
 )
 from agent.facts.probes.credentials.stores.ftp_parse import (
+    coreftp_registry_hits,
     cyberduck_config_hits,
     cyberduck_hits,
     filezilla_hits,
+    ftp_navigator_hits,
     winscp_ini_hits,
     winscp_registry_hits,
 )
@@ -114,6 +116,40 @@ def test_winscp_ini_and_registry() -> None:
         winscp_registry_hits("[1, 2]", ORG)
     with pytest.raises(ParseError):
         winscp_registry_hits("WinSCP: error", ORG)
+
+
+def test_coreftp_registry() -> None:
+    reg = (
+        '{"Sessions": [{"Key": "HKEY_USERS\\\\S\\\\Sites\\\\0", "HostName": "ftp.example.ac.uk",'
+        ' "UserName": "ab1234", "HasPassword": true}, {"Key": "K1", "HostName": "ftp.other.test"}]}'
+    )
+    assert coreftp_registry_hits(reg, ORG) == [
+        ("HKEY_USERS\\S\\Sites\\0", ("saved_login", "ab1234@ftp.example.ac.uk", "example.ac.uk"))
+    ]
+    with pytest.raises(ParseError, match="CoreFTP"):
+        coreftp_registry_hits("Get-ChildItem: denied", ORG)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            "Name=Uni;Server=files.example.ac.uk;Port=21;User=ab1234;Password=CANARY-n1;",
+            [("saved_login", "ab1234@files.example.ac.uk", "example.ac.uk")],
+        ),
+        (  # 0/1: no password saved
+            "Name=Uni;Server=files.example.ac.uk;Port=21;User=ab1234;Password=0;",
+            [("saved_session", "ab1234@files.example.ac.uk", "example.ac.uk")],
+        ),
+        ("Name=M;Server=mirror.example.ac.uk;Port=21;User=anonymous;Password=1;", []),
+        ("Name=Evil;Server=example.ac.uk.evil.test;User=ab1234;Password=CANARY-n2;", []),
+        ("garbage without fields", []),
+    ],
+)
+def test_ftp_navigator_lines(line: str, expected: list[tuple[str, str, str]]) -> None:
+    hits = ftp_navigator_hits(line + "\r\n", ORG)
+    assert hits == expected
+    assert "CANARY" not in repr(hits)
 
 
 def test_cyberduck_bookmark() -> None:

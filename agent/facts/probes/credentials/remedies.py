@@ -59,6 +59,8 @@ STORE_REMEDIES: dict[str, str] = {
     "its recent servers (File > Site Manager; Edit > Clear private data).",
     "winscp": "Delete the organisation's saved session in WinSCP (Login dialog > Manage > Delete).",
     "cyberduck": "Delete the organisation's bookmark in Cyberduck and its saved password.",
+    "coreftp": "Delete the organisation's site in CoreFTP's Site Manager.",
+    "ftp_navigator": "Delete the organisation's server from FTP Navigator's site list.",
     "pgpass": "Delete the organisation server's line from the PostgreSQL password file.",
     "mysql": "Remove the organisation server's section (and password) from the MySQL option file.",
     "sqldeveloper": "Delete the organisation's connection in SQL Developer (Connections > "

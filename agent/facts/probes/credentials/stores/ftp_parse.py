@@ -1,5 +1,5 @@
 """Pure parsers for FTP/SFTP clients: FileZilla, WinSCP (ini, registry), Cyberduck (bookmarks,
-user.config)."""
+user.config), CoreFTP (registry) and FTP Navigator (Ftplist.txt)."""
 
 from __future__ import annotations
 
@@ -75,15 +75,30 @@ def winscp_registry_hits(text: str, org: Organisation) -> list[tuple[str, Hit]]:
     WinSCP 2\\\\Sessions\\\\ab1234@sftp.example.ac.uk","HostName":"sftp.example.ac.uk",
     "UserName":"ab1234","HasPassword":true}]}
     """
+    return registry_session_hits(text, org, "WinSCP")
+
+
+def coreftp_registry_hits(text: str, org: Organisation) -> list[tuple[str, Hit]]:
+    """(registry key, hit) for organisation sites from the CoreFTP registry script's JSON (the
+    script maps each Sites subkey's Host and User values; HasPassword: a PW value is saved).
+
+    Sample: {"Sessions":[{"Key":"HKEY_USERS\\\\S-1-5-21-...-1001\\\\Software\\\\FTPware\\\\
+    CoreFTP\\\\Sites\\\\1","HostName":"ftp.example.ac.uk","UserName":"ab1234","HasPassword":true}]}
+    """
+    return registry_session_hits(text, org, "CoreFTP")
+
+
+def registry_session_hits(text: str, org: Organisation, client: str) -> list[tuple[str, Hit]]:
+    """(registry key, hit) per organisation session of a registry script's {Sessions: [...]}."""
     try:
         doc: Any = json.loads(text.strip().lstrip("\ufeff") or "{}")
     except ValueError as exc:
-        raise ParseError(f"WinSCP registry script did not print JSON: {exc}") from exc
+        raise ParseError(f"{client} registry script did not print JSON: {exc}") from exc
     rows = doc.get("Sessions", []) if isinstance(doc, dict) else None
     if isinstance(rows, dict):
         rows = [rows]
     if not isinstance(rows, list):
-        raise ParseError("WinSCP registry script: expected {Sessions: [...]}")
+        raise ParseError(f"{client} registry script: expected {{Sessions: [...]}}")
     found: list[tuple[str, Hit]] = []
     for row in rows:
         if not isinstance(row, dict) or not isinstance(row.get("Key"), str):
@@ -93,6 +108,30 @@ def winscp_registry_hits(text: str, org: Organisation) -> list[tuple[str, Hit]]:
             session["Password"] = "1"
         found += [(row["Key"], hit) for hit in _winscp_hits([session], org)]
     return found
+
+
+def ftp_navigator_hits(text: str, org: Organisation) -> list[Hit]:
+    """Organisation servers in FTP Navigator's Ftplist.txt (one site a line).
+
+    Sample: Name=Uni web;Server=ftp.example.ac.uk;Port=21;User=ab1234;Password=xZ|w;
+    Password is the XOR-0x19-encoded password, or 0/1 when none is saved: only whether a
+    password is there counts; its value is never kept.
+    """
+    hits: list[Hit] = []
+    for line in text.splitlines():
+        fields: dict[str, str] = {}
+        for part in line.split(";"):
+            key, sep, value = part.partition("=")
+            if sep:
+                fields[key.strip()] = value.strip()
+        if "Server" not in fields or fields.get("User", "").lower() == "anonymous":
+            continue  # an anonymous login is no one's credential
+        saved = fields.get("Password", "") not in ("", "0", "1")
+        kind = "saved_login" if saved else "saved_session"
+        hit = login_hit(kind, fields["Server"], fields.get("User", ""), org)
+        if hit and hit not in hits:
+            hits.append(hit)
+    return hits
 
 
 def _winscp_hits(sessions: list[dict[str, str]], org: Organisation) -> list[Hit]:

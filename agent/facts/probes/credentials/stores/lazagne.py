@@ -125,7 +125,11 @@ WINDOWS = (
     ),
     _e("sysadmin/apachedirectorystudio", "connections.xml", "scan"),
     _e(
-        "sysadmin/coreftp", "HKCU\\Software\\FTPware\\CoreFTP\\Sites", "not yet", note="rare client"
+        "sysadmin/coreftp",
+        "HKCU\\Software\\FTPware\\CoreFTP\\Sites",
+        "covered",
+        "ftp.find_coreftp",
+        note="every loaded user hive",
     ),
     _e(
         "sysadmin/cyberduck",
@@ -146,7 +150,13 @@ WINDOWS = (
         "out of scope",
         note="a local server's admin password",
     ),
-    _e("sysadmin/ftpnavigator", "C:\\FTP Navigator\\Ftplist.txt", "not yet", note="rare client"),
+    _e(
+        "sysadmin/ftpnavigator",
+        "C:\\FTP Navigator\\Ftplist.txt",
+        "covered",
+        "ftp.find_ftp_navigator",
+        note="anonymous logins are no one's credential and are not reported",
+    ),
     _e(
         "sysadmin/iisapppool",
         "appcmd list apppool",
