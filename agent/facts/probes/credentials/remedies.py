@@ -59,6 +59,8 @@ STORE_REMEDIES: dict[str, str] = {
     "its recent servers (File > Site Manager; Edit > Clear private data).",
     "winscp": "Delete the organisation's saved session in WinSCP (Login dialog > Manage > Delete).",
     "cyberduck": "Delete the organisation's bookmark in Cyberduck and its saved password.",
+    "openvpn": "Clear the saved user name and password of this connection in OpenVPN GUI "
+    "(right-click its icon > the connection > Clear Saved Passwords).",
     "coreftp": "Delete the organisation's site in CoreFTP's Site Manager.",
     "ftp_navigator": "Delete the organisation's server from FTP Navigator's site list.",
     "pgpass": "Delete the organisation server's line from the PostgreSQL password file.",

@@ -3,10 +3,8 @@ user.config), CoreFTP (registry) and FTP Navigator (Ftplist.txt)."""
 
 from __future__ import annotations
 
-import json
 import plistlib
 import re
-from typing import Any
 
 from agent.facts.context import ParseError
 from agent.facts.probes.credentials.settings import Organisation
@@ -15,6 +13,8 @@ from agent.facts.probes.credentials.stores.clients_parse import (
     child_text,
     local,
     login_hit,
+    registry_session_hits,
+    session_hits,
     xml_root,
 )
 
@@ -65,7 +65,7 @@ def winscp_ini_hits(text: str, org: Organisation) -> list[Hit]:
         elif current is not None and "=" in line:
             key, _, value = line.partition("=")
             current[key.strip()] = value.strip() if key.strip() != "Password" else "1"
-    return _winscp_hits(sessions, org)
+    return session_hits(sessions, org)
 
 
 def winscp_registry_hits(text: str, org: Organisation) -> list[tuple[str, Hit]]:
@@ -88,28 +88,6 @@ def coreftp_registry_hits(text: str, org: Organisation) -> list[tuple[str, Hit]]
     return registry_session_hits(text, org, "CoreFTP")
 
 
-def registry_session_hits(text: str, org: Organisation, client: str) -> list[tuple[str, Hit]]:
-    """(registry key, hit) per organisation session of a registry script's {Sessions: [...]}."""
-    try:
-        doc: Any = json.loads(text.strip().lstrip("\ufeff") or "{}")
-    except ValueError as exc:
-        raise ParseError(f"{client} registry script did not print JSON: {exc}") from exc
-    rows = doc.get("Sessions", []) if isinstance(doc, dict) else None
-    if isinstance(rows, dict):
-        rows = [rows]
-    if not isinstance(rows, list):
-        raise ParseError(f"{client} registry script: expected {{Sessions: [...]}}")
-    found: list[tuple[str, Hit]] = []
-    for row in rows:
-        if not isinstance(row, dict) or not isinstance(row.get("Key"), str):
-            continue
-        session = {k: str(v) for k, v in row.items() if isinstance(v, str)}
-        if row.get("HasPassword") is True:
-            session["Password"] = "1"
-        found += [(row["Key"], hit) for hit in _winscp_hits([session], org)]
-    return found
-
-
 def ftp_navigator_hits(text: str, org: Organisation) -> list[Hit]:
     """Organisation servers in FTP Navigator's Ftplist.txt (one site a line).
 
@@ -129,16 +107,6 @@ def ftp_navigator_hits(text: str, org: Organisation) -> list[Hit]:
         saved = fields.get("Password", "") not in ("", "0", "1")
         kind = "saved_login" if saved else "saved_session"
         hit = login_hit(kind, fields["Server"], fields.get("User", ""), org)
-        if hit and hit not in hits:
-            hits.append(hit)
-    return hits
-
-
-def _winscp_hits(sessions: list[dict[str, str]], org: Organisation) -> list[Hit]:
-    hits: list[Hit] = []
-    for session in sessions:
-        kind = "saved_login" if session.get("Password") else "saved_session"
-        hit = login_hit(kind, session.get("HostName", ""), session.get("UserName", ""), org)
         if hit and hit not in hits:
             hits.append(hit)
     return hits

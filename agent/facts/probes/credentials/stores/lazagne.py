@@ -187,9 +187,11 @@ WINDOWS = (
     _e(
         "sysadmin/openvpn",
         "OpenVPN-GUI registry, .ovpn files",
-        "partly",
+        "covered",
         "vpn.find_openvpn",
-        note="profiles' remotes; the registry's saved user name is not read",
+        "vpn.find_openvpn_gui",
+        note="profiles' remotes, and the user names OpenVPN GUI saved (with whether a password "
+        "is saved) in every loaded user hive",
     ),
     _e(
         "sysadmin/puttycm",
