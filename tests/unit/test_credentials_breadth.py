@@ -143,12 +143,13 @@ def test_every_browser_folder_the_scan_skips_has_a_reader(os_name: str) -> None:
     roots = [_parts(r) for _, r in getattr(browsers.CHROMIUM_ROOTS, os_name)]
     roots += [_parts(r) for _, r in getattr(browsers.FIREFOX_ROOTS, os_name)]
     roots += [_parts(r) for _, r in getattr(mail.THUNDERBIRD_ROOTS, os_name)]
+    roots += [_parts(r) for r in getattr(browsers.UC_BROWSER, os_name)]
     for root in roots:
         skipped = any(rules.folder(root[:n]) == STORE for n in range(1, len(root) + 1))
         assert skipped, f"{'/'.join(root)} is read by the browser finders but also scanned"
     stores = [s for s, _ in getattr(browsers.CHROMIUM_ROOTS, os_name)]
     stores += [s for s, _ in getattr(browsers.FIREFOX_ROOTS, os_name)]
-    stores += ["user data", "moonchild", "dragon", "epyrus", "interlink"]
+    stores += ["user data", "ucbrowser", "moonchild", "dragon", "epyrus", "interlink"]
     browser_words = tuple({s.replace("_", " ") for s in stores})
     entries = [p for p, why in rules.under_home.items() if why == STORE]
     entries += [p for p, why in rules.anywhere.items() if why == STORE]

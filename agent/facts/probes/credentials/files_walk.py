@@ -245,6 +245,7 @@ WINDOWS = SkipRules(
         "appdata/local/torch/user data",
         "appdata/local/ucozmedia/uran/user data",
         "appdata/local/yandex/yandexbrowser/user data",
+        "appdata/local/ucbrowser",
         "appdata/roaming/netgate technologies/blackhawk",
         "appdata/roaming/8pecxstudios/cyberfox",
         "appdata/roaming/comodo/icedragon",

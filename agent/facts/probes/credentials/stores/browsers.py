@@ -25,6 +25,13 @@ from agent.facts.probes.credentials.stores.browsers_parse import (
 CHROMIUM_LOGINS_SQL = "SELECT origin_url, username_value, blacklisted_by_user FROM logins"
 CHROMIUM_COOKIES_SQL = "SELECT DISTINCT host_key, name FROM cookies"
 FIREFOX_COOKIES_SQL = "SELECT DISTINCT host, name FROM moz_cookies"
+# UC Browser keeps Chrome's layout but names its logins table wow_logins (as LaZagne reads it);
+# 0 stands for Chrome's never-save column, which it does not have.
+UC_LOGINS_SQL = "SELECT action_url, username_value, 0 FROM wow_logins"
+# UC Browser's data folders carry a suffix ("User Data_i18n"): listed, not named.
+UC_BROWSER: PerOs[tuple[str, ...]] = PerOs(
+    linux=(), darwin=(), windows=("AppData/Local/UCBrowser",)
+)
 
 # The rarer Chromium forks LaZagne reads on Windows (each keeps Chrome's layout), and Slimjet
 # and Iridium beside them.
@@ -136,6 +143,8 @@ FIREFOX_ROOTS: PerOs[tuple[tuple[str, str], ...]] = PerOs(
     ),
 )
 
+# UC Browser's login database: "UC Login Data.18" (not its "-journal").
+_UC_LOGINS = re.compile(r"^UC Login Data(\.\d+)?$")
 # Chromium profile folders, taken even when `Local State` does not list them.
 _PROFILE_DIR = re.compile(r"^(Default|Profile \d+)$")
 
@@ -149,6 +158,10 @@ def _chromium_profile(ctx: Context, scan: ScanState, store: str, profile: str) -
         if names.get(database) == "file":
             path = join(ctx, profile, database)
             query(ctx, scan, store, path, CHROMIUM_LOGINS_SQL, chromium_login_hits)
+    for name, kind in sorted(names.items()):
+        if kind == "file" and _UC_LOGINS.match(name):
+            path = join(ctx, profile, name)
+            query(ctx, scan, store, path, UC_LOGINS_SQL, chromium_login_hits)
     cookies = []
     if names.get("Network") == "dir":
         cookies.append(join(ctx, profile, "Network", "Cookies"))
@@ -185,13 +198,18 @@ def _chromium_root(ctx: Context, scan: ScanState, store: str, root: str) -> None
 
 
 def find_chromium(ctx: Context, scan: ScanState) -> None:
-    """Chrome, Chromium, Brave, Edge (every channel), Vivaldi, Opera and the rarer forks:
-    every profile's logins, account and session cookies."""
+    """Chrome, Chromium, Brave, Edge (every channel), Vivaldi, Opera, UC Browser and the rarer
+    forks: every profile's logins, account and session cookies."""
     for home in scan.homes:
         for store, relative in CHROMIUM_ROOTS.pick(ctx):
             if scan.out_of_time():
                 return
             _chromium_root(ctx, scan, store, join(ctx, home.path, relative))
+        for relative in UC_BROWSER.pick(ctx):
+            folder = join(ctx, home.path, relative)
+            for name, kind in sorted((listing(ctx, scan, "ucbrowser", folder) or {}).items()):
+                if kind == "dir" and name.startswith("User Data"):
+                    _chromium_root(ctx, scan, "ucbrowser", join(ctx, folder, name))
 
 
 def find_firefox(ctx: Context, scan: ScanState) -> None:

@@ -57,7 +57,12 @@ WINDOWS = (
         "out of scope",
         note="Windows 7 and older only; newer Windows keeps these in the vault",
     ),
-    _e("browsers/ucbrowser", "UCBrowser wow_logins", "not yet", note="rare browser"),
+    _e(
+        "browsers/ucbrowser",
+        "%LOCALAPPDATA%\\UCBrowser\\User Data*\\<profile>\\UC Login Data.18 (wow_logins)",
+        "covered",
+        "browsers.find_chromium",
+    ),
     _e(
         "chats/pidgin",
         "%APPDATA%\\.purple\\accounts.xml",
