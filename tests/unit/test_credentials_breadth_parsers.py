@@ -33,6 +33,8 @@ from agent.facts.probes.credentials.stores.ftp_parse import (
 from agent.facts.probes.credentials.stores.histories_parse import history_hits
 from agent.facts.probes.credentials.stores.remote_desktop_parse import (
     mremoteng_hits,
+    puttycm_databases,
+    puttycm_hits,
     rdg_hits,
     rdp_hits,
     remmina_hits,
@@ -447,3 +449,28 @@ def test_rdg_and_rdp() -> None:
     assert rdp_hits("full address:s:rds.example.ac.uk:3389\r\n", ORG) == [
         ("saved_session", "rds.example.ac.uk", "example.ac.uk")
     ]
+
+
+def test_puttycm_database_and_registry() -> None:
+    db = (
+        '<configuration version="0.7.1.136"><root type="database" name="D"><container '
+        'type="folder" name="Uni"><connection type="PuTTY" name="hpc"><connection_info>'
+        "<host>hpc.example.ac.uk</host><port>22</port></connection_info><login><login>ab1234"
+        '</login><password>CANARY-p1</password></login></connection><connection type="PuTTY" '
+        'name="web"><connection_info><host>web.example.ac.uk</host></connection_info><login>'
+        '<login>ab1234</login><password /></login></connection><connection type="PuTTY" '
+        'name="x"><connection_info><host>example.ac.uk.evil.test</host></connection_info>'
+        "</connection></container></root></configuration>"
+    )
+    hits = puttycm_hits(db, ORG)
+    assert hits == [
+        ("saved_login", "ab1234@hpc.example.ac.uk", "example.ac.uk"),
+        ("saved_session", "ab1234@web.example.ac.uk", "example.ac.uk"),
+    ]
+    assert "CANARY" not in repr(hits)
+    with pytest.raises(ParseError):
+        puttycm_hits("<configuration>", ORG)
+    assert puttycm_databases('{"Databases": "C:\\\\a.dat"}') == ["C:\\a.dat"]
+    assert puttycm_databases('{"Databases": [" ", null]}') == []
+    with pytest.raises(ParseError, match="PuTTY CM"):
+        puttycm_databases("Access denied")

@@ -74,6 +74,8 @@ STORE_REMEDIES: dict[str, str] = {
     "(the file under auth/svn.simple).",
     "mremoteng": "Delete the organisation's connections from mRemoteNG.",
     "rdcman": "Remove the organisation's servers and logon credentials from this RDCMan file.",
+    "puttycm": "Delete the organisation's connections (and their saved passwords) from "
+    "PuTTY Connection Manager's database.",
     "rdp": "Delete this saved Remote Desktop connection file.",
 }
 DEFAULT_REMEDY = "Remove this organisation credential from the device."

@@ -200,9 +200,9 @@ WINDOWS = (
     ),
     _e(
         "sysadmin/puttycm",
-        "PuTTY Connection Manager database",
-        "not yet",
-        note="discontinued client",
+        "PuTTY Connection Manager database (the registry's DefaultDatabase)",
+        "covered",
+        "remote_desktop.find_puttycm",
     ),
     _e("sysadmin/rclone", "%APPDATA%\\rclone\\rclone.conf", "scan"),
     _e(
