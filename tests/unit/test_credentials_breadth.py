@@ -24,6 +24,7 @@ from agent.facts.probes.credentials.stores import (
     databases,
     ftp,
     histories,
+    mail,
     remote_desktop,
     subversion,
     system_config,
@@ -100,7 +101,7 @@ def test_new_kinds_and_stores_have_their_own_remedy() -> None:
     recorded = "\n".join(c.read_text() for c in CASES)
     kinds = {k for k in REMEDIES if f'"kind": "{k}"' in recorded}
     assert {"autologon", "password_in_history", "cloud_sync_folder", "saved_session"} <= kinds
-    for store in ("filezilla", "winscp", "pgpass", "subversion", "rdcman"):
+    for store in ("filezilla", "winscp", "coreftp", "ftp_navigator", "pgpass", "rdcman"):
         assert remedy_for("saved_session", store) == STORE_REMEDIES[store]
 
 
@@ -140,11 +141,16 @@ def test_every_browser_folder_the_scan_skips_has_a_reader(os_name: str) -> None:
     skips every folder a store module reads (no folder read twice, none skipped unread)."""
     rules = getattr(RULES, os_name)
     roots = [_parts(r) for _, r in getattr(browsers.CHROMIUM_ROOTS, os_name)]
-    roots += [_parts(r) for r in getattr(browsers.FIREFOX_ROOTS, os_name)]
+    roots += [_parts(r) for _, r in getattr(browsers.FIREFOX_ROOTS, os_name)]
+    roots += [_parts(r) for _, r in getattr(mail.THUNDERBIRD_ROOTS, os_name)]
+    roots += [_parts(r) for r in getattr(browsers.UC_BROWSER, os_name)]
     for root in roots:
         skipped = any(rules.folder(root[:n]) == STORE for n in range(1, len(root) + 1))
         assert skipped, f"{'/'.join(root)} is read by the browser finders but also scanned"
-    browser_words = ("chrome", "chromium", "brave", "edge", "vivaldi", "opera", "firefox")
+    stores = [s for s, _ in getattr(browsers.CHROMIUM_ROOTS, os_name)]
+    stores += [s for s, _ in getattr(browsers.FIREFOX_ROOTS, os_name)]
+    stores += ["user data", "ucbrowser", "moonchild", "dragon", "epyrus", "interlink"]
+    browser_words = tuple({s.replace("_", " ") for s in stores})
     entries = [p for p, why in rules.under_home.items() if why == STORE]
     entries += [p for p, why in rules.anywhere.items() if why == STORE]
     for entry in entries:

@@ -22,15 +22,19 @@ from agent.facts.probes.credentials.stores.databases_parse import (
     sqldeveloper_hits,
 )
 from agent.facts.probes.credentials.stores.ftp_parse import (
+    coreftp_registry_hits,
     cyberduck_config_hits,
     cyberduck_hits,
     filezilla_hits,
+    ftp_navigator_hits,
     winscp_ini_hits,
     winscp_registry_hits,
 )
 from agent.facts.probes.credentials.stores.histories_parse import history_hits
 from agent.facts.probes.credentials.stores.remote_desktop_parse import (
     mremoteng_hits,
+    puttycm_databases,
+    puttycm_hits,
     rdg_hits,
     rdp_hits,
     remmina_hits,
@@ -114,6 +118,40 @@ def test_winscp_ini_and_registry() -> None:
         winscp_registry_hits("[1, 2]", ORG)
     with pytest.raises(ParseError):
         winscp_registry_hits("WinSCP: error", ORG)
+
+
+def test_coreftp_registry() -> None:
+    reg = (
+        '{"Sessions": [{"Key": "HKEY_USERS\\\\S\\\\Sites\\\\0", "HostName": "ftp.example.ac.uk",'
+        ' "UserName": "ab1234", "HasPassword": true}, {"Key": "K1", "HostName": "ftp.other.test"}]}'
+    )
+    assert coreftp_registry_hits(reg, ORG) == [
+        ("HKEY_USERS\\S\\Sites\\0", ("saved_login", "ab1234@ftp.example.ac.uk", "example.ac.uk"))
+    ]
+    with pytest.raises(ParseError, match="CoreFTP"):
+        coreftp_registry_hits("Get-ChildItem: denied", ORG)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            "Name=Uni;Server=files.example.ac.uk;Port=21;User=ab1234;Password=CANARY-n1;",
+            [("saved_login", "ab1234@files.example.ac.uk", "example.ac.uk")],
+        ),
+        (  # 0/1: no password saved
+            "Name=Uni;Server=files.example.ac.uk;Port=21;User=ab1234;Password=0;",
+            [("saved_session", "ab1234@files.example.ac.uk", "example.ac.uk")],
+        ),
+        ("Name=M;Server=mirror.example.ac.uk;Port=21;User=anonymous;Password=1;", []),
+        ("Name=Evil;Server=example.ac.uk.evil.test;User=ab1234;Password=CANARY-n2;", []),
+        ("garbage without fields", []),
+    ],
+)
+def test_ftp_navigator_lines(line: str, expected: list[tuple[str, str, str]]) -> None:
+    hits = ftp_navigator_hits(line + "\r\n", ORG)
+    assert hits == expected
+    assert "CANARY" not in repr(hits)
 
 
 def test_cyberduck_bookmark() -> None:
@@ -411,3 +449,28 @@ def test_rdg_and_rdp() -> None:
     assert rdp_hits("full address:s:rds.example.ac.uk:3389\r\n", ORG) == [
         ("saved_session", "rds.example.ac.uk", "example.ac.uk")
     ]
+
+
+def test_puttycm_database_and_registry() -> None:
+    db = (
+        '<configuration version="0.7.1.136"><root type="database" name="D"><container '
+        'type="folder" name="Uni"><connection type="PuTTY" name="hpc"><connection_info>'
+        "<host>hpc.example.ac.uk</host><port>22</port></connection_info><login><login>ab1234"
+        '</login><password>CANARY-p1</password></login></connection><connection type="PuTTY" '
+        'name="web"><connection_info><host>web.example.ac.uk</host></connection_info><login>'
+        '<login>ab1234</login><password /></login></connection><connection type="PuTTY" '
+        'name="x"><connection_info><host>example.ac.uk.evil.test</host></connection_info>'
+        "</connection></container></root></configuration>"
+    )
+    hits = puttycm_hits(db, ORG)
+    assert hits == [
+        ("saved_login", "ab1234@hpc.example.ac.uk", "example.ac.uk"),
+        ("saved_session", "ab1234@web.example.ac.uk", "example.ac.uk"),
+    ]
+    assert "CANARY" not in repr(hits)
+    with pytest.raises(ParseError):
+        puttycm_hits("<configuration>", ORG)
+    assert puttycm_databases('{"Databases": "C:\\\\a.dat"}') == ["C:\\a.dat"]
+    assert puttycm_databases('{"Databases": [" ", null]}') == []
+    with pytest.raises(ParseError, match="PuTTY CM"):
+        puttycm_databases("Access denied")

@@ -21,6 +21,7 @@ from agent.facts.probes.credentials.stores.networkmanager_parse import (
 )
 from agent.facts.probes.credentials.stores.vpn_parse import (
     host_matches,
+    openvpn_gui_hits,
     parse_anyconnect_hosts,
     parse_gp_registry,
     parse_openvpn_remotes,
@@ -343,3 +344,25 @@ TEXT_PARSERS = [
 def test_parsers_return_or_raise_parse_error(text: str, index: int) -> None:
     with contextlib.suppress(ParseError):
         TEXT_PARSERS[index](text)
+
+
+def test_openvpn_gui_saved_user_names() -> None:
+    """A saved user name counts when it or the connection's name is the organisation's."""
+    rows = [
+        ("uni", "alice.smith@example.ac.uk", True),
+        ("vpn.example.ac.uk", "ab1234", False),
+        ("home-router", "me", True),
+        ("vpn.example.ac.uk.evil.test", "ab1234", True),
+    ]
+    doc = {
+        "Sessions": [
+            {"Key": f"K\\{name}", "HostName": name, "UserName": user, "HasPassword": saved}
+            for name, user, saved in rows
+        ]
+    }
+    assert openvpn_gui_hits(json.dumps(doc), ORG) == [
+        ("K\\uni", ("saved_login", "alice.smith@example.ac.uk (uni)", "example.ac.uk")),
+        ("K\\vpn.example.ac.uk", ("saved_session", "ab1234@vpn.example.ac.uk", "example.ac.uk")),
+    ]
+    with pytest.raises(ParseError, match="OpenVPN GUI"):
+        openvpn_gui_hits("Access is denied.", ORG)

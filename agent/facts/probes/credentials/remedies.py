@@ -59,6 +59,10 @@ STORE_REMEDIES: dict[str, str] = {
     "its recent servers (File > Site Manager; Edit > Clear private data).",
     "winscp": "Delete the organisation's saved session in WinSCP (Login dialog > Manage > Delete).",
     "cyberduck": "Delete the organisation's bookmark in Cyberduck and its saved password.",
+    "openvpn": "Clear the saved user name and password of this connection in OpenVPN GUI "
+    "(right-click its icon > the connection > Clear Saved Passwords).",
+    "coreftp": "Delete the organisation's site in CoreFTP's Site Manager.",
+    "ftp_navigator": "Delete the organisation's server from FTP Navigator's site list.",
     "pgpass": "Delete the organisation server's line from the PostgreSQL password file.",
     "mysql": "Remove the organisation server's section (and password) from the MySQL option file.",
     "sqldeveloper": "Delete the organisation's connection in SQL Developer (Connections > "
@@ -70,6 +74,8 @@ STORE_REMEDIES: dict[str, str] = {
     "(the file under auth/svn.simple).",
     "mremoteng": "Delete the organisation's connections from mRemoteNG.",
     "rdcman": "Remove the organisation's servers and logon credentials from this RDCMan file.",
+    "puttycm": "Delete the organisation's connections (and their saved passwords) from "
+    "PuTTY Connection Manager's database.",
     "rdp": "Delete this saved Remote Desktop connection file.",
 }
 DEFAULT_REMEDY = "Remove this organisation credential from the device."

@@ -25,7 +25,37 @@ from agent.facts.probes.credentials.stores.browsers_parse import (
 CHROMIUM_LOGINS_SQL = "SELECT origin_url, username_value, blacklisted_by_user FROM logins"
 CHROMIUM_COOKIES_SQL = "SELECT DISTINCT host_key, name FROM cookies"
 FIREFOX_COOKIES_SQL = "SELECT DISTINCT host, name FROM moz_cookies"
+# UC Browser keeps Chrome's layout but names its logins table wow_logins (as LaZagne reads it);
+# 0 stands for Chrome's never-save column, which it does not have.
+UC_LOGINS_SQL = "SELECT action_url, username_value, 0 FROM wow_logins"
+# UC Browser's data folders carry a suffix ("User Data_i18n"): listed, not named.
+UC_BROWSER: PerOs[tuple[str, ...]] = PerOs(
+    linux=(), darwin=(), windows=("AppData/Local/UCBrowser",)
+)
 
+# The rarer Chromium forks LaZagne reads on Windows (each keeps Chrome's layout), and Slimjet
+# and Iridium beside them.
+RARE_CHROMIUM_WINDOWS = (
+    ("7star", "AppData/Local/7Star/7Star/User Data"),
+    ("amigo", "AppData/Local/Amigo/User Data"),
+    ("centbrowser", "AppData/Local/CentBrowser/User Data"),
+    ("chedot", "AppData/Local/Chedot/User Data"),
+    ("coccoc", "AppData/Local/CocCoc/Browser/User Data"),
+    ("comodo_dragon", "AppData/Local/Comodo/Dragon/User Data"),
+    ("dcbrowser", "AppData/Local/DCBrowser/User Data"),
+    ("elements", "AppData/Local/Elements Browser/User Data"),
+    ("epic", "AppData/Local/Epic Privacy Browser/User Data"),
+    ("iridium", "AppData/Local/Iridium/User Data"),
+    ("kometa", "AppData/Local/Kometa/User Data"),
+    ("orbitum", "AppData/Local/Orbitum/User Data"),
+    ("qqbrowser", "AppData/Local/Tencent/QQBrowser/User Data"),
+    ("slimjet", "AppData/Local/Slimjet/User Data"),
+    ("sogou", "AppData/Roaming/SogouExplorer/Webkit/User Data"),
+    ("sputnik", "AppData/Local/Sputnik/Sputnik/User Data"),
+    ("torch", "AppData/Local/Torch/User Data"),
+    ("uran", "AppData/Local/uCozMedia/Uran/User Data"),
+    ("yandex", "AppData/Local/Yandex/YandexBrowser/User Data"),
+)
 # Per OS: (store, folder under the home). Linux adds the flatpak and snap sandboxes. Beta,
 # Dev and Canary channels keep their own folders; Opera keeps its profile in the folder itself.
 CHROMIUM_ROOTS: PerOs[tuple[tuple[str, str], ...]] = PerOs(
@@ -51,6 +81,8 @@ CHROMIUM_ROOTS: PerOs[tuple[tuple[str, str], ...]] = PerOs(
         ("opera", ".config/opera-beta"),
         ("opera", ".config/opera-developer"),
         ("opera", ".var/app/com.opera.Opera/config/opera"),
+        ("slimjet", ".config/slimjet"),
+        ("dissenter", ".config/GabAI/Dissenter-Browser"),
     ),
     darwin=(
         ("chrome", "Library/Application Support/Google/Chrome"),
@@ -85,18 +117,34 @@ CHROMIUM_ROOTS: PerOs[tuple[tuple[str, str], ...]] = PerOs(
         ("vivaldi", "AppData/Local/Vivaldi/User Data"),
         ("opera", "AppData/Roaming/Opera Software/Opera Stable"),
         ("opera", "AppData/Roaming/Opera Software/Opera GX Stable"),
+        *RARE_CHROMIUM_WINDOWS,
     ),
 )
-FIREFOX_ROOTS: PerOs[tuple[str, ...]] = PerOs(
+# Per OS: (store, folder holding profiles.ini) of Firefox and the forks that keep its format.
+FIREFOX_ROOTS: PerOs[tuple[tuple[str, str], ...]] = PerOs(
     linux=(
-        ".mozilla/firefox",
-        "snap/firefox/common/.mozilla/firefox",
-        ".var/app/org.mozilla.firefox/.mozilla/firefox",
+        ("firefox", ".mozilla/firefox"),
+        ("firefox", "snap/firefox/common/.mozilla/firefox"),
+        ("firefox", ".var/app/org.mozilla.firefox/.mozilla/firefox"),
+        ("icecat", ".mozilla/icecat"),
+        ("waterfox", ".waterfox"),
+        ("pale_moon", ".moonchild productions/pale moon"),
     ),
-    darwin=("Library/Application Support/Firefox",),
-    windows=("AppData/Roaming/Mozilla/Firefox",),
+    darwin=(("firefox", "Library/Application Support/Firefox"),),
+    windows=(
+        ("firefox", "AppData/Roaming/Mozilla/Firefox"),
+        ("blackhawk", "AppData/Roaming/NETGATE Technologies/BlackHawk"),
+        ("cyberfox", "AppData/Roaming/8pecxstudios/Cyberfox"),
+        ("icedragon", "AppData/Roaming/Comodo/IceDragon"),
+        ("k-meleon", "AppData/Roaming/K-Meleon"),
+        ("icecat", "AppData/Roaming/Mozilla/icecat"),
+        ("pale_moon", "AppData/Roaming/Moonchild Productions/Pale Moon"),
+        ("basilisk", "AppData/Roaming/Basilisk-Dev/Basilisk"),
+    ),
 )
 
+# UC Browser's login database: "UC Login Data.18" (not its "-journal").
+_UC_LOGINS = re.compile(r"^UC Login Data(\.\d+)?$")
 # Chromium profile folders, taken even when `Local State` does not list them.
 _PROFILE_DIR = re.compile(r"^(Default|Profile \d+)$")
 
@@ -105,10 +153,15 @@ def _chromium_profile(ctx: Context, scan: ScanState, store: str, profile: str) -
     names = listing(ctx, scan, store, profile)
     if names is None:
         return
-    for database in ("Login Data", "Login Data For Account"):
+    # Yandex keeps its logins in "Ya Passman Data" (Chrome's logins table, its own key).
+    for database in ("Login Data", "Login Data For Account", "Ya Passman Data"):
         if names.get(database) == "file":
             path = join(ctx, profile, database)
             query(ctx, scan, store, path, CHROMIUM_LOGINS_SQL, chromium_login_hits)
+    for name, kind in sorted(names.items()):
+        if kind == "file" and _UC_LOGINS.match(name):
+            path = join(ctx, profile, name)
+            query(ctx, scan, store, path, UC_LOGINS_SQL, chromium_login_hits)
     cookies = []
     if names.get("Network") == "dir":
         cookies.append(join(ctx, profile, "Network", "Cookies"))
@@ -145,26 +198,32 @@ def _chromium_root(ctx: Context, scan: ScanState, store: str, root: str) -> None
 
 
 def find_chromium(ctx: Context, scan: ScanState) -> None:
-    """Chrome, Chromium, Brave, Edge (every channel), Vivaldi and Opera: every profile's
-    logins, account and session cookies."""
+    """Chrome, Chromium, Brave, Edge (every channel), Vivaldi, Opera, UC Browser and the rarer
+    forks: every profile's logins, account and session cookies."""
     for home in scan.homes:
         for store, relative in CHROMIUM_ROOTS.pick(ctx):
             if scan.out_of_time():
                 return
             _chromium_root(ctx, scan, store, join(ctx, home.path, relative))
+        for relative in UC_BROWSER.pick(ctx):
+            folder = join(ctx, home.path, relative)
+            for name, kind in sorted((listing(ctx, scan, "ucbrowser", folder) or {}).items()):
+                if kind == "dir" and name.startswith("User Data"):
+                    _chromium_root(ctx, scan, "ucbrowser", join(ctx, folder, name))
 
 
 def find_firefox(ctx: Context, scan: ScanState) -> None:
-    """Firefox: every profile's saved-login sites and organisation session cookies."""
+    """Firefox and its forks: every profile's saved-login sites and organisation session
+    cookies."""
     for home in scan.homes:
-        for relative in FIREFOX_ROOTS.pick(ctx):
+        for store, relative in FIREFOX_ROOTS.pick(ctx):
             root = join(ctx, home.path, relative)
-            for profile in mozilla_profiles(ctx, scan, "firefox", root):
+            for profile in mozilla_profiles(ctx, scan, store, root):
                 if scan.out_of_time():
                     return
-                mozilla_logins(ctx, scan, "firefox", profile)
+                mozilla_logins(ctx, scan, store, profile)
                 path = join(ctx, profile, "cookies.sqlite")
-                query(ctx, scan, "firefox", path, FIREFOX_COOKIES_SQL, cookie_hits)
+                query(ctx, scan, store, path, FIREFOX_COOKIES_SQL, cookie_hits)
 
 
 FINDERS: PerOs[tuple[Finder, ...]] = PerOs(

@@ -1,9 +1,12 @@
-"""Pure helpers the client-store parsers share: safe small-XML reading, org logins as hits."""
+"""Pure helpers the client-store parsers share: safe small-XML reading, org logins as hits,
+saved sessions from a registry script's JSON."""
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
+from typing import Any
 
 from agent.facts.context import ParseError
 from agent.facts.probes.credentials.scan import match_host, match_realm
@@ -71,3 +74,40 @@ def login_hit(kind: str, host: str, user: str, org: Organisation, domain: str = 
     else:
         identity = account or shown
     return kind, identity, matched
+
+
+def session_hits(sessions: list[dict[str, str]], org: Organisation) -> list[Hit]:
+    """A saved login (a Password key is there) or saved session per organisation session.
+
+    Sample: [{"HostName": "sftp.example.ac.uk", "UserName": "ab1234", "Password": "1"}] ->
+    [("saved_login", "ab1234@sftp.example.ac.uk", "example.ac.uk")].
+    """
+    hits: list[Hit] = []
+    for session in sessions:
+        kind = "saved_login" if session.get("Password") else "saved_session"
+        hit = login_hit(kind, session.get("HostName", ""), session.get("UserName", ""), org)
+        if hit and hit not in hits:
+            hits.append(hit)
+    return hits
+
+
+def registry_session_hits(text: str, org: Organisation, client: str) -> list[tuple[str, Hit]]:
+    """(registry key, hit) per organisation session of a registry script's {Sessions: [...]}."""
+    try:
+        doc: Any = json.loads(text.strip().lstrip("\ufeff") or "{}")
+    except ValueError as exc:
+        raise ParseError(f"{client} registry script did not print JSON: {exc}") from exc
+    rows = doc.get("Sessions", []) if isinstance(doc, dict) else None
+    if isinstance(rows, dict):
+        rows = [rows]
+    if not isinstance(rows, list):
+        raise ParseError(f"{client} registry script: expected {{Sessions: [...]}}")
+    found: list[tuple[str, Hit]] = []
+    for row in rows:
+        if not isinstance(row, dict) or not isinstance(row.get("Key"), str):
+            continue
+        session = {k: str(v) for k, v in row.items() if isinstance(v, str)}
+        if row.get("HasPassword") is True:
+            session["Password"] = "1"
+        found += [(row["Key"], hit) for hit in session_hits([session], org)]
+    return found

@@ -1,12 +1,10 @@
 """Pure parsers for FTP/SFTP clients: FileZilla, WinSCP (ini, registry), Cyberduck (bookmarks,
-user.config)."""
+user.config), CoreFTP (registry) and FTP Navigator (Ftplist.txt)."""
 
 from __future__ import annotations
 
-import json
 import plistlib
 import re
-from typing import Any
 
 from agent.facts.context import ParseError
 from agent.facts.probes.credentials.settings import Organisation
@@ -15,6 +13,8 @@ from agent.facts.probes.credentials.stores.clients_parse import (
     child_text,
     local,
     login_hit,
+    registry_session_hits,
+    session_hits,
     xml_root,
 )
 
@@ -65,7 +65,7 @@ def winscp_ini_hits(text: str, org: Organisation) -> list[Hit]:
         elif current is not None and "=" in line:
             key, _, value = line.partition("=")
             current[key.strip()] = value.strip() if key.strip() != "Password" else "1"
-    return _winscp_hits(sessions, org)
+    return session_hits(sessions, org)
 
 
 def winscp_registry_hits(text: str, org: Organisation) -> list[tuple[str, Hit]]:
@@ -75,31 +75,38 @@ def winscp_registry_hits(text: str, org: Organisation) -> list[tuple[str, Hit]]:
     WinSCP 2\\\\Sessions\\\\ab1234@sftp.example.ac.uk","HostName":"sftp.example.ac.uk",
     "UserName":"ab1234","HasPassword":true}]}
     """
-    try:
-        doc: Any = json.loads(text.strip().lstrip("\ufeff") or "{}")
-    except ValueError as exc:
-        raise ParseError(f"WinSCP registry script did not print JSON: {exc}") from exc
-    rows = doc.get("Sessions", []) if isinstance(doc, dict) else None
-    if isinstance(rows, dict):
-        rows = [rows]
-    if not isinstance(rows, list):
-        raise ParseError("WinSCP registry script: expected {Sessions: [...]}")
-    found: list[tuple[str, Hit]] = []
-    for row in rows:
-        if not isinstance(row, dict) or not isinstance(row.get("Key"), str):
-            continue
-        session = {k: str(v) for k, v in row.items() if isinstance(v, str)}
-        if row.get("HasPassword") is True:
-            session["Password"] = "1"
-        found += [(row["Key"], hit) for hit in _winscp_hits([session], org)]
-    return found
+    return registry_session_hits(text, org, "WinSCP")
 
 
-def _winscp_hits(sessions: list[dict[str, str]], org: Organisation) -> list[Hit]:
+def coreftp_registry_hits(text: str, org: Organisation) -> list[tuple[str, Hit]]:
+    """(registry key, hit) for organisation sites from the CoreFTP registry script's JSON (the
+    script maps each Sites subkey's Host and User values; HasPassword: a PW value is saved).
+
+    Sample: {"Sessions":[{"Key":"HKEY_USERS\\\\S-1-5-21-...-1001\\\\Software\\\\FTPware\\\\
+    CoreFTP\\\\Sites\\\\1","HostName":"ftp.example.ac.uk","UserName":"ab1234","HasPassword":true}]}
+    """
+    return registry_session_hits(text, org, "CoreFTP")
+
+
+def ftp_navigator_hits(text: str, org: Organisation) -> list[Hit]:
+    """Organisation servers in FTP Navigator's Ftplist.txt (one site a line).
+
+    Sample: Name=Uni web;Server=ftp.example.ac.uk;Port=21;User=ab1234;Password=xZ|w;
+    Password is the XOR-0x19-encoded password, or 0/1 when none is saved: only whether a
+    password is there counts; its value is never kept.
+    """
     hits: list[Hit] = []
-    for session in sessions:
-        kind = "saved_login" if session.get("Password") else "saved_session"
-        hit = login_hit(kind, session.get("HostName", ""), session.get("UserName", ""), org)
+    for line in text.splitlines():
+        fields: dict[str, str] = {}
+        for part in line.split(";"):
+            key, sep, value = part.partition("=")
+            if sep:
+                fields[key.strip()] = value.strip()
+        if "Server" not in fields or fields.get("User", "").lower() == "anonymous":
+            continue  # an anonymous login is no one's credential
+        saved = fields.get("Password", "") not in ("", "0", "1")
+        kind = "saved_login" if saved else "saved_session"
+        hit = login_hit(kind, fields["Server"], fields.get("User", ""), org)
         if hit and hit not in hits:
             hits.append(hit)
     return hits

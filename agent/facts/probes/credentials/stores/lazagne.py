@@ -36,19 +36,20 @@ WINDOWS = (
     _e(
         "browsers/chromium_browsers",
         "User Data\\<profile>\\Login Data of 26 Chromium browsers",
-        "partly",
+        "covered",
         "browsers.find_chromium",
-        note="Chrome (Beta, Dev, Canary), Chromium, Brave, Edge (Beta, Dev, Canary), Vivaldi, "
-        "Opera, Opera GX; not the rare forks (7Star, Amigo, CentBrowser, Chedot, CocCoc, Comodo "
-        "Dragon, Elements, DCBrowser, Epic, Kometa, Orbitum, QQBrowser, Sogou, Sputnik, Torch, "
-        "Uran, Yandex)",
+        note="all 26, and Slimjet and Iridium: Chrome (Beta, Dev, Canary), Chromium, Brave, Edge "
+        "(Beta, Dev, Canary), Vivaldi, Opera, Opera GX, 7Star, Amigo, CentBrowser, Chedot, "
+        "CocCoc, Comodo Dragon, DCBrowser, Elements, Epic, Kometa, Orbitum, QQBrowser, Sogou, "
+        "Sputnik, Torch, Uran, Yandex (its Ya Passman Data too)",
     ),
     _e(
         "browsers/firefox_browsers",
         "logins.json of Firefox and 7 forks",
-        "partly",
+        "covered",
         "browsers.find_firefox",
-        note="Firefox; not BlackHawk, Cyberfox, IceDragon, K-Meleon, IceCat, Pale Moon, Basilisk",
+        note="Firefox, BlackHawk, Cyberfox, IceDragon, K-Meleon, IceCat, Pale Moon, Basilisk "
+        "(logins.json; the signons.sqlite of releases before 2014 is not read)",
     ),
     _e(
         "browsers/ie",
@@ -56,7 +57,12 @@ WINDOWS = (
         "out of scope",
         note="Windows 7 and older only; newer Windows keeps these in the vault",
     ),
-    _e("browsers/ucbrowser", "UCBrowser wow_logins", "not yet", note="rare browser"),
+    _e(
+        "browsers/ucbrowser",
+        "%LOCALAPPDATA%\\UCBrowser\\User Data*\\<profile>\\UC Login Data.18 (wow_logins)",
+        "covered",
+        "browsers.find_chromium",
+    ),
     _e(
         "chats/pidgin",
         "%APPDATA%\\.purple\\accounts.xml",
@@ -96,9 +102,8 @@ WINDOWS = (
     _e(
         "mails/thunderbird_mails",
         "Thunderbird, Epyrus, Interlink",
-        "partly",
+        "covered",
         "mail.find_thunderbird",
-        note="Thunderbird; not the Epyrus and Interlink forks",
     ),
     _e("maven/mavenrepositories", "~\\.m2\\settings.xml", "scan"),
     _e(
@@ -125,7 +130,11 @@ WINDOWS = (
     ),
     _e("sysadmin/apachedirectorystudio", "connections.xml", "scan"),
     _e(
-        "sysadmin/coreftp", "HKCU\\Software\\FTPware\\CoreFTP\\Sites", "not yet", note="rare client"
+        "sysadmin/coreftp",
+        "HKCU\\Software\\FTPware\\CoreFTP\\Sites",
+        "covered",
+        "ftp.find_coreftp",
+        note="every loaded user hive",
     ),
     _e(
         "sysadmin/cyberduck",
@@ -146,7 +155,13 @@ WINDOWS = (
         "out of scope",
         note="a local server's admin password",
     ),
-    _e("sysadmin/ftpnavigator", "C:\\FTP Navigator\\Ftplist.txt", "not yet", note="rare client"),
+    _e(
+        "sysadmin/ftpnavigator",
+        "C:\\FTP Navigator\\Ftplist.txt",
+        "covered",
+        "ftp.find_ftp_navigator",
+        note="anonymous logins are no one's credential and are not reported",
+    ),
     _e(
         "sysadmin/iisapppool",
         "appcmd list apppool",
@@ -177,15 +192,17 @@ WINDOWS = (
     _e(
         "sysadmin/openvpn",
         "OpenVPN-GUI registry, .ovpn files",
-        "partly",
+        "covered",
         "vpn.find_openvpn",
-        note="profiles' remotes; the registry's saved user name is not read",
+        "vpn.find_openvpn_gui",
+        note="profiles' remotes, and the user names OpenVPN GUI saved (with whether a password "
+        "is saved) in every loaded user hive",
     ),
     _e(
         "sysadmin/puttycm",
-        "PuTTY Connection Manager database",
-        "not yet",
-        note="discontinued client",
+        "PuTTY Connection Manager database (the registry's DefaultDatabase)",
+        "covered",
+        "remote_desktop.find_puttycm",
     ),
     _e("sysadmin/rclone", "%APPDATA%\\rclone\\rclone.conf", "scan"),
     _e(
@@ -267,17 +284,17 @@ LINUX = (
     _e(
         "browsers/chromium_browsers",
         "~/.config/<browser> of 9 Chromium browsers",
-        "partly",
+        "covered",
         "browsers.find_chromium",
-        note="Chrome (Beta, Dev), Chromium, Brave, Edge (Beta, Dev), "
-        "Vivaldi, Opera, with flatpak and snap; not Slimjet and Dissenter",
+        note="Chrome (Beta, Dev), Chromium, Brave, Edge (Beta, Dev), Vivaldi, Opera, Slimjet, "
+        "Dissenter, with flatpak and snap",
     ),
     _e(
         "browsers/firefox_browsers",
         "~/.mozilla/firefox, icecat, ~/.waterfox",
-        "partly",
+        "covered",
         "browsers.find_firefox",
-        note="Firefox (snap, flatpak too); not IceCat and Waterfox",
+        note="Firefox (snap, flatpak too), IceCat, Waterfox, and Pale Moon",
     ),
     _e("browsers/opera", "~/.opera/wand.dat", "out of scope", note="Presto Opera, gone since 2013"),
     _e("chats/pidgin", "~/.purple/accounts.xml", "covered", "collaboration.find_chat_apps"),

@@ -30,14 +30,19 @@ from agent.facts.probes.credentials.stores.mail_parse import (
 from agent.facts.probes.powershell import PS_PART, ps_json
 from agent.facts.probes.powershell_parse import obj, opt_str, part
 
-THUNDERBIRD_ROOTS: PerOs[tuple[str, ...]] = PerOs(
+# Per OS: (store, folder holding profiles.ini) of Thunderbird and the forks in its format.
+THUNDERBIRD_ROOTS: PerOs[tuple[tuple[str, str], ...]] = PerOs(
     linux=(
-        ".thunderbird",
-        "snap/thunderbird/common/.thunderbird",
-        ".var/app/org.mozilla.Thunderbird/.thunderbird",
+        ("thunderbird", ".thunderbird"),
+        ("thunderbird", "snap/thunderbird/common/.thunderbird"),
+        ("thunderbird", ".var/app/org.mozilla.Thunderbird/.thunderbird"),
     ),
-    darwin=("Library/Thunderbird",),
-    windows=("AppData/Roaming/Thunderbird",),
+    darwin=(("thunderbird", "Library/Thunderbird"),),
+    windows=(
+        ("thunderbird", "AppData/Roaming/Thunderbird"),
+        ("epyrus", "AppData/Roaming/athenian200/Epyrus"),
+        ("interlink", "AppData/Roaming/BinaryOutcast/Interlink"),
+    ),
 )
 MAC_ACCOUNTS_SQL = "SELECT ZUSERNAME, ZACCOUNTDESCRIPTION FROM ZACCOUNT"
 _DEVICE_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\CloudDomainJoin\JoinInfo"
@@ -85,18 +90,19 @@ ConvertTo-Json -Compress -Depth 10 -InputObject $out
 
 
 def find_thunderbird(ctx: Context, scan: ScanState) -> None:
-    """Thunderbird: every profile's mail accounts (prefs.js) and saved-login servers."""
+    """Thunderbird, Epyrus and Interlink: every profile's mail accounts (prefs.js) and
+    saved-login servers."""
     for home in scan.homes:
-        for relative in THUNDERBIRD_ROOTS.pick(ctx):
+        for store, relative in THUNDERBIRD_ROOTS.pick(ctx):
             root = join(ctx, home.path, relative)
-            for profile in mozilla_profiles(ctx, scan, "thunderbird", root):
+            for profile in mozilla_profiles(ctx, scan, store, root):
                 if scan.out_of_time():
                     return
                 path = join(ctx, profile, "prefs.js")
-                text = read(ctx, scan, "thunderbird", path)
+                text = read(ctx, scan, store, path)
                 if text is not None:
-                    record(scan, "thunderbird", path, thunderbird_hits(parse_prefs(text), scan.org))
-                mozilla_logins(ctx, scan, "thunderbird", profile)
+                    record(scan, store, path, thunderbird_hits(parse_prefs(text), scan.org))
+                mozilla_logins(ctx, scan, store, profile)
 
 
 def find_gnome_online_accounts(ctx: Context, scan: ScanState) -> None:

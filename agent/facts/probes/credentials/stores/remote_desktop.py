@@ -1,16 +1,18 @@
-"""Remote-desktop managers: mRemoteNG, RDCMan, saved .rdp connections and Remmina profiles."""
+"""Remote-desktop managers: mRemoteNG, RDCMan, saved .rdp connections, Remmina, PuTTY CM."""
 
 from __future__ import annotations
 
 import re
 
-from agent.facts.context import Context, ParseError
+from agent.facts.context import CommandNotFound, Context, FactUnavailable, ParseError
 from agent.facts.probes.credentials.per_os import PerOs, join
 from agent.facts.probes.credentials.scan import ScanState
 from agent.facts.probes.credentials.stores.appdata import record
 from agent.facts.probes.credentials.stores.readers import read_parsed, record_parsed
 from agent.facts.probes.credentials.stores.remote_desktop_parse import (
     mremoteng_hits,
+    puttycm_databases,
+    puttycm_hits,
     rdg_hits,
     rdp_hits,
     remmina_hits,
@@ -20,7 +22,9 @@ from agent.facts.probes.credentials.stores.storefiles import (
     files_in,
     list_folder,
     read_store_file,
+    why,
 )
+from agent.facts.probes.powershell import ps_text
 
 MREMOTENG = "AppData/Roaming/mRemoteNG"  # confCons.xml and its dated backups
 RDCMAN_SETTINGS = (
@@ -90,8 +94,33 @@ def find_remmina(ctx: Context, scan: ScanState) -> None:
                 read_parsed(ctx, scan, "remmina", path, remmina_hits)
 
 
+# Per loaded user hive: the database PuTTY Connection Manager opens (DefaultDatabase).
+PUTTYCM_SCRIPT = r"""
+$paths = @(foreach ($user in @(Get-ChildItem -LiteralPath 'Registry::HKEY_USERS' -EA 0)) {
+  $key = "Registry::$($user.Name)\Software\ACS\PuTTY Connection Manager"
+  if (Test-Path -LiteralPath $key) {
+    [string](Get-Item -LiteralPath $key).GetValue('DefaultDatabase')
+  }
+})
+ConvertTo-Json -Compress -Depth 3 -InputObject @{ Databases = $paths }
+"""
+
+
+def find_puttycm(ctx: Context, scan: ScanState) -> None:
+    """PuTTY Connection Manager: organisation connections in the database it opens."""
+    try:
+        paths = puttycm_databases(ps_text(ctx, "puttycm_registry", PUTTYCM_SCRIPT, timeout=20.0))
+    except CommandNotFound:
+        return
+    except FactUnavailable as exc:
+        scan.not_read("puttycm", "registry ACS\\PuTTY Connection Manager", why(exc))
+        return
+    for path in dict.fromkeys(paths):
+        read_parsed(ctx, scan, "puttycm", path, puttycm_hits)
+
+
 FINDERS: PerOs[tuple[Finder, ...]] = PerOs(
     linux=(find_remmina,),
     darwin=(),
-    windows=(find_mremoteng, find_rdp_files),
+    windows=(find_mremoteng, find_rdp_files, find_puttycm),
 )

@@ -1,7 +1,9 @@
-"""Pure parsers for remote-desktop managers: mRemoteNG, RDCMan (.rdg) and .rdp files."""
+"""Pure parsers for remote-desktop managers: mRemoteNG, RDCMan (.rdg), .rdp files and PuTTY
+Connection Manager."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from agent.facts.context import ParseError
@@ -141,3 +143,44 @@ def remmina_hits(text: str, org: Organisation) -> list[Hit]:
             return [hit]
     hit = login_hit(kind, "", user, org, domain) if user or domain else None
     return [hit] if hit else []
+
+
+def puttycm_databases(text: str) -> list[str]:
+    """The database files PuTTY Connection Manager opens, from its registry script's JSON.
+
+    Sample: {"Databases":["C:\\\\Users\\\\alice\\\\Documents\\\\PuTTYCM.dat"]} (DefaultDatabase of
+    HKCU\\Software\\ACS\\PuTTY Connection Manager, per loaded user hive).
+    """
+    try:
+        doc = json.loads(text.strip().lstrip("\ufeff") or "{}")
+    except ValueError as exc:
+        raise ParseError(f"PuTTY CM registry script did not print JSON: {exc}") from exc
+    paths = doc.get("Databases", []) if isinstance(doc, dict) else None
+    if isinstance(paths, str):
+        paths = [paths]
+    if not isinstance(paths, list):
+        raise ParseError("PuTTY CM registry script: expected {Databases: [...]}")
+    return [p for p in paths if isinstance(p, str) and p.strip()]
+
+
+def puttycm_hits(text: str, org: Organisation) -> list[Hit]:
+    """Organisation connections in a PuTTY Connection Manager database (XML).
+
+    Sample: <configuration version="0.7.1.136"><root type="database" name="Database"><container
+    type="folder" name="Uni"><connection type="PuTTY" name="hpc"><connection_info><name>hpc
+    </name><protocol>SSH</protocol><host>hpc.example.ac.uk</host><port>22</port>
+    </connection_info><login><login>ab1234</login><password>CANARY</password><prompt />
+    </login></connection></container></root></configuration>
+    A non-empty <password> (kept in plain text) makes it a saved login; its value is never kept.
+    """
+    root = xml_root(text, "PuTTY CM database")
+    hits: list[Hit] = []
+    for connection in root.iter():
+        if local(connection.tag) != "connection":
+            continue
+        info = {local(c.tag): (c.text or "").strip() for part in connection for c in part}
+        kind = "saved_login" if info.get("password") else "saved_session"
+        hit = login_hit(kind, info.get("host", ""), info.get("login", ""), org)
+        if hit and hit not in hits:
+            hits.append(hit)
+    return hits

@@ -17,6 +17,7 @@ from agent.facts.probes.credentials.stores.storefiles import (
 )
 from agent.facts.probes.credentials.stores.vpn_parse import (
     host_matches,
+    openvpn_gui_hits,
     parse_anyconnect_hosts,
     parse_gp_registry,
     parse_openvpn_remotes,
@@ -131,6 +132,40 @@ def find_openvpn(ctx: Context, scan: ScanState) -> None:
                 report_hosts(scan, "openvpn", path, parse_openvpn_remotes(text))
 
 
+# Per loaded user hive, each OpenVPN GUI connection with a saved user name (REG_BINARY,
+# UTF-16LE): the name, and whether a password (auth-data, DPAPI-sealed) is saved beside it.
+OPENVPN_GUI_SCRIPT = r"""
+$rows = @(foreach ($user in @(Get-ChildItem -LiteralPath 'Registry::HKEY_USERS' -EA 0)) {
+  $root = "Registry::$($user.Name)\Software\OpenVPN-GUI\configs"
+  if (Test-Path -LiteralPath $root) {
+    foreach ($key in @(Get-ChildItem -LiteralPath $root -EA 0)) {
+      $name = $key.GetValue('username')
+      if ($name -is [byte[]]) { $name = [Text.Encoding]::Unicode.GetString($name).TrimEnd([char]0) }
+      if ([string]$name) {
+        @{ Key = [string]$key.Name; HostName = [string]$key.PSChildName; UserName = [string]$name;
+           HasPassword = @($key.GetValueNames()) -contains 'auth-data' }
+      }
+    }
+  }
+})
+ConvertTo-Json -Compress -Depth 4 -InputObject @{ Sessions = $rows }
+"""
+
+
+def find_openvpn_gui(ctx: Context, scan: ScanState) -> None:
+    """OpenVPN GUI: the user names it saved per connection in every loaded user hive."""
+    try:
+        text = ps_text(ctx, "openvpn_gui_registry", OPENVPN_GUI_SCRIPT, timeout=20.0)
+        rows = openvpn_gui_hits(text, scan.org)
+    except CommandNotFound:
+        return
+    except FactUnavailable as exc:
+        scan.not_read("openvpn", "registry OpenVPN-GUI\\configs", why(exc))
+        return
+    for key, (kind, identity, matched) in rows:
+        scan.add(kind, "openvpn", key, identity, matched)
+
+
 def find_anyconnect(ctx: Context, scan: ScanState) -> None:
     """Cisco AnyConnect / Secure Client: user preferences and the VPN profiles' host entries."""
     places = ANYCONNECT.pick(ctx)
@@ -241,5 +276,12 @@ def find_rasphone(ctx: Context, scan: ScanState) -> None:
 FINDERS: PerOs[tuple[Finder, ...]] = PerOs(
     linux=(find_openvpn, find_anyconnect, find_globalprotect, find_wireguard),
     darwin=(find_openvpn, find_anyconnect, find_globalprotect, find_wireguard),
-    windows=(find_openvpn, find_anyconnect, find_globalprotect, find_wireguard, find_rasphone),
+    windows=(
+        find_openvpn,
+        find_openvpn_gui,
+        find_anyconnect,
+        find_globalprotect,
+        find_wireguard,
+        find_rasphone,
+    ),
 )

@@ -1,4 +1,5 @@
-"""Pure parsers for VPN profiles: OpenVPN, AnyConnect, GlobalProtect, WireGuard, RAS phonebook."""
+"""Pure parsers for VPN profiles: OpenVPN (files, OpenVPN GUI registry), AnyConnect,
+GlobalProtect, WireGuard, RAS phonebook."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 from agent.facts.context import ParseError
 from agent.facts.probes.credentials.scan import match_host
 from agent.facts.probes.credentials.settings import Organisation
+from agent.facts.probes.credentials.stores.appdata_parse import Hit
+from agent.facts.probes.credentials.stores.clients_parse import registry_session_hits
 from agent.matching import host_of
 
 
@@ -192,3 +195,15 @@ def parse_gp_registry(text: str) -> list[tuple[str, str]]:
             if isinstance(value, str):
                 found.append((row["Key"], value))
     return found
+
+
+def openvpn_gui_hits(text: str, org: Organisation) -> list[tuple[str, Hit]]:
+    """(registry key, hit) per OpenVPN GUI connection with a saved user name that is the
+    organisation's, or whose connection (its .ovpn file's name) is an organisation host.
+
+    Sample (the registry script's JSON; HostName is the connection name, HasPassword: the
+    DPAPI-sealed auth-data value is there): {"Sessions":[{"Key":"HKEY_USERS\\\\S-1-5-21-...-1001
+    \\\\Software\\\\OpenVPN-GUI\\\\configs\\\\vpn.example.ac.uk","HostName":"vpn.example.ac.uk",
+    "UserName":"ab1234","HasPassword":true}]}
+    """
+    return registry_session_hits(text, org, "OpenVPN GUI")
