@@ -667,3 +667,22 @@ def test_a_damaged_document_is_not_inspected_never_a_crash(
     except FactUnavailable:
         return
     assert read >= 0 and all(m.kind in ("label", "marking") for m in marks)
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        # Past the first 4 kB a byte search looked at: a long comment before the DOCTYPE.
+        b'<?xml version="1.0"?><!--' + b"x" * 8000 + b"-->"
+        b'<!DOCTYPE x [<!ENTITY a "CANARY-ENTITY">]><Properties>&a;</Properties>',
+        # UTF-16, which expat reads and a search for b"<!DOCTYPE" does not see.
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "CANARY-ENTITY">]>'
+        "<Properties>&a;</Properties>".encode("utf-16"),
+    ],
+)
+def test_a_doctype_is_refused_wherever_and_however_it_is_written(xml: bytes) -> None:
+    from agent.facts.context import ParseError
+    from agent.facts.probes.data_labels.ooxml import parse_xml
+
+    with pytest.raises(ParseError, match="DOCTYPE"):
+        parse_xml(xml, "docProps/custom.xml")
