@@ -686,3 +686,29 @@ def test_a_doctype_is_refused_wherever_and_however_it_is_written(xml: bytes) -> 
 
     with pytest.raises(ParseError, match="DOCTYPE"):
         parse_xml(xml, "docProps/custom.xml")
+
+
+def test_what_a_pdf_unpacks_is_bounded_per_file_not_per_stream(tmp_path: Path) -> None:
+    """A chain of cross-reference streams (/Prev), each just under the per-stream limit, would
+    make the reader inflate (and, with a PNG predictor, walk byte by byte in Python) up to 64
+    limits' worth from a few kB of file: a planted file could spend the probe's whole time."""
+    import zlib
+
+    from agent.facts.context import ParseError
+    from agent.facts.probes.data_labels.pdf_read import read_metadata
+
+    limit = 64 * 1024
+    body = bytearray(b"%PDF-1.7\n")
+    previous: int | None = None
+    for number in range(1, 41):
+        packed = zlib.compress(bytes(limit - 1024), 9)
+        prev = b"" if previous is None else b" /Prev %d" % previous
+        previous = len(body)
+        body += b"%d 0 obj << /Type /XRef /W [1 4 2] /Size 1 /Index [0 0]%s" % (number, prev)
+        body += b" /Filter /FlateDecode /Length %d >> stream\n" % len(packed)
+        body += packed + b"\nendstream endobj\n"
+    body += b"startxref\n%d\n%%%%EOF\n" % previous
+    path = tmp_path / "chain.pdf"
+    path.write_bytes(bytes(body))
+    with pytest.raises(ParseError, match="unpack"):
+        read_metadata(Context(), str(path), len(body), limit)
