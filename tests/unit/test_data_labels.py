@@ -11,6 +11,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -712,3 +713,18 @@ def test_what_a_pdf_unpacks_is_bounded_per_file_not_per_stream(tmp_path: Path) -
     path.write_bytes(bytes(body))
     with pytest.raises(ParseError, match="unpack"):
         read_metadata(Context(), str(path), len(body), limit)
+
+
+def test_what_a_workbook_unpacks_is_bounded_per_file_not_per_sheet(tmp_path: Path) -> None:
+    """Each sheet is streamed up to 64 part limits looking for its <headerFooter>; a workbook
+    of many such sheets (zip bombs of a few kB each) must not multiply that."""
+    from agent.facts.context import ParseError
+
+    limit = 64 * 1024
+    cells = b"<worksheet><sheetData>" + b"<row/>" * (40 * limit // 6) + b"</sheetData></worksheet>"
+    sheets: dict[str, str | bytes] = {f"xl/worksheets/sheet{n}.xml": cells for n in range(1, 4)}
+    path = write_ooxml(tmp_path / "bomb.xlsx", "xlsx", sheets)
+    settings = DataSettings(markings=("CONFIDENTIAL",), public_labels=("Public",))
+    settings = replace(settings, max_file_bytes=limit)
+    with pytest.raises(ParseError, match="unpack"):
+        inspect_office(Context(), str(path), path.stat().st_size, settings, Markings(["X"]))
