@@ -728,3 +728,30 @@ def test_what_a_workbook_unpacks_is_bounded_per_file_not_per_sheet(tmp_path: Pat
     settings = replace(settings, max_file_bytes=limit)
     with pytest.raises(ParseError, match="unpack"):
         inspect_office(Context(), str(path), path.stat().st_size, settings, Markings(["X"]))
+
+
+def test_a_cloud_folder_left_unread_makes_the_scan_incomplete() -> None:
+    """OneDrive's folder is skipped (its files may be online-only, and reading one downloads
+    it), but with Known Folder Move it holds Documents and Desktop: not looked at is not clean,
+    so the scan says so and DATA-001 is unknown rather than a pass."""
+    home = "C:\\Users\\alice"
+    cloud = f"{home}\\OneDrive - Example University"
+    recording = {
+        "os": "windows",
+        "scandirs": {
+            home: [["OneDrive - Example University", "dir", 0]],
+            cloud: [["Documents", "dir", 0]],
+        },
+    }
+    result = run_probe(
+        ReplayContext(recording),
+        data_labels.probe(
+            DataSettings(markings=("INTERNAL",), public_labels=("Public",), homes=(home,))
+        ),
+    )
+    data = result.data
+    assert data is not None
+    assert data["skipped"] == {"cloud_folder": 1}
+    assert [n["location"] for n in data["not_inspected"]] == ["~\\OneDrive - Example University"]
+    assert "online-only" in data["not_inspected"][0]["reason"]
+    assert data["complete"] is False
