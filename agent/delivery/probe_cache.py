@@ -58,14 +58,14 @@ def reusable(state_dir: Path, basis: str, max_age_s: float, now: float) -> dict[
     unreadable file included, is left out, and that probe runs fresh."""
     path = state_dir / PROBE_CACHE
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return {}
     except OSError as exc:
         log.warning("cannot read %s (%s): collecting every probe", path, exc)
         return {}
     try:
-        entries = _entries(text, basis)
+        entries = _entries(raw, basis)
     except CacheUnreadable as exc:
         log.warning("ignoring %s (%s): collecting every probe", path, exc)
         return {}
@@ -77,11 +77,13 @@ def reusable(state_dir: Path, basis: str, max_age_s: float, now: float) -> dict[
     return found
 
 
-def _entries(text: str, basis: str) -> dict[str, ProbeResult]:
+def _entries(raw: bytes, basis: str) -> dict[str, ProbeResult]:
     try:
-        body = json.loads(text)
-    except ValueError as exc:
-        raise CacheUnreadable(f"not JSON: {exc}") from exc
+        body = json.loads(raw.decode("utf-8"))
+    except ValueError as exc:  # UnicodeDecodeError too
+        raise CacheUnreadable(f"not JSON: {type(exc).__name__}") from exc
+    except RecursionError as exc:  # json nests by recursion: a damaged file is no reason to stop
+        raise CacheUnreadable("not JSON: nested too deep") from exc
     if not isinstance(body, dict) or body.get("version") != VERSION:
         raise CacheUnreadable("not a version 1 probe cache")
     if body.get("basis") != basis:

@@ -11,6 +11,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -667,3 +668,90 @@ def test_a_damaged_document_is_not_inspected_never_a_crash(
     except FactUnavailable:
         return
     assert read >= 0 and all(m.kind in ("label", "marking") for m in marks)
+
+
+@pytest.mark.parametrize(
+    "xml",
+    [
+        # Past the first 4 kB a byte search looked at: a long comment before the DOCTYPE.
+        b'<?xml version="1.0"?><!--' + b"x" * 8000 + b"-->"
+        b'<!DOCTYPE x [<!ENTITY a "CANARY-ENTITY">]><Properties>&a;</Properties>',
+        # UTF-16, which expat reads and a search for b"<!DOCTYPE" does not see.
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "CANARY-ENTITY">]>'
+        "<Properties>&a;</Properties>".encode("utf-16"),
+    ],
+)
+def test_a_doctype_is_refused_wherever_and_however_it_is_written(xml: bytes) -> None:
+    from agent.facts.context import ParseError
+    from agent.facts.probes.data_labels.ooxml import parse_xml
+
+    with pytest.raises(ParseError, match="DOCTYPE"):
+        parse_xml(xml, "docProps/custom.xml")
+
+
+def test_what_a_pdf_unpacks_is_bounded_per_file_not_per_stream(tmp_path: Path) -> None:
+    """A chain of cross-reference streams (/Prev), each just under the per-stream limit, would
+    make the reader inflate (and, with a PNG predictor, walk byte by byte in Python) up to 64
+    limits' worth from a few kB of file: a planted file could spend the probe's whole time."""
+    import zlib
+
+    from agent.facts.context import ParseError
+    from agent.facts.probes.data_labels.pdf_read import read_metadata
+
+    limit = 64 * 1024
+    body = bytearray(b"%PDF-1.7\n")
+    previous: int | None = None
+    for number in range(1, 41):
+        packed = zlib.compress(bytes(limit - 1024), 9)
+        prev = b"" if previous is None else b" /Prev %d" % previous
+        previous = len(body)
+        body += b"%d 0 obj << /Type /XRef /W [1 4 2] /Size 1 /Index [0 0]%s" % (number, prev)
+        body += b" /Filter /FlateDecode /Length %d >> stream\n" % len(packed)
+        body += packed + b"\nendstream endobj\n"
+    body += b"startxref\n%d\n%%%%EOF\n" % previous
+    path = tmp_path / "chain.pdf"
+    path.write_bytes(bytes(body))
+    with pytest.raises(ParseError, match="unpack"):
+        read_metadata(Context(), str(path), len(body), limit)
+
+
+def test_what_a_workbook_unpacks_is_bounded_per_file_not_per_sheet(tmp_path: Path) -> None:
+    """Each sheet is streamed up to 64 part limits looking for its <headerFooter>; a workbook
+    of many such sheets (zip bombs of a few kB each) must not multiply that."""
+    from agent.facts.context import ParseError
+
+    limit = 64 * 1024
+    cells = b"<worksheet><sheetData>" + b"<row/>" * (40 * limit // 6) + b"</sheetData></worksheet>"
+    sheets: dict[str, str | bytes] = {f"xl/worksheets/sheet{n}.xml": cells for n in range(1, 4)}
+    path = write_ooxml(tmp_path / "bomb.xlsx", "xlsx", sheets)
+    settings = DataSettings(markings=("CONFIDENTIAL",), public_labels=("Public",))
+    settings = replace(settings, max_file_bytes=limit)
+    with pytest.raises(ParseError, match="unpack"):
+        inspect_office(Context(), str(path), path.stat().st_size, settings, Markings(["X"]))
+
+
+def test_a_cloud_folder_left_unread_makes_the_scan_incomplete() -> None:
+    """OneDrive's folder is skipped (its files may be online-only, and reading one downloads
+    it), but with Known Folder Move it holds Documents and Desktop: not looked at is not clean,
+    so the scan says so and DATA-001 is unknown rather than a pass."""
+    home = "C:\\Users\\alice"
+    cloud = f"{home}\\OneDrive - Example University"
+    recording = {
+        "os": "windows",
+        "scandirs": {
+            home: [["OneDrive - Example University", "dir", 0]],
+            cloud: [["Documents", "dir", 0]],
+        },
+    }
+    result = run_probe(
+        ReplayContext(recording),
+        data_labels.probe(
+            DataSettings(markings=("INTERNAL",), public_labels=("Public",), homes=(home,))
+        ),
+    )
+    data = result.data
+    assert data is not None
+    assert data["skipped"] == {"cloud_folder": 1}
+    assert [n["location"] for n in data["not_inspected"]] == ["~\\OneDrive - Example University"]
+    assert "online-only" in data["not_inspected"][0]["reason"]
+    assert data["complete"] is False

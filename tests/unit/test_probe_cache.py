@@ -166,3 +166,18 @@ def test_the_basis_changes_with_the_policy_and_the_scan_settings(tmp_path: Path)
         **policy.values["organisation"], "domains": ["elsewhere.example"]}})  # fmt: skip
     assert cache_basis(config, other_org) != basis
     assert cache_basis(replace(config, max_files=10), policy) != basis
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xff\xfe not UTF-8 \x80",  # a torn or foreign write: UnicodeDecodeError, not OSError
+        b'{"version": 1, "probes": ' + b"[" * 200_000,  # nesting past json's recursion
+    ],
+)
+def test_a_corrupt_cache_never_stops_the_report(
+    tmp_path: Path, content: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / PROBE_CACHE).write_bytes(content)
+    assert probe_cache.reusable(tmp_path, BASIS, HOUR, NOW) == {}
+    assert "collecting every probe" in caplog.text

@@ -21,6 +21,9 @@ _PREFIX = re.compile(rb"<(/?)\w+:")
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file signature (MS-CFB 2.2)
 CHUNK = 256 * 1024
 CARRY = 64 * 1024  # a <headerFooter> element is at most a few kB (255 characters per text)
+# What one file's parts may unpack to in all, in part limits: a sheet's cell data is streamed
+# past to its <headerFooter>, and a workbook of many bombed sheets must not multiply that.
+UNPACK_PARTS = 64
 
 
 class Reading:
@@ -29,29 +32,34 @@ class Reading:
     def __init__(self, archive: zipfile.ZipFile, part_limit: int) -> None:
         self.archive, self.part_limit = archive, part_limit
         self.names = set(archive.namelist())
+        self.unpacked = 0
+
+    def _count(self, size: int) -> None:
+        self.unpacked += size
+        if self.unpacked > UNPACK_PARTS * self.part_limit:
+            raise ParseError(f"its parts unpack to more than {UNPACK_PARTS * self.part_limit}")
 
     def part(self, name: str) -> bytes:
         info = self.archive.getinfo(name)
         if info.file_size > self.part_limit:
             raise ParseError(f"{name} is larger than {self.part_limit} bytes")
         try:
-            return self.archive.read(info)
+            data = self.archive.read(info)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
             raise ParseError(f"{name} cannot be unpacked ({exc})") from exc
         except NotImplementedError as exc:  # an unsupported compression method
             raise ParseError(f"{name}: {exc}") from exc
+        self._count(len(data))
+        return data
 
     def header_footer(self, name: str) -> bytes | None:
         """A worksheet's <headerFooter> element, found by streaming the sheet (it follows the
         cell data, which can be many megabytes and is never kept)."""
         carry = b""
-        unpacked = 0
         try:
             with self.archive.open(name) as stream:
                 while chunk := stream.read(CHUNK):
-                    unpacked += len(chunk)
-                    if unpacked > 64 * self.part_limit:
-                        raise ParseError(f"{name} unpacks to more than {64 * self.part_limit}")
+                    self._count(len(chunk))
                     window = carry + chunk
                     # bytes.find first: the regex alone tries every "<" of the cell data.
                     at = window.find(b"headerFooter")

@@ -27,6 +27,10 @@ _XREF_ROW = re.compile(rb"\s*(\d{1,10})\s+(\d{1,5})\s+([nf])")
 _SUBSECTION = re.compile(rb"\s*(\d+)\s+(\d+)")
 NEAR = 1024  # how far from a wrong offset the object or section it meant is looked for
 MAX_SECTIONS = 64  # incremental updates followed; a loop or a flood is a broken file
+# Bytes unpacked from one file's streams, in part limits: a real file's metadata, objects and
+# cross-references unpack to far less; a chain of bombs each under the per-stream limit would
+# otherwise cost 64 limits of inflating and predictor rows walked in Python.
+UNPACK_PARTS = 4
 
 Entry = tuple[int, int, int]  # (1, offset, 0) in the file, or (2, object stream, index)
 
@@ -38,6 +42,7 @@ class PdfFile:
         self.ctx, self.path, self.size, self.part_limit = ctx, path, size, part_limit
         self.budget = 16 * part_limit
         self.bytes_read = 0
+        self.unpacked = 0
         self.entries: dict[int, Entry] = {}
         self.trailer: dict[str, Any] = {}
         self._streams: dict[int, tuple[bytes, list[int], int]] = {}
@@ -48,6 +53,15 @@ class PdfFile:
             raise ParseError(f"reading the metadata would pass {self.budget} bytes")
         data = self.ctx.read_bytes(self.path, length, offset)
         self.bytes_read += len(data)
+        return data
+
+    def decode(self, raw: bytes, info: dict[str, Any]) -> bytes:
+        """A stream's data (decode_stream) within what is left of the file's unpack budget."""
+        left = UNPACK_PARTS * self.part_limit - self.unpacked
+        if left <= 0:
+            raise ParseError(f"its streams unpack to more than {UNPACK_PARTS * self.part_limit}")
+        data = decode_stream(raw, info, min(self.part_limit, left))
+        self.unpacked += len(data)
         return data
 
     def _parse_at(self, offset: int, parse: Any) -> Any:
@@ -109,7 +123,7 @@ class PdfFile:
         info, raw = self._indirect(data, 0)
         if not isinstance(info, dict) or info.get("Type") != "XRef":
             raise ParseError("startxref does not point at cross-references")
-        rows = decode_stream(raw, info, self.part_limit)
+        rows = self.decode(raw, info)
         widths = [int(w) for w in info.get("W", [])]
         index = info.get("Index") or [0, int(info.get("Size", 0))]
         row_size = sum(widths)
@@ -178,7 +192,7 @@ class PdfFile:
             info, raw = self.indirect(number)
             if not isinstance(info, dict) or info.get("Type") != "ObjStm":
                 raise ParseError("an object stream entry does not point at one")
-            data = decode_stream(raw, info, self.part_limit)
+            data = self.decode(raw, info)
             count, first = int(info.get("N", 0)), int(info.get("First", 0))
             numbers = [int(n) for n in re.findall(rb"\d+", data[:first])]
             self._streams[number] = (data, numbers[1 : 2 * count : 2], first)
@@ -227,5 +241,5 @@ def read_metadata(
     if isinstance(metadata, Ref):
         stream, raw = pdf.indirect(metadata.number)
         if isinstance(stream, dict):
-            xmp = decode_stream(raw, stream, part_limit)
+            xmp = pdf.decode(raw, stream)
     return properties, xmp, pdf.bytes_read

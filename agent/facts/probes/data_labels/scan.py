@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from agent.facts.context import Context, FactUnavailable, FileMissing
-from agent.facts.probes.credentials.files_walk import LINK, RULES, SkipRules
+from agent.facts.probes.credentials.files_walk import CLOUD, LINK, RULES, SkipRules
 from agent.facts.probes.credentials.per_os import join
 from agent.facts.probes.credentials.scan import Home, display_path
 from agent.facts.probes.data_labels.judge import Mark, Markings
@@ -23,6 +23,9 @@ _OFFICE: tuple[str, ...] = ("docx", "docm", "dotx", "dotm", "xlsx", "xlsm", "xlt
 _OFFICE += ("pptx", "pptm", "potx", "potm", "ppsx", "ppsm")
 READERS: dict[str, Reader] = {**dict.fromkeys(_OFFICE, inspect_office), "pdf": inspect_pdf}
 NAMED = 20  # unreadable files named one by one; past that they are counted
+# Cloud folders are not entered (an online-only file would be downloaded to be read), yet with
+# OneDrive's Known Folder Move they hold Documents and Desktop: not looked at is not clean.
+CLOUD_UNREAD = "a cloud-synced folder: its files may be online-only, so they were not read"
 
 
 def reader_for(name: str) -> Reader | None:
@@ -104,6 +107,9 @@ def walk_home(scan: DataScan, home: Home, rules: SkipRules, markings: Markings) 
                     queue.append((path, below))
                 else:
                     scan.skipped[reason] += 1
+                if reason == CLOUD:
+                    shown = scan.display(path)
+                    scan.not_inspected.append(FileNotInspected(location=shown, reason=CLOUD_UNREAD))
             elif entry.kind == "link":
                 scan.skipped[LINK] += 1
             elif entry.kind == "file":
