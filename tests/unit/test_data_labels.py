@@ -755,3 +755,20 @@ def test_a_cloud_folder_left_unread_makes_the_scan_incomplete() -> None:
     assert [n["location"] for n in data["not_inspected"]] == ["~\\OneDrive - Example University"]
     assert "online-only" in data["not_inspected"][0]["reason"]
     assert data["complete"] is False
+
+
+def test_an_empty_cloud_folder_leaves_the_scan_complete() -> None:
+    """Windows makes an OneDrive folder before anyone signs in: an empty one hides nothing."""
+    home = "C:\\Users\\alice"
+    cloud = f"{home}\\OneDrive"
+    recording = {"os": "windows", "scandirs": {home: [["OneDrive", "dir", 0]], cloud: []}}
+    result = run_probe(
+        ReplayContext(recording),
+        data_labels.probe(
+            DataSettings(markings=("INTERNAL",), public_labels=("Public",), homes=(home,))
+        ),
+    )
+    data = result.data
+    assert data is not None
+    assert data["skipped"] == {"cloud_folder": 1}
+    assert data["not_inspected"] == [] and data["complete"] is True

@@ -85,6 +85,20 @@ def _inspect(scan: DataScan, path: str, size: int, read: Reader, markings: Marki
         )
 
 
+def _note_cloud_folder(scan: DataScan, path: str) -> None:
+    """A cloud folder with anything in it is not inspected; an empty one (Windows makes an
+    OneDrive folder before anyone signs in) holds nothing to miss."""
+    try:
+        if not scan.ctx.scandir(path):
+            return
+    except FileMissing:
+        return
+    except FactUnavailable as exc:
+        scan.not_read(path, f"cannot list the folder: {type(exc).__name__}")
+        return
+    scan.not_inspected.append(FileNotInspected(location=scan.display(path), reason=CLOUD_UNREAD))
+
+
 def walk_home(scan: DataScan, home: Home, rules: SkipRules, markings: Markings) -> None:
     """One home, never following links; stops when a budget is spent, saying what is left."""
     queue: deque[tuple[str, tuple[str, ...]]] = deque([(home.path, ())])
@@ -108,8 +122,7 @@ def walk_home(scan: DataScan, home: Home, rules: SkipRules, markings: Markings) 
                 else:
                     scan.skipped[reason] += 1
                 if reason == CLOUD:
-                    shown = scan.display(path)
-                    scan.not_inspected.append(FileNotInspected(location=shown, reason=CLOUD_UNREAD))
+                    _note_cloud_folder(scan, path)
             elif entry.kind == "link":
                 scan.skipped[LINK] += 1
             elif entry.kind == "file":
