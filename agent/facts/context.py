@@ -189,9 +189,17 @@ class Context:
 
     # -- files ------------------------------------------------------------------------------
     def read_text(self, path: str) -> str:
-        """Read a text file; a missing or unreadable file is a FactUnavailable, named."""
-        with _named_failures(path):
-            return Path(path).read_text(encoding="utf-8", errors="replace")
+        """Read a text file; a missing or unreadable file is a FactUnavailable, named.
+
+        Opened with O_NONBLOCK, as read_bytes is: a file in a user's home swapped for a FIFO
+        would otherwise hang the probe (the agent runs as root); a FIFO reads as empty.
+        """
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+        with (
+            _named_failures(path),
+            open(os.open(path, flags), encoding="utf-8", errors="replace") as f,
+        ):
+            return f.read()
 
     def exists(self, path: str) -> bool:
         try:
