@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.facts.context import Context
+from agent.facts.context import Context, FileMissing
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="named pipes in the file system: POSIX")
@@ -58,5 +58,5 @@ def test_read_text_reads_a_file_and_names_a_missing_one(tmp_path: Path) -> None:
     path = tmp_path / "a.txt"
     path.write_text("caf\u00e9\n", encoding="utf-8")
     assert Context().read_text(str(path)) == "caf\u00e9\n"
-    with pytest.raises(Exception, match="nope"):
+    with pytest.raises(FileMissing, match="nope"):
         Context().read_text(str(tmp_path / "nope"))
