@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
+from agent.policy import Policy
 from server_stub.api.deps import DB, State
 from server_stub.dashboard.manage import device_url
 from server_stub.dashboard.views import RULES
@@ -42,12 +43,16 @@ class Grant:
     days: int
 
 
-def parse_grant(form: Form) -> Grant | list[str]:
+def parse_grant(form: Form, policy: Policy) -> Grant | list[str]:
     """The grant, or what is wrong with the form, field by field."""
     problems = []
     rule_id = form.get("rule_id").strip()
+    override = policy.overrides.get(rule_id)
     if rule_id not in RULES:
         problems.append("Choose a rule from the catalogue.")
+    elif override is not None and not override.enabled:
+        # It is never judged, so never fails: an exception for it would only read as one.
+        problems.append(f"{rule_id} is switched off in the policy: it needs no exception.")
     scope = form.get("scope").strip() or "device"
     if scope not in ("device", "department"):
         problems.append("An exception is for this device or for its department.")
@@ -80,7 +85,10 @@ def grant_submit(
     device = session.get(Device, device_id)
     if device is None:
         return error_page(request, checked, 404, "There is no device with this id.")
-    grant = parse_grant(form)
+    if device.revoked_at is not None:
+        message = "This device is revoked: it reports nothing that an exception could cover."
+        return error_page(request, checked, 409, message)
+    grant = parse_grant(form, state.served_policy.policy)
     if isinstance(grant, list):
         return error_page(
             request, checked, 400, "The exception was not granted: " + " ".join(grant)
