@@ -43,14 +43,22 @@ class Grant:
     days: int
 
 
+def grantable_rules(policy: Policy) -> list[str]:
+    """The catalogue's rules this policy judges (a switched-off rule never fails), by id."""
+    return sorted(
+        rule_id
+        for rule_id in RULES
+        if rule_id not in policy.overrides or policy.overrides[rule_id].enabled
+    )
+
+
 def parse_grant(form: Form, policy: Policy) -> Grant | list[str]:
     """The grant, or what is wrong with the form, field by field."""
     problems = []
     rule_id = form.get("rule_id").strip()
-    override = policy.overrides.get(rule_id)
     if rule_id not in RULES:
         problems.append("Choose a rule from the catalogue.")
-    elif override is not None and not override.enabled:
+    elif rule_id not in grantable_rules(policy):
         # It is never judged, so never fails: an exception for it would only read as one.
         problems.append(f"{rule_id} is switched off in the policy: it needs no exception.")
     scope = form.get("scope").strip() or "device"

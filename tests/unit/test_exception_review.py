@@ -120,3 +120,11 @@ def test_a_viewer_can_neither_grant_nor_revoke(env: Env) -> None:
     with env.state.sessions() as session:
         found = session.get(RuleException, granted)
         assert found is not None and found.revoked_at is None
+
+
+def test_the_grant_form_offers_only_the_rules_the_policy_judges(env: Env) -> None:
+    device_id = register(env, "kiosk-4")
+    log_in(env.client)
+    page = env.client.get(f"/devices/{device_id}").text
+    assert '<option value="PATCH-001">' in page
+    assert '<option value="PATCH-002">' not in page
