@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, or_, select, update
 
 from agent.policy import RuleResult
 from server_stub.ingest.alerts import AlertDrafts, rule_entry
@@ -31,9 +31,17 @@ _SET_STATE = (
     .where(Device.id == bindparam("k_id"))
     .values(state=bindparam("state"), failing_rules=bindparam("failing"), rules_digest=None)
 )
-_DUE = select(RuleState.device_id).where(
-    RuleState.status == "due", RuleState.due_by <= bindparam("now")
-)
+
+
+def _due_ended(grace: Grace, now: datetime) -> Select[tuple[str]]:
+    """The devices with a "due" rule whose grace is over: its stored due_by has passed, or the
+    policy (since a restart) gives the rule no grace or a shorter one than due_by was set by."""
+    over = [RuleState.due_by <= now, RuleState.rule_id.not_in(sorted(grace))]
+    over += [
+        and_(RuleState.rule_id == rule_id, RuleState.failing_since <= now - period)
+        for rule_id, period in sorted(grace.items())
+    ]
+    return select(RuleState.device_id).where(RuleState.status == "due", or_(*over)).distinct()
 
 
 def lock_devices(connection: Connection, device_ids: set[str]) -> list[Any]:
@@ -105,7 +113,7 @@ def sweep_rules(connection: Connection, grace: Grace, now: datetime) -> int:
     ran out or whose exception ended are judged again; returns the alerts written."""
     ending = expired(connection, now)
     covered = {e.id: covered_devices(connection, e.device_id, e.department) for e in ending}
-    due = {str(i) for i in connection.scalars(_DUE, {"now": now})}
+    due = {str(i) for i in connection.scalars(_due_ended(grace, now))}
     ids = due | {i for devices in covered.values() for i in devices}
     if not ids and not ending:
         return 0

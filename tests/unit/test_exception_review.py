@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from agent.policy.loader import default_policy_text
 from server_stub.ingest.exceptions import grant_exception
+from server_stub.ingest.sweeper import sweep
 from server_stub.state import CollectorState
 from server_stub.storage import exceptions
 from server_stub.storage.admins import create_admin
@@ -24,6 +25,7 @@ from server_stub.storage.exceptions import holding
 from server_stub.storage.tables import AuditEntry, Device, RuleException
 from tests.unit.test_dashboard import Env, csrf, log_in, make_env, register
 from tests.unit.test_dashboard_exceptions import grant_form
+from tests.unit.test_grace_exceptions import Run, Step, at
 from tests.unit.test_ingest_batch import add_device, state
 
 __all__ = ["state"]  # the fixture, imported for pytest
@@ -128,3 +130,16 @@ def test_the_grant_form_offers_only_the_rules_the_policy_judges(env: Env) -> Non
     page = env.client.get(f"/devices/{device_id}").text
     assert '<option value="PATCH-001">' in page
     assert '<option value="PATCH-002">' not in page
+
+
+@pytest.mark.parametrize("grace", [{}, {"PATCH-001": timedelta(hours=2)}])
+def test_a_grace_the_policy_shortened_ends_in_the_sweeper(
+    state: CollectorState, grace: dict[str, timedelta]
+) -> None:
+    """Due under 72 h, then the collector restarts with the grace removed or cut to 2 h: the
+    silent device fails at the next sweep, not 72 h after it started failing."""
+    run = Run(state, "PATCH-001")
+    run.do(Step(0, "fail", "compliant", "due"))
+    run.check(Step(0, "", "compliant", "due"))
+    sweep(state.engine, timedelta(days=30), at(3), grace=grace)
+    run.check(Step(3, "", "non_compliant", "fail"))
