@@ -94,12 +94,23 @@ def rejudge(
         same = state == device.state and failing == sorted(device.failing_rules or [])
         if same and len(changes.dirty) == dirty:
             continue  # nothing changed: the row (and its rules digest) stays as it is
+        results, key = [_result(r) for r in rows], f"rejudged-{now:%Y%m%dT%H%M%S}"
+        state_alert = False
         if state != device.state:
             changes.record(device.id, None, "state", None, device.state, state, now)
-            drafts.state_changed(
-                device.id, f"rejudged-{now:%Y%m%dT%H%M%S}", device.state, state,
-                [_result(r) for r in rows], device.approval_expires, now,
-            )  # fmt: skip
+            state_alert = drafts.state_changed(
+                device.id, key, device.state, state, results, device.approval_expires, now
+            )
+        # A critical rule failing again (its exception revoked or ended, its grace over) on a
+        # device that stays non-compliant: the alert a report would raise (a state alert names
+        # every failing rule already).
+        before = {
+            r.id: str(stored[(device.id, r.id)]["status"])
+            for r in results
+            if r.severity == "critical" and r.status == "fail"
+        }
+        if before and not state_alert:
+            drafts.critical_failed(device.id, key, results, before, now)
         connection.execute(_SET_STATE, {"k_id": device.id, "state": state, "failing": failing})
     changes.write(connection)
     if alerts is None:

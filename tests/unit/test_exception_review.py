@@ -14,16 +14,24 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from agent.policy.loader import default_policy_text
-from server_stub.ingest.exceptions import grant_exception
+from server_stub.ingest.exceptions import grant_exception, revoke_exception
 from server_stub.ingest.sweeper import sweep
 from server_stub.state import CollectorState
-from server_stub.storage import exceptions
+from server_stub.storage import exceptions, reads
 from server_stub.storage.admins import create_admin
 from server_stub.storage.clock import utcnow
 from server_stub.storage.devices import revoke_device
 from server_stub.storage.exceptions import holding
-from server_stub.storage.tables import AuditEntry, Device, RuleException
-from tests.unit.test_dashboard import Env, csrf, log_in, make_env, register
+from server_stub.storage.tables import Alert, AuditEntry, Device, RuleException
+from tests.unit.test_dashboard import (
+    Env,
+    add_report,
+    csrf,
+    hostile_report,
+    log_in,
+    make_env,
+    register,
+)
 from tests.unit.test_dashboard_exceptions import grant_form
 from tests.unit.test_grace_exceptions import Run, Step, at
 from tests.unit.test_ingest_batch import add_device, state
@@ -143,3 +151,25 @@ def test_a_grace_the_policy_shortened_ends_in_the_sweeper(
     run.check(Step(0, "", "compliant", "due"))
     sweep(state.engine, timedelta(days=30), at(3), grace=grace)
     run.check(Step(3, "", "non_compliant", "fail"))
+
+
+def test_a_critical_rule_failing_again_on_revocation_alerts(tmp_path: Path) -> None:
+    """The device stays non-compliant (other rules fail), so no state alert: a critical rule
+    that fails again when its exception is revoked raises the critical-rule alert a report
+    would have raised."""
+    for plain in make_env(tmp_path):
+        device_id = register(plain, "kiosk-5")
+        add_report(plain, device_id, hostile_report())
+        with plain.state.sessions() as session:
+            statuses = {r.rule_id: r.status for r in reads.rule_states(session, device_id)}
+        assert statuses["NET-001"] == "fail" and sum(s == "fail" for s in statuses.values()) > 1
+        now, grace = utcnow(), plain.state.served_policy.grace
+        granted = grant_exception(
+            plain.state.engine, rule_id="NET-001", device_id=device_id, department=None,
+            reason="a lab network on purpose", mitigation="an isolated VLAN",
+            expires_at=now + timedelta(days=3), actor="ada", grace=grace, now=now,
+        )  # fmt: skip
+        assert revoke_exception(plain.state.engine, granted, "ada", grace, now + timedelta(hours=1))
+        with plain.state.sessions() as session:
+            kinds = list(session.scalars(select(Alert.kind).where(Alert.device_id == device_id)))
+        assert kinds == ["non_compliant", "critical_rule"]
