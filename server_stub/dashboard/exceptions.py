@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from agent.policy import Policy
 from server_stub.api.deps import DB, State
 from server_stub.dashboard.manage import device_url
-from server_stub.dashboard.views import RULES
+from server_stub.dashboard.views import RULES, whole_number
 from server_stub.dashboard.web import (
     Form,
     MaybeViewer,
@@ -74,12 +74,12 @@ def parse_grant(form: Form, policy: Policy) -> Grant | list[str]:
         elif any(ord(c) < 0x20 and c not in "\r\n\t" for c in value):
             problems.append(f"{label} must not contain control characters.")
         texts[key] = value
-    days = form.get("days").strip()
-    if not days.isdigit() or not 1 <= int(days) <= MAX_DAYS:
+    days = whole_number(form.get("days").strip())
+    if days is None or not 1 <= days <= MAX_DAYS:
         problems.append(f"Expires after: a whole number of days from 1 to {MAX_DAYS}.")
-    if problems:
+    if problems or days is None:
         return problems
-    return Grant(rule_id, scope == "department", texts["reason"], texts["mitigation"], int(days))
+    return Grant(rule_id, scope == "department", texts["reason"], texts["mitigation"], days)
 
 
 @router.post("/devices/{device_id}/exceptions")
@@ -117,7 +117,7 @@ def grant_submit(
 
 @router.post("/exceptions/{exception_id}/revoke")
 def revoke_submit(
-    exception_id: int,
+    exception_id: str,
     request: Request,
     session: DB,
     state: State,
@@ -128,11 +128,13 @@ def revoke_submit(
     checked = check_post(request, who, form)
     if isinstance(checked, Response):
         return checked
-    found = session.get(RuleException, exception_id)
+    # Text, not int: SQLite cannot bind a number past 64 bits (an OverflowError, a 500).
+    number = whole_number(exception_id)
+    found = None if number is None else session.get(RuleException, number)
     if found is None:
         return error_page(request, checked, 404, "There is no exception with this id.")
     back = form.get("device_id")
-    revoke_exception(state.engine, exception_id, checked.name, state.served_policy.grace, utcnow())
+    revoke_exception(state.engine, found.id, checked.name, state.served_policy.grace, utcnow())
     if back and session.get(Device, back) is not None:
         return redirect(device_url(back) + "#exceptions-title")
     return redirect("/")

@@ -25,11 +25,20 @@ PROBES = ("patch_level", "applications", "network", "accounts", "device_security
 RULES = {rule.id: rule for rule in load_catalogue()}
 
 
+def whole_number(text: str | None) -> int | None:
+    """ASCII digits, at most 18 of them, as a number; None for anything else. str.isdigit()
+    alone lets "²" through, and int() refuses 4,301 digits or more: both a ValueError (a 500)."""
+    if not text or len(text) > 18 or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
+
+
 def page_number(text: str | None) -> int:
     """A 1-based page number from a query string; anything odd is page 1."""
-    if not text or not text.isdigit():
+    number = whole_number(text)
+    if number is None:
         return 1
-    return max(1, min(int(text), MAX_PAGE_NUMBER))
+    return max(1, min(number, MAX_PAGE_NUMBER))
 
 
 @dataclass(frozen=True)

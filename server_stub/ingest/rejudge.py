@@ -33,7 +33,7 @@ _SET_STATE = (
 )
 
 
-def _due_ended(grace: Grace, now: datetime) -> Select[tuple[str]]:
+def _due_ended(grace: Grace, now: datetime) -> Select[str]:
     """The devices with a "due" rule whose grace is over: its stored due_by has passed, or the
     policy (since a restart) gives the rule no grace or a shorter one than due_by was set by."""
     over = [RuleState.due_by <= now, RuleState.rule_id.not_in(sorted(grace))]
@@ -104,7 +104,7 @@ def rejudge(
         # A critical rule failing again (its exception revoked or ended, its grace over) on a
         # device that stays non-compliant: the alert a report would raise (a state alert names
         # every failing rule already).
-        before = {
+        before: dict[str, str | None] = {
             r.id: str(stored[(device.id, r.id)]["status"])
             for r in results
             if r.severity == "critical" and r.status == "fail"

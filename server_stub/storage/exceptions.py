@@ -106,7 +106,7 @@ def revoke(session: Session, exception_id: int, actor: str, now: datetime) -> Ru
     """End an exception early, in the audit log; None when there is no such open exception."""
     # One conditional UPDATE, not read-then-write: of two collectors revoking at once, only the
     # one whose UPDATE finds the row still open revokes it and writes the audit entry.
-    revoked = session.execute(
+    revoked = session.connection().execute(
         update(RuleException)
         .where(
             RuleException.id == exception_id,
@@ -114,7 +114,6 @@ def revoke(session: Session, exception_id: int, actor: str, now: datetime) -> Ru
             RuleException.ended_at.is_(None),
         )
         .values(revoked_at=now, revoked_by=actor)
-        .execution_options(synchronize_session=False)
     )
     if revoked.rowcount != 1:
         return None
