@@ -21,7 +21,7 @@ from server_stub.dashboard.web import (
     error_page,
     redirect,
 )
-from server_stub.ingest.exceptions import grant_exception, revoke_exception
+from server_stub.ingest.exceptions import grant_exception, revoke_exception, unexceptable
 from server_stub.storage import exceptions
 from server_stub.storage.clock import as_utc, utcnow
 from server_stub.storage.tables import Device, RuleException
@@ -44,11 +44,13 @@ class Grant:
 
 
 def grantable_rules(policy: Policy) -> list[str]:
-    """The catalogue's rules this policy judges (a switched-off rule never fails), by id."""
+    """The catalogue's rules an exception can be granted for, by id: judged under this policy
+    (a switched-off rule never fails), and not the approval or reporting rules."""
     return sorted(
         rule_id
         for rule_id in RULES
-        if rule_id not in policy.overrides or policy.overrides[rule_id].enabled
+        if (rule_id not in policy.overrides or policy.overrides[rule_id].enabled)
+        and unexceptable(rule_id) is None
     )
 
 
@@ -56,8 +58,11 @@ def parse_grant(form: Form, policy: Policy) -> Grant | list[str]:
     """The grant, or what is wrong with the form, field by field."""
     problems = []
     rule_id = form.get("rule_id").strip()
+    refused = unexceptable(rule_id)
     if rule_id not in RULES:
         problems.append("Choose a rule from the catalogue.")
+    elif refused is not None:
+        problems.append(refused)
     elif rule_id not in grantable_rules(policy):
         # It is never judged, so never fails: an exception for it would only read as one.
         problems.append(f"{rule_id} is switched off in the policy: it needs no exception.")

@@ -173,3 +173,26 @@ def test_a_critical_rule_failing_again_on_revocation_alerts(tmp_path: Path) -> N
         with plain.state.sessions() as session:
             kinds = list(session.scalars(select(Alert.kind).where(Alert.device_id == device_id)))
         assert kinds == ["non_compliant", "critical_rule"]
+
+
+@pytest.mark.parametrize("rule_id", ["ADM-001", "ADM-002"])
+def test_the_approval_and_reporting_rules_cannot_be_excepted(env: Env, rule_id: str) -> None:
+    """Their failure is a device state the sweeper sets from the register and the clock: an
+    exception would make a report turn the device compliant and the next sweep unapproved
+    (or stale) again, an alert each way, every cycle. Approval is renewed in the register."""
+    device_id = register(env, "kiosk-6")
+    log_in(env.client)
+    page = f"/devices/{device_id}"
+    shown = env.client.get(page).text
+    assert f'<option value="{rule_id}">' not in shown
+    answer = env.client.post(f"{page}/exceptions", data=grant_form(csrf(env.client, page), rule_id))
+    assert answer.status_code == 400 and "cannot be excepted" in answer.text
+    assert _count(env) == 0
+    with pytest.raises(ValueError, match="cannot be excepted"):
+        grant_exception(
+            env.state.engine, rule_id=rule_id, device_id=device_id, department=None,
+            reason="renewal is on its way", mitigation="the head of department knows",
+            expires_at=utcnow() + timedelta(days=3), actor="ada",
+            grace=env.state.served_policy.grace, now=utcnow(),
+        )  # fmt: skip
+    assert _count(env) == 0
