@@ -132,9 +132,10 @@ def sweep_rules(connection: Connection, grace: Grace, now: datetime) -> int:
     drafts, alerts = [], AlertDrafts()
     ended = [e for e in ending if end(connection, e.id, now)]
     after = rejudge(connection, locked, grace, now, alerts)
+    watched = {d.id for d in locked if d.revoked_at is None}  # a revoked device: no alert
     for exception in ended:
         until = exception.expires_at.strftime("%Y-%m-%dT%H:%MZ")
-        for device_id in covered[exception.id]:
+        for device_id in (i for i in covered[exception.id] if i in watched):
             row = after.get((device_id, exception.rule_id))
             status = row["status"] if row else "not evaluated"
             drafts.append(

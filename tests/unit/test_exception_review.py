@@ -196,3 +196,19 @@ def test_the_approval_and_reporting_rules_cannot_be_excepted(env: Env, rule_id: 
             grace=env.state.served_policy.grace, now=utcnow(),
         )  # fmt: skip
     assert _count(env) == 0
+
+
+def test_an_exception_of_a_revoked_device_ends_without_an_alert(state: CollectorState) -> None:
+    """A revoked device is no longer watched: its exception ends at expiry, silently."""
+    run = Run(state, "PATCH-002")
+    run.do(Step(0, "fail", "non_compliant", "fail"))
+    run.do(Step(1, "grant 10", "compliant", "excepted"))
+    with state.sessions.begin() as session:
+        device = session.get(Device, run.dev.id)
+        assert device is not None
+        revoke_device(session, device.name, "tests")
+    sweep(state.engine, timedelta(days=30), at(12), grace=run.grace)
+    assert "exception_expired" not in run.alert_kinds()
+    with state.sessions() as session:
+        found = session.get(RuleException, run.granted)
+        assert found is not None and found.ended_at is not None
