@@ -5,6 +5,8 @@ collector database: SQLite always, PostgreSQL too when OUTPOST_TEST_PG_URL is se
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -212,3 +214,23 @@ def test_an_exception_of_a_revoked_device_ends_without_an_alert(state: Collector
     with state.sessions() as session:
         found = session.get(RuleException, run.granted)
         assert found is not None and found.ended_at is not None
+
+
+def test_a_hostile_reason_is_text_on_the_pages_and_in_the_csv(tmp_path: Path) -> None:
+    """The reason and mitigation are an admin's free text: escaped on the device page and the
+    evidence page, never a formula in the evidence CSV (safe_cell on the new columns)."""
+    reason, mitigation = "<script>alert(1)</script> vendor", '=HYPERLINK("http://x.test","ok")'
+    for plain in make_env(tmp_path):
+        device_id = register(plain, "kiosk-7")
+        log_in(plain.client)
+        page = f"/devices/{device_id}"
+        form = grant_form(csrf(plain.client, page), "PATCH-001", reason=reason)
+        form["mitigation"] = mitigation
+        assert plain.client.post(f"{page}/exceptions", data=form).status_code == 303
+        for shown in (plain.client.get(page).text, plain.client.get("/evidence").text):
+            assert "<script>alert(1)</script>" not in shown
+            assert "&lt;script&gt;alert(1)&lt;/script&gt; vendor" in shown
+        rows = list(csv.DictReader(io.StringIO(plain.client.get("/evidence.csv").text)))
+        [row] = [r for r in rows if r["exception_rule"] == "PATCH-001"]
+        assert row["exception_mitigation"] == "'" + mitigation
+        assert row["exception_reason"] == reason
