@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from server_stub.api.deps import DB, State
+from server_stub.dashboard.views import whole_number
 from server_stub.dashboard.web import (
     MaybeViewer,
     PostedForm,
@@ -63,7 +64,7 @@ def retry_delivery(request: Request, session: DB, who: MaybeViewer, form: Posted
     checked = check_post(request, who, form)
     if isinstance(checked, Response):
         return checked
-    number = form.get("delivery_id")
-    if not number.isdigit() or not retry_failed(session, int(number), checked.name):
+    number = whole_number(form.get("delivery_id"))
+    if number is None or not retry_failed(session, number, checked.name):
         return error_page(request, checked, 404, "There is no failed delivery with this number.")
     return redirect("/alerts?state=failed")

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
+from agent.policy import Policy
 from server_stub.api.deps import DB, State
 from server_stub.dashboard.manage import device_url
-from server_stub.dashboard.views import RULES
+from server_stub.dashboard.views import RULES, whole_number
 from server_stub.dashboard.web import (
     Form,
     MaybeViewer,
@@ -20,7 +21,7 @@ from server_stub.dashboard.web import (
     error_page,
     redirect,
 )
-from server_stub.ingest.exceptions import grant_exception, revoke_exception
+from server_stub.ingest.exceptions import grant_exception, revoke_exception, unexceptable
 from server_stub.storage import exceptions
 from server_stub.storage.clock import as_utc, utcnow
 from server_stub.storage.tables import Device, RuleException
@@ -42,12 +43,29 @@ class Grant:
     days: int
 
 
-def parse_grant(form: Form) -> Grant | list[str]:
+def grantable_rules(policy: Policy) -> list[str]:
+    """The catalogue's rules an exception can be granted for, by id: judged under this policy
+    (a switched-off rule never fails), and not the approval or reporting rules."""
+    return sorted(
+        rule_id
+        for rule_id in RULES
+        if (rule_id not in policy.overrides or policy.overrides[rule_id].enabled)
+        and unexceptable(rule_id) is None
+    )
+
+
+def parse_grant(form: Form, policy: Policy) -> Grant | list[str]:
     """The grant, or what is wrong with the form, field by field."""
     problems = []
     rule_id = form.get("rule_id").strip()
+    refused = unexceptable(rule_id)
     if rule_id not in RULES:
         problems.append("Choose a rule from the catalogue.")
+    elif refused is not None:
+        problems.append(refused)
+    elif rule_id not in grantable_rules(policy):
+        # It is never judged, so never fails: an exception for it would only read as one.
+        problems.append(f"{rule_id} is switched off in the policy: it needs no exception.")
     scope = form.get("scope").strip() or "device"
     if scope not in ("device", "department"):
         problems.append("An exception is for this device or for its department.")
@@ -61,12 +79,12 @@ def parse_grant(form: Form) -> Grant | list[str]:
         elif any(ord(c) < 0x20 and c not in "\r\n\t" for c in value):
             problems.append(f"{label} must not contain control characters.")
         texts[key] = value
-    days = form.get("days").strip()
-    if not days.isdigit() or not 1 <= int(days) <= MAX_DAYS:
+    days = whole_number(form.get("days").strip())
+    if days is None or not 1 <= days <= MAX_DAYS:
         problems.append(f"Expires after: a whole number of days from 1 to {MAX_DAYS}.")
-    if problems:
+    if problems or days is None:
         return problems
-    return Grant(rule_id, scope == "department", texts["reason"], texts["mitigation"], int(days))
+    return Grant(rule_id, scope == "department", texts["reason"], texts["mitigation"], days)
 
 
 @router.post("/devices/{device_id}/exceptions")
@@ -80,7 +98,10 @@ def grant_submit(
     device = session.get(Device, device_id)
     if device is None:
         return error_page(request, checked, 404, "There is no device with this id.")
-    grant = parse_grant(form)
+    if device.revoked_at is not None:
+        message = "This device is revoked: it reports nothing that an exception could cover."
+        return error_page(request, checked, 409, message)
+    grant = parse_grant(form, state.served_policy.policy)
     if isinstance(grant, list):
         return error_page(
             request, checked, 400, "The exception was not granted: " + " ".join(grant)
@@ -101,7 +122,7 @@ def grant_submit(
 
 @router.post("/exceptions/{exception_id}/revoke")
 def revoke_submit(
-    exception_id: int,
+    exception_id: str,
     request: Request,
     session: DB,
     state: State,
@@ -112,11 +133,13 @@ def revoke_submit(
     checked = check_post(request, who, form)
     if isinstance(checked, Response):
         return checked
-    found = session.get(RuleException, exception_id)
+    # Text, not int: SQLite cannot bind a number past 64 bits (an OverflowError, a 500).
+    number = whole_number(exception_id)
+    found = None if number is None else session.get(RuleException, number)
     if found is None:
         return error_page(request, checked, 404, "There is no exception with this id.")
     back = form.get("device_id")
-    revoke_exception(state.engine, exception_id, checked.name, state.served_policy.grace, utcnow())
+    revoke_exception(state.engine, found.id, checked.name, state.served_policy.grace, utcnow())
     if back and session.get(Device, back) is not None:
         return redirect(device_url(back) + "#exceptions-title")
     return redirect("/")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from server_stub.dashboard.views import whole_number
 from server_stub.dashboard.web import Form
 
 TEXT_FIELDS = {  # field -> (label, max length)
@@ -74,9 +75,10 @@ def token_ttl(text: str) -> int | str:
 def _ttl(text: str) -> int | str:
     if not text:
         return DEFAULT_TTL_DAYS
-    if not text.isdigit() or not 1 <= int(text) <= MAX_TTL_DAYS:
+    days = whole_number(text)
+    if days is None or not 1 <= days <= MAX_TTL_DAYS:
         return f"Token validity must be a whole number of days from 1 to {MAX_TTL_DAYS}."
-    return int(text)
+    return days
 
 
 def parse_registration(form: Form, today: date) -> tuple[Registration | None, dict[str, str]]:

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from server_stub.api.deps import DB, State
 from server_stub.dashboard import charts, views
-from server_stub.dashboard.exceptions import exception_rows
+from server_stub.dashboard.exceptions import exception_rows, grantable_rules
 from server_stub.dashboard.web import MaybeViewer, error_page, render, to_login
 from server_stub.storage import fleet_days, reads
 from server_stub.storage.clock import as_utc, utcnow
@@ -111,7 +111,7 @@ def device_page(
         swatch=charts.swatch,
         tokens=views.token_rows(reads.enrolment_tokens(session, device.id), utcnow()),
         exceptions=exception_rows(session, device, now),
-        rule_ids=sorted(views.RULES),
+        rule_ids=grantable_rules(state.served_policy.policy),
         history_limit=HISTORY_LIMIT,
         event_text=views.event_text,
     )

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from agent.policy import Policy, load_catalogue
 from agent.policy.engine import exempted
+from agent.report import parse_timestamp
 from server_stub.storage import reads
 from server_stub.storage.clock import as_utc, iso
 from server_stub.storage.tables import EnrolmentToken, Event, RuleState
@@ -24,11 +25,20 @@ PROBES = ("patch_level", "applications", "network", "accounts", "device_security
 RULES = {rule.id: rule for rule in load_catalogue()}
 
 
+def whole_number(text: str | None) -> int | None:
+    """ASCII digits, at most 18 of them, as a number; None for anything else. str.isdigit()
+    alone lets "²" through, and int() refuses 4,301 digits or more: both a ValueError (a 500)."""
+    if not text or len(text) > 18 or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
+
+
 def page_number(text: str | None) -> int:
     """A 1-based page number from a query string; anything odd is page 1."""
-    if not text or not text.isdigit():
+    number = whole_number(text)
+    if number is None:
         return 1
-    return max(1, min(int(text), MAX_PAGE_NUMBER))
+    return max(1, min(number, MAX_PAGE_NUMBER))
 
 
 @dataclass(frozen=True)
@@ -180,6 +190,7 @@ class ProbeView:
     status: str
     duration_ms: Any
     collected_at: Any  # earlier than the report's when reused on a network change; None: old agent
+    reused: bool  # collected_at is earlier than the report's (compared as times, not text)
     error: str | None
     data: dict[str, Any]
 
@@ -190,6 +201,7 @@ def _mapping(value: Any) -> dict[str, Any]:
 
 def probe_views(report: dict[str, Any] | None) -> dict[str, ProbeView]:
     probes = _mapping(_mapping(report).get("probes"))
+    report_at = _time(_mapping(report).get("collected_at"))
     views = {}
     for name in [*PROBES, *sorted(set(probes) - set(PROBES))]:
         raw = _mapping(probes.get(name))
@@ -200,10 +212,25 @@ def probe_views(report: dict[str, Any] | None) -> dict[str, ProbeView]:
             status=str(raw.get("status", "missing")),
             duration_ms=raw.get("duration_ms"),
             collected_at=raw.get("collected_at"),
+            reused=_earlier(_time(raw.get("collected_at")), report_at),
             error=message,
             data=_mapping(raw.get("data")),
         )
     return views
+
+
+def _time(value: object) -> datetime | None:
+    """A report's RFC 3339 time (the contract allows fractional seconds); None if not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_timestamp(value)
+    except ValueError:  # a report stored before the contract named this field: no marker
+        return None
+
+
+def _earlier(probe_at: datetime | None, report_at: datetime | None) -> bool:
+    return probe_at is not None and report_at is not None and probe_at < report_at
 
 
 def credentials_by_location(data: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:

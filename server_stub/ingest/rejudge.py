@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, or_, select, update
 
 from agent.policy import RuleResult
 from server_stub.ingest.alerts import AlertDrafts, rule_entry
@@ -31,9 +31,17 @@ _SET_STATE = (
     .where(Device.id == bindparam("k_id"))
     .values(state=bindparam("state"), failing_rules=bindparam("failing"), rules_digest=None)
 )
-_DUE = select(RuleState.device_id).where(
-    RuleState.status == "due", RuleState.due_by <= bindparam("now")
-)
+
+
+def _due_ended(grace: Grace, now: datetime) -> Select[str]:
+    """The devices with a "due" rule whose grace is over: its stored due_by has passed, or the
+    policy (since a restart) gives the rule no grace or a shorter one than due_by was set by."""
+    over = [RuleState.due_by <= now, RuleState.rule_id.not_in(sorted(grace))]
+    over += [
+        and_(RuleState.rule_id == rule_id, RuleState.failing_since <= now - period)
+        for rule_id, period in sorted(grace.items())
+    ]
+    return select(RuleState.device_id).where(RuleState.status == "due", or_(*over)).distinct()
 
 
 def lock_devices(connection: Connection, device_ids: set[str]) -> list[Any]:
@@ -86,12 +94,23 @@ def rejudge(
         same = state == device.state and failing == sorted(device.failing_rules or [])
         if same and len(changes.dirty) == dirty:
             continue  # nothing changed: the row (and its rules digest) stays as it is
+        results, key = [_result(r) for r in rows], f"rejudged-{now:%Y%m%dT%H%M%S}"
+        state_alert = False
         if state != device.state:
             changes.record(device.id, None, "state", None, device.state, state, now)
-            drafts.state_changed(
-                device.id, f"rejudged-{now:%Y%m%dT%H%M%S}", device.state, state,
-                [_result(r) for r in rows], device.approval_expires, now,
-            )  # fmt: skip
+            state_alert = drafts.state_changed(
+                device.id, key, device.state, state, results, device.approval_expires, now
+            )
+        # A critical rule failing again (its exception revoked or ended, its grace over) on a
+        # device that stays non-compliant: the alert a report would raise (a state alert names
+        # every failing rule already).
+        before: dict[str, str | None] = {
+            r.id: str(stored[(device.id, r.id)]["status"])
+            for r in results
+            if r.severity == "critical" and r.status == "fail"
+        }
+        if before and not state_alert:
+            drafts.critical_failed(device.id, key, results, before, now)
         connection.execute(_SET_STATE, {"k_id": device.id, "state": state, "failing": failing})
     changes.write(connection)
     if alerts is None:
@@ -105,7 +124,7 @@ def sweep_rules(connection: Connection, grace: Grace, now: datetime) -> int:
     ran out or whose exception ended are judged again; returns the alerts written."""
     ending = expired(connection, now)
     covered = {e.id: covered_devices(connection, e.device_id, e.department) for e in ending}
-    due = {str(i) for i in connection.scalars(_DUE, {"now": now})}
+    due = {str(i) for i in connection.scalars(_due_ended(grace, now))}
     ids = due | {i for devices in covered.values() for i in devices}
     if not ids and not ending:
         return 0
@@ -113,9 +132,10 @@ def sweep_rules(connection: Connection, grace: Grace, now: datetime) -> int:
     drafts, alerts = [], AlertDrafts()
     ended = [e for e in ending if end(connection, e.id, now)]
     after = rejudge(connection, locked, grace, now, alerts)
+    watched = {d.id for d in locked if d.revoked_at is None}  # a revoked device: no alert
     for exception in ended:
         until = exception.expires_at.strftime("%Y-%m-%dT%H:%MZ")
-        for device_id in covered[exception.id]:
+        for device_id in (i for i in covered[exception.id] if i in watched):
             row = after.get((device_id, exception.rule_id))
             status = row["status"] if row else "not evaluated"
             drafts.append(

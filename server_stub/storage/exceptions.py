@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from server_stub.storage.audit import record
+from server_stub.storage.clock import as_utc
 from server_stub.storage.tables import Device, RuleException
 
 
@@ -64,6 +65,7 @@ def holding(
         _HOLDING, {"ids": sorted(device_ids), "now": now}
     ):
         rules = found.setdefault(device_id, {})
+        until = as_utc(until)  # SQLite: naive; stored_rules' excepted_until is aware
         known = rules.get(rule_id)
         if known is None or known.until < until:
             rules[rule_id] = Holding(granted_by, until)
@@ -102,10 +104,24 @@ def grant(
 
 def revoke(session: Session, exception_id: int, actor: str, now: datetime) -> RuleException | None:
     """End an exception early, in the audit log; None when there is no such open exception."""
-    found = session.get(RuleException, exception_id)
-    if found is None or found.revoked_at is not None or found.ended_at is not None:
+    # One conditional UPDATE, not read-then-write: of two collectors revoking at once, only the
+    # one whose UPDATE finds the row still open revokes it and writes the audit entry.
+    revoked = session.connection().execute(
+        update(RuleException)
+        .where(
+            RuleException.id == exception_id,
+            RuleException.revoked_at.is_(None),
+            RuleException.ended_at.is_(None),
+        )
+        .values(revoked_at=now, revoked_by=actor)
+    )
+    if revoked.rowcount != 1:
         return None
-    found.revoked_at, found.revoked_by = now, actor
+    found = session.scalars(
+        select(RuleException)
+        .where(RuleException.id == exception_id)
+        .execution_options(populate_existing=True)
+    ).one()
     target = f"device {found.device_id}" if found.device_id else f"department {found.department}"
     record(session, actor, "exception.revoke", f"{found.rule_id} on {target}", f"#{found.id}")
     return found
