@@ -195,18 +195,30 @@ def write_sop(settings: Settings, output: str | None) -> int:
 
 
 def write_whole(path: str, text: str) -> None:
-    """Write a file beside its target, fsync it, rename it into place."""
+    """Write a file beside its target, fsync it, rename it into place, fsync the folder.
+
+    The SOP is a document to publish: it gets the mode an ordinary new file would (0666 less
+    the umask), not mkstemp's 0600.
+    """
     folder = os.path.dirname(os.path.abspath(path))
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".sop-")
+    umask = os.umask(0)
+    os.umask(umask)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
             stream.flush()
+            os.fchmod(stream.fileno(), 0o666 & ~umask)
             os.fsync(stream.fileno())
         os.replace(temporary, path)
     except OSError:
         os.unlink(temporary)
         raise
+    directory = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
 
 
 def token_table(tokens: list[TokenInfo]) -> str:

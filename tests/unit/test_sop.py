@@ -3,6 +3,7 @@ and as a dashboard page that any signed-in user reads and that escapes every pol
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -87,6 +88,10 @@ def test_collector_sop_writes_the_markdown_file(tmp_path: Path) -> None:
     assert text.startswith("# Standard operating procedure")
     assert all(f"| {rule.id} |" in text for rule in load_catalogue())
     assert list(tmp_path.glob(".sop-*")) == []  # nothing half-written left behind
+    # A document to publish: an ordinary file's mode (0666 less the umask), not mkstemp's 0600.
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_collector_sop_says_why_it_cannot_write(
