@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agent.facts.probes.credentials.settings import Organisation
 from agent.facts.probes.credentials.stores.appdata_parse import Hit
-from agent.facts.probes.credentials.stores.clients_parse import login_hit
+from agent.facts.probes.credentials.stores.clients_parse import add_hit, login_hit
 
 _SERVERS = ("receive_server", "smtp_server", "nntp_server")
 
@@ -37,6 +37,5 @@ def claws_hits(text: str, org: Organisation) -> list[Hit]:
         for server in _SERVERS:
             if hit is None and account.get(server):
                 hit = login_hit("mail_account", account[server], account.get("user_id", ""), org)
-        if hit and hit not in hits:
-            hits.append(hit)
+        add_hit(hits, hit)
     return hits

@@ -45,6 +45,18 @@ def child_text(element: ET.Element, name: str) -> str:
     return ""
 
 
+def saved_kind(saved: object) -> str:
+    """The kind of a saved client login: saved_login when a password is kept beside it, else
+    saved_session."""
+    return "saved_login" if saved else "saved_session"
+
+
+def add_hit(hits: list[Hit], hit: Hit | None) -> None:
+    """Add a hit once: the same login named twice in one file is one finding."""
+    if hit is not None and hit not in hits:
+        hits.append(hit)
+
+
 def login_hit(kind: str, host: str, user: str, org: Organisation, domain: str = "") -> Hit | None:
     """A hit when the host, the user (an e-mail/UPN or DOMAIN\\user) or the logon domain is
     the organisation's; identity as 'user@host', 'e-mail (host)', 'DOMAIN\\user (host)'.
@@ -84,10 +96,9 @@ def session_hits(sessions: list[dict[str, str]], org: Organisation) -> list[Hit]
     """
     hits: list[Hit] = []
     for session in sessions:
-        kind = "saved_login" if session.get("Password") else "saved_session"
+        kind = saved_kind(session.get("Password"))
         hit = login_hit(kind, session.get("HostName", ""), session.get("UserName", ""), org)
-        if hit and hit not in hits:
-            hits.append(hit)
+        add_hit(hits, hit)
     return hits
 
 

@@ -10,6 +10,7 @@ from agent.facts.probes.credentials.scan import match_host, match_tenant
 from agent.facts.probes.credentials.settings import Organisation
 from agent.facts.probes.credentials.stores.appdata_parse import Hit
 from agent.facts.probes.credentials.stores.clients_parse import (
+    add_hit,
     child_text,
     local,
     login_hit,
@@ -85,8 +86,7 @@ def slack_hits(text: str, org: Organisation) -> list[Hit]:
                 if isinstance(value, str) and " " not in value and (m := match_host(value, org)):
                     hit = ("chat_account", value, m)
                     break
-        if hit and hit not in hits:
-            hits.append(hit)
+        add_hit(hits, hit)
     return hits
 
 
@@ -128,6 +128,5 @@ def pidgin_hits(text: str, org: Organisation) -> list[Hit]:
                 server = (setting.text or "").strip()
         hit = login_hit(kind, server, name, org) if "@" in name else None
         hit = hit or login_hit(kind, server, "", org)
-        if hit and hit not in hits:
-            hits.append(hit)
+        add_hit(hits, hit)
     return hits

@@ -10,9 +10,11 @@ from agent.facts.context import ParseError
 from agent.facts.probes.credentials.settings import Organisation
 from agent.facts.probes.credentials.stores.appdata_parse import Hit
 from agent.facts.probes.credentials.stores.clients_parse import (
+    add_hit,
     child_text,
     local,
     login_hit,
+    saved_kind,
     xml_root,
 )
 
@@ -35,8 +37,7 @@ def pgpass_hits(text: str, org: Organisation) -> list[Hit]:
         if len(fields) < 4:
             continue
         hit = login_hit("saved_login", fields[0], fields[3], org)
-        if hit and hit not in hits:
-            hits.append(hit)
+        add_hit(hits, hit)
     return hits
 
 
@@ -60,10 +61,9 @@ def mycnf_hits(text: str, org: Organisation) -> list[Hit]:
             elif key == "password":
                 sections[-1][key] = "1" if sep else ""
     for section in sections:
-        kind = "saved_login" if section.get("password") else "saved_session"
+        kind = saved_kind(section.get("password"))
         hit = login_hit(kind, section.get("host", ""), section.get("user", ""), org)
-        if hit and hit not in hits:
-            hits.append(hit)
+        add_hit(hits, hit)
     return hits
 
 
@@ -94,10 +94,9 @@ def dbeaver_hits(text: str, org: Organisation) -> list[Hit]:
         if not host and url:
             host = re.sub(r"^jdbc:[a-z0-9]+:(?:thin:@)?", "", url)  # jdbc:...://host:port/db
         user = config.get("user") if isinstance(config.get("user"), str) else ""
-        kind = "saved_login" if connection.get("save-password") is True else "saved_session"
+        kind = saved_kind(connection.get("save-password") is True)
         hit = login_hit(kind, str(host), str(user), org)
-        if hit and hit not in hits:
-            hits.append(hit)
+        add_hit(hits, hit)
     return hits
 
 
@@ -140,8 +139,7 @@ def sqldeveloper_hits(text: str, org: Organisation) -> list[Hit]:
         if not host and info.get("customUrl"):
             host = re.sub(r"^jdbc:[a-z0-9]+:(?:thin:)?@(?://)?", "", info["customUrl"])
         saved = info.get("SavePassword", "").lower() == "true" or bool(info.get("password"))
-        kind = "saved_login" if saved else "saved_session"
+        kind = saved_kind(saved)
         hit = login_hit(kind, host, info.get("user", ""), org)
-        if hit and hit not in hits:
-            hits.append(hit)
+        add_hit(hits, hit)
     return hits

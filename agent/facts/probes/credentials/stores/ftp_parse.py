@@ -10,10 +10,12 @@ from agent.facts.context import ParseError
 from agent.facts.probes.credentials.settings import Organisation
 from agent.facts.probes.credentials.stores.appdata_parse import Hit
 from agent.facts.probes.credentials.stores.clients_parse import (
+    add_hit,
     child_text,
     local,
     login_hit,
     registry_session_hits,
+    saved_kind,
     session_hits,
     xml_root,
 )
@@ -37,10 +39,9 @@ def filezilla_hits(text: str, org: Organisation) -> list[Hit]:
         if local(server.tag) != "Server":
             continue
         saved = any(local(child.tag) == "Pass" for child in server)
-        kind = "saved_login" if saved else "saved_session"
+        kind = saved_kind(saved)
         hit = login_hit(kind, child_text(server, "Host"), child_text(server, "User"), org)
-        if hit and hit not in hits:
-            hits.append(hit)
+        add_hit(hits, hit)
     return hits
 
 
@@ -105,10 +106,9 @@ def ftp_navigator_hits(text: str, org: Organisation) -> list[Hit]:
         if "Server" not in fields or fields.get("User", "").lower() == "anonymous":
             continue  # an anonymous login is no one's credential
         saved = fields.get("Password", "") not in ("", "0", "1")
-        kind = "saved_login" if saved else "saved_session"
+        kind = saved_kind(saved)
         hit = login_hit(kind, fields["Server"], fields.get("User", ""), org)
-        if hit and hit not in hits:
-            hits.append(hit)
+        add_hit(hits, hit)
     return hits
 
 
@@ -155,6 +155,5 @@ def cyberduck_config_hits(text: str, org: Organisation) -> list[Hit]:
         if match is None or not element.get("value"):
             continue
         hit = login_hit("saved_login", match["host"], match["user"] or "", org)
-        if hit and hit not in hits:
-            hits.append(hit)
+        add_hit(hits, hit)
     return hits

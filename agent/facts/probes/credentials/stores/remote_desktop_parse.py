@@ -10,9 +10,11 @@ from agent.facts.context import ParseError
 from agent.facts.probes.credentials.settings import Organisation
 from agent.facts.probes.credentials.stores.appdata_parse import Hit
 from agent.facts.probes.credentials.stores.clients_parse import (
+    add_hit,
     child_text,
     local,
     login_hit,
+    saved_kind,
     xml_root,
 )
 
@@ -35,12 +37,11 @@ def mremoteng_hits(text: str, org: Organisation) -> list[Hit] | None:
     for node in root.iter():
         if local(node.tag) != "Node" or node.get("Type") != "Connection":
             continue
-        kind = "saved_login" if node.get("Password") else "saved_session"
+        kind = saved_kind(node.get("Password"))
         hit = login_hit(
             kind, node.get("Hostname", ""), node.get("Username", ""), org, node.get("Domain", "")
         )
-        if hit and hit not in hits:
-            hits.append(hit)
+        add_hit(hits, hit)
     return hits
 
 
@@ -74,15 +75,14 @@ def rdg_hits(text: str, org: Organisation) -> list[Hit]:
                 in_servers.add(id(creds))
                 user, domain = child_text(creds, "userName"), child_text(creds, "domain")
             saved = creds is not None and bool(child_text(creds, "password"))
-            kind = "saved_login" if saved else "saved_session"
+            kind = saved_kind(saved)
             hit = login_hit(kind, child_text(props, "name"), user, org, domain)
         elif name == "credentialsProfile" or (
             name == "logonCredentials" and id(element) not in in_servers
         ):
             user, domain = child_text(element, "userName"), child_text(element, "domain")
             hit = login_hit("saved_login", "", user, org, domain)
-        if hit and hit not in hits:
-            hits.append(hit)
+        add_hit(hits, hit)
     return hits
 
 
@@ -103,7 +103,7 @@ def rdp_hits(text: str, org: Organisation) -> list[Hit]:
             settings[match[1].lower()] = (
                 match[3].strip() if match[1].lower() != "password 51" else "1"
             )
-    kind = "saved_login" if settings.get("password 51") else "saved_session"
+    kind = saved_kind(settings.get("password 51"))
     user = settings.get("username", "")
     for host_key in ("full address", "alternate full address", "gatewayhostname"):
         host = settings.get(host_key, "").split(":", 1)[0]
@@ -135,7 +135,7 @@ def remmina_hits(text: str, org: Organisation) -> list[Hit]:
         elif section == "remmina" and "=" in line:
             key, _, value = line.partition("=")
             values[key.strip()] = "1" if key.strip() == "password" and value.strip() else value
-    kind = "saved_login" if values.get("password") else "saved_session"
+    kind = saved_kind(values.get("password"))
     user, domain = values.get("username", "").strip(), values.get("domain", "").strip()
     for host_key in ("server", "gateway_server", "ssh_tunnel_server"):
         host = values.get(host_key, "").strip().rsplit(":", 1)[0] if values.get(host_key) else ""
@@ -179,8 +179,7 @@ def puttycm_hits(text: str, org: Organisation) -> list[Hit]:
         if local(connection.tag) != "connection":
             continue
         info = {local(c.tag): (c.text or "").strip() for part in connection for c in part}
-        kind = "saved_login" if info.get("password") else "saved_session"
+        kind = saved_kind(info.get("password"))
         hit = login_hit(kind, info.get("host", ""), info.get("login", ""), org)
-        if hit and hit not in hits:
-            hits.append(hit)
+        add_hit(hits, hit)
     return hits

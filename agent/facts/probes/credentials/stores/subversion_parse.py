@@ -5,7 +5,7 @@ from __future__ import annotations
 from agent.facts.context import ParseError
 from agent.facts.probes.credentials.settings import Organisation
 from agent.facts.probes.credentials.stores.appdata_parse import Hit
-from agent.facts.probes.credentials.stores.clients_parse import login_hit
+from agent.facts.probes.credentials.stores.clients_parse import login_hit, saved_kind
 from agent.matching import host_of
 
 
@@ -63,6 +63,6 @@ def svn_hit(text: str, org: Organisation) -> list[Hit]:
     values = parse_svn_hash(text)
     realm = values.get("svn:realmstring", "")
     url = realm[1:].split(">", 1)[0] if realm.startswith("<") else realm
-    kind = "saved_login" if "password" in values or values.get("passtype") else "saved_session"
+    kind = saved_kind("password" in values or values.get("passtype"))
     hit = login_hit(kind, host_of(url) if url else "", values.get("username", ""), org)
     return [hit] if hit else []

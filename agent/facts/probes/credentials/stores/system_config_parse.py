@@ -10,6 +10,7 @@ from agent.facts.context import ParseError
 from agent.facts.probes.credentials.settings import Organisation
 from agent.facts.probes.credentials.stores.appdata_parse import Hit
 from agent.facts.probes.credentials.stores.clients_parse import (
+    add_hit,
     child_text,
     local,
     login_hit,
@@ -75,13 +76,11 @@ def unattend_hits(text: str, org: Organisation) -> list[Hit]:
                 if local(account.tag) == "DomainAccount":
                     user = child_text(account, "Name")
                     found = login_hit("unattend_account", "", user, org, domain=domain)
-                    if found and found not in hits:
-                        hits.append(found)
+                    add_hit(hits, found)
         elif name == "JoinDomain":
             joined = login_hit("unattend_account", "", "", org, (element.text or "").strip())
             joins.extend([joined] if joined else [])
-        if hit and hit not in hits:
-            hits.append(hit)
+        add_hit(hits, hit)
     # A domain join says less than the account that joins it: reported only on its own.
     return hits or joins[:1]
 
