@@ -21,7 +21,7 @@ from sqlalchemy.pool import NullPool
 
 from tests.alert_receivers import WebhookReceiver, free_port
 from tests.system.test_alert_delivery_system import violating
-from tests.system.test_dashboard_browser import BIN, CHROMIUM, CHROMIUM_ARGS, PASSWORD, _cli
+from tests.system.test_dashboard_browser import BIN, CHROMIUM, CHROMIUM_ARGS, PASSWORD, _cli, log_in
 
 pytestmark = pytest.mark.system
 MACHINE = "cd" * 32
@@ -109,10 +109,7 @@ def test_an_admin_sees_a_failed_delivery_and_retries_it(collector: Running) -> N
         page = browser.new_page()
         page.goto(f"{collector.url}/alerts")
         assert "/login" in page.url
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", PASSWORD)
-        with page.expect_navigation():
-            page.click("button[type=submit]")
+        log_in(page)
         assert page.url.endswith("/alerts")
         row = page.locator("#deliveries tbody tr").first
         assert row.locator(".delivery-state").inner_text().startswith("failed")

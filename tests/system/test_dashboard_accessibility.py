@@ -13,9 +13,9 @@ from playwright.sync_api import sync_playwright
 from tests.system.test_dashboard_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    PASSWORD,
     _hostile_device,
     collector,  # noqa: F401 - the fixture
+    log_in,
 )
 
 pytestmark = pytest.mark.system
@@ -35,10 +35,7 @@ def test_every_page_has_no_wcag_a_or_aa_violation(collector: str, tmp_path: Path
         page.goto(f"{collector}/login")
         pages = ["/login"]
         results = {"/login": axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG}})}
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", PASSWORD)
-        with page.expect_navigation():
-            page.click("button[type=submit]")
+        log_in(page)
         with page.expect_navigation():
             page.click(f"text={name}")
         device = re.sub(r"^https?://[^/]+", "", page.url)

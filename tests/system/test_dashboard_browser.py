@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Dialog, sync_playwright
+from playwright.sync_api import Dialog, Page, sync_playwright
 
 pytestmark = pytest.mark.system
 
@@ -33,6 +33,14 @@ CHROMIUM_ARGS = [
 ]
 HOSTILE = "<script>alert(1)</script>"
 PASSWORD = "correct horse battery staple"
+
+
+def log_in(page: Page, username: str = "admin", password: str = PASSWORD) -> None:
+    """Fill the login form the page was sent to and submit it, waiting for the next page."""
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
 
 
 def _cli(*args: str, stdin: str | None = None) -> str:
@@ -131,10 +139,7 @@ def test_login_find_device_and_hostile_hostname_is_text(collector: str, tmp_path
         page.on("dialog", on_dialog)
         page.goto(f"{collector}/")
         assert "/login" in page.url  # logged out: sent to the login page
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", PASSWORD)
-        with page.expect_navigation():
-            page.click("button[type=submit]")
+        log_in(page)
         page.fill("input[name=q]", name)
         with page.expect_navigation():
             page.press("input[name=q]", "Enter")
@@ -164,10 +169,7 @@ def test_every_page_fits_a_phone_and_asks_for_no_missing_file(
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(f"{collector}/login")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", PASSWORD)
-        with page.expect_navigation():
-            page.click("button[type=submit]")
+        log_in(page)
         with page.expect_navigation():
             page.click(f"text={name}")
         device = page.url
@@ -215,10 +217,7 @@ def test_screenshots_of_the_dashboard_and_a_self_check(collector: str, tmp_path:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(f"{collector}/login")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", PASSWORD)
-        with page.expect_navigation():
-            page.click("button[type=submit]")
+        log_in(page)
         page.screenshot(path=str(folder / "fleet.png"))
         page.goto(f"{collector}/rules")
         page.screenshot(path=str(folder / "rules.png"))
@@ -245,10 +244,7 @@ def test_a_viewer_in_the_browser_sees_no_control_that_changes_anything(
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.goto(f"{collector}/login")
-        page.fill("input[name=username]", "vera")
-        page.fill("input[name=password]", viewer_password)
-        with page.expect_navigation():
-            page.click("button[type=submit]")
+        log_in(page, "vera", viewer_password)
         assert "(viewer: reads only)" in page.inner_text("header")
         with page.expect_navigation():
             page.click(f"text={name}")
@@ -273,10 +269,7 @@ def test_rules_view_filters_and_token_reissue_in_the_browser(
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.goto(f"{collector}/login")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", PASSWORD)
-        with page.expect_navigation():
-            page.click("button[type=submit]")
+        log_in(page)
         page.goto(f"{collector}/rules")
         row = page.locator("tr", has=page.locator("a[href='/policy#ACC-001']"))
         with page.expect_navigation():

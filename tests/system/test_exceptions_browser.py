@@ -16,7 +16,7 @@ from playwright.sync_api import sync_playwright
 
 from tests.system.test_alert_delivery_system import violating
 from tests.system.test_alerts_browser import MACHINE, Running
-from tests.system.test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, _cli
+from tests.system.test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, _cli, log_in
 from tests.system.test_dashboard_browser import collector as collector  # the fixture
 
 pytestmark = pytest.mark.system
@@ -37,10 +37,7 @@ def test_an_admin_grants_an_exception_and_the_rule_shows_excepted(running: Runni
         page = browser.new_page()
         page.goto(f"{running.url}/devices/{device_id}")
         assert "/login" in page.url
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", PASSWORD)
-        with page.expect_navigation():
-            page.click("button[type=submit]")
+        log_in(page)
         row = page.locator("table.rules tr", has_text="PATCH-002")
         assert "FAIL" in row.inner_text()
 
