@@ -214,6 +214,8 @@ def write_whole(path: str, text: str) -> None:
     except OSError:
         os.unlink(temporary)
         raise
+    if os.name == "nt":  # Windows cannot open folders; NTFS journals the rename
+        return
     directory = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(directory)
